@@ -1,0 +1,68 @@
+// Package handlers decides what a request means: routing by location, the
+// static file handler with its cache, and error responses. It knows nothing
+// of gnet; the reactor hands it a parsed request and writes what it returns.
+package handlers
+
+import (
+	"os"
+
+	"github.com/gale-http/gale/httpcodec"
+)
+
+// Response is what a handler returns to the reactor. The reactor writes, in
+// order: Head, the per-loop "Date:" line, a Connection line when needed, the
+// blank line, then Body views, then the file range when File is set.
+//
+// Head and Body either point to shared immutable bytes (a cache entry), or
+// were appended to the Ctx scratch buffer; the reactor keeps them untouched
+// until they are written. A handler never copies a cached body per client.
+type Response struct {
+	// Status is the response status code, for logs and metrics.
+	Status int
+	// Head is the status line and header lines, each ending in CRLF, without
+	// Date, Connection and the final blank line.
+	Head []byte
+	// Body holds the body as views; empty for HEAD, 304 and the like.
+	Body [][]byte
+	// File, when non-nil, is streamed after Body from FileOff for FileLen
+	// bytes under the reactor's outbound watermark. The reactor closes it.
+	File    *os.File
+	FileOff int64
+	FileLen int64
+	// Close asks the reactor to close the connection after this response.
+	Close bool
+
+	body [4][]byte // backing for Body
+}
+
+// Reset clears r for reuse, keeping its backing arrays.
+func (r *Response) Reset() {
+	*r = Response{}
+	r.Body = r.body[:0]
+}
+
+// AddBody appends a body view.
+func (r *Response) AddBody(b []byte) { r.Body = append(r.Body, b) }
+
+// BodyLen is the number of body bytes the reactor will write.
+func (r *Response) BodyLen() int64 {
+	n := r.FileLen
+	for _, b := range r.Body {
+		n += int64(len(b))
+	}
+	return n
+}
+
+// Ctx is the per-event-loop context handed to handlers. It is owned by one
+// loop and never shared, so handlers may use it without locks.
+type Ctx struct {
+	// Scratch is an append-only buffer for heads and small bodies built per
+	// request. The reactor truncates it only after everything pointing into
+	// it has been written (or copied by the socket layer).
+	Scratch []byte
+}
+
+// Handler serves a request synchronously into resp.
+type Handler interface {
+	Serve(ctx *Ctx, req *httpcodec.Request, resp *Response)
+}

@@ -76,8 +76,13 @@ type Request struct {
 	// Path is the percent-decoded, dot-segment-free absolute path ("/..."),
 	// never above the root. For absolute-form targets it is the path part.
 	Path []byte
-	// Query is the raw query string after '?', without the '?'.
+	// Query is the raw query string after '?', without the '?' (nil when
+	// the target has no '?').
 	Query []byte
+	// Form is the request-target's form: origin, absolute, asterisk
+	// (OPTIONS *) or authority (CONNECT host:port). Path is "/" for the
+	// last two, so code that maps Path to files never sees anything else.
+	Form TargetForm
 	// Major and Minor are the HTTP version (1.0 or 1.1 after a successful Parse).
 	Major, Minor uint8
 	// Host is the Host header value, or the authority of an absolute-form
@@ -99,6 +104,7 @@ type Request struct {
 	known   [numHeaderIDs]uint16 // index+1 into Headers; 0 = absent
 	hdrs    [128]Header          // backing array for Headers (limit permitting)
 	pathBuf []byte               // backing storage for Path
+	pathArr [256]byte            // initial pathBuf, so short paths never allocate
 }
 
 // Get returns the value of an indexed header, or nil when absent.
@@ -111,6 +117,41 @@ func (r *Request) Get(id HeaderID) []byte {
 
 // Has reports whether an indexed header is present.
 func (r *Request) Has(id HeaderID) bool { return r.known[id] != 0 }
+
+// Lookup returns the value of the first field named name, compared without
+// regard to ASCII case, or nil. It allocates nothing; indexed headers cost
+// an array access.
+func (r *Request) Lookup(name string) []byte {
+	if id := headerID(name); id != HdrUnknown {
+		return r.Get(id)
+	}
+	for i := range r.Headers {
+		if eqFold(r.Headers[i].Name, name) {
+			return r.Headers[i].Value
+		}
+	}
+	return nil
+}
+
+// Reset clears r for reuse, keeping its storage.
+func (r *Request) Reset() { r.reset() }
+
+func (r *Request) reset() {
+	r.Method = MethodOther
+	r.MethodName = nil
+	r.RawTarget = nil
+	r.Path = nil
+	r.Query = nil
+	r.Form = FormOrigin
+	r.Major, r.Minor = 0, 0
+	r.Host = nil
+	r.Headers = r.hdrs[:0]
+	r.ContentLength = 0
+	r.Chunked = false
+	r.KeepAlive = false
+	r.Expect100 = false
+	r.known = [numHeaderIDs]uint16{}
+}
 
 // HasBody reports whether a body follows the head.
 func (r *Request) HasBody() bool { return r.Chunked || r.ContentLength > 0 }

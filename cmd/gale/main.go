@@ -1,0 +1,143 @@
+// Command gale is an event-driven HTTP/1.1 server for static files and
+// FastCGI applications.
+//
+//	gale                                  serve the built-in demo on :8080
+//	gale -listen 127.0.0.1:8081 -root DIR serve DIR
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/reactor"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gale:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	listen          string
+	root            string
+	loops           int
+	logLevel        string
+	shutdownTimeout time.Duration
+	dirListing      bool
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("gale", flag.ContinueOnError)
+	fs.StringVar(&o.listen, "listen", ":8080", "listen address, host:port")
+	fs.StringVar(&o.root, "root", "", "directory to serve (default: the built-in demo site)")
+	fs.IntVar(&o.loops, "loops", runtime.NumCPU(), "number of event loops")
+	fs.StringVar(&o.logLevel, "log-level", "info", "error log level: debug, info, warn, error")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take")
+	fs.BoolVar(&o.dirListing, "dir-listing", false, "list directories that have no index.html")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, nil
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	root := o.root
+	if root == "" {
+		dir, err := extractDemo()
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		root = dir
+	} else if st, err := os.Stat(root); err != nil {
+		return fmt.Errorf("-root: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("-root %s: not a directory", root)
+	}
+
+	static, err := handlers.NewStatic(handlers.StaticConfig{Root: root, DirListing: o.dirListing})
+	if err != nil {
+		return err
+	}
+	defer static.Close()
+	router := &handlers.Router{}
+	router.Handle("/", static)
+
+	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("listen %s: %w", o.listen, err)
+	case <-srv.Ready():
+	}
+	what := root
+	if o.root == "" {
+		what = "the built-in demo site"
+	}
+	fmt.Printf("gale: serving %s on %s (%d loops)\n", what, serveURL(srv.Addr(), o.listen), o.loops)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case err := <-done:
+		return err
+	case s := <-sig:
+		log.Info("draining", "signal", s.String(), "deadline", o.shutdownTimeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	serr := srv.Shutdown(ctx)
+	if err := <-done; err != nil {
+		return err
+	}
+	if serr != nil {
+		log.Warn("shutdown cut requests off", "err", serr)
+	}
+	return nil
+}
+
+// serveURL is the URL a person can paste into a browser.
+func serveURL(a *net.TCPAddr, listen string) string {
+	host, port, _ := net.SplitHostPort(listen)
+	if a != nil {
+		port = fmt.Sprint(a.Port)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

@@ -1,0 +1,88 @@
+// Package testenv holds helpers shared by gale's integration tests: free
+// loopback ports, leak checks, and the real peers (curl, php-fpm) they need.
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// WaitPort waits until addr accepts TCP connections.
+func WaitPort(t testing.TB, addr string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not accepting after %v: %v", addr, within, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// OpenFDs counts this process's open file descriptors.
+func OpenFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// CheckLeaks records goroutine and fd counts now and, at cleanup, fails
+// the test if they grew (allowing time for closes to settle).
+func CheckLeaks(t testing.TB) {
+	t.Helper()
+	g0, f0 := runtime.NumGoroutine(), OpenFDs(t)
+	t.Cleanup(func() {
+		var g, f int
+		for i := 0; i < 50; i++ {
+			g, f = runtime.NumGoroutine(), OpenFDs(t)
+			if g <= g0 && f <= f0 {
+				return
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
+		t.Errorf("leak: goroutines %d -> %d, fds %d -> %d", g0, g, f0, f)
+	})
+}
+
+// ProcRSS returns the resident set size of pid in bytes.
+func ProcRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "status"))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(line[6:]), "%d kB", &kb); err != nil {
+				return 0, err
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+}

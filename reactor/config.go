@@ -1,0 +1,73 @@
+package reactor
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/httpcodec"
+)
+
+// Config is everything the reactor needs to serve. Zero fields take the
+// defaults documented on each.
+type Config struct {
+	// Addr is the listen address, host:port (":8080").
+	Addr string
+	// Loops is the number of event loops (default: the number of CPUs).
+	Loops int
+	// Handler answers every parsed request.
+	Handler handlers.Handler
+	// Limits bound what a client may send (default httpcodec.DefaultLimits).
+	Limits *httpcodec.Limits
+	// IdleTimeout closes a kept-alive connection with no request (default 60 s).
+	IdleTimeout time.Duration
+	// HeaderTimeout bounds first byte to end of headers; 408 then close (default 10 s).
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds the gap between two reads of a request body (default 30 s).
+	BodyTimeout time.Duration
+	// SendTimeout closes a connection whose client reads nothing for this long (default 60 s).
+	SendTimeout time.Duration
+	// MaxRequestsPerConn closes a connection after this many requests (default 10000).
+	MaxRequestsPerConn int
+	// HighWater is the number of unsent response bytes above which gale
+	// stops handing the socket layer more and streams from the cache or the
+	// file itself as the client reads (default 256 KiB).
+	HighWater int
+	// Tick is the timer wheel's resolution (default 100 ms).
+	Tick time.Duration
+	// Logger receives the error log (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.Loops <= 0 {
+		c.Loops = runtime.NumCPU()
+	}
+	if c.Limits == nil {
+		l := httpcodec.DefaultLimits()
+		c.Limits = &l
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.IdleTimeout, 60*time.Second)
+	def(&c.HeaderTimeout, 10*time.Second)
+	def(&c.BodyTimeout, 30*time.Second)
+	def(&c.SendTimeout, 60*time.Second)
+	def(&c.Tick, 100*time.Millisecond)
+	if c.MaxRequestsPerConn <= 0 {
+		c.MaxRequestsPerConn = 10000
+	}
+	if c.HighWater <= 0 {
+		c.HighWater = 256 << 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}

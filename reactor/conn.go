@@ -1,0 +1,188 @@
+package reactor
+
+import (
+	"errors"
+	"io"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/gale-http/gale/httpcodec"
+)
+
+// maxBacklog bounds the inbound bytes a client may pipeline while its
+// earlier responses are still being written; gnet keeps reading even when we
+// do not parse, so without it a client could grow our memory at will.
+const maxBacklog = 1 << 20
+
+// conn is gale's state for one client connection. It is kept small: idle
+// keep-alive connections are the common case, and all per-request scratch
+// lives on the loop.
+type conn struct {
+	gc         gnet.Conn
+	fd         int
+	l          *loop
+	t          timerNode
+	prev, next *conn
+
+	out outQueue
+
+	nreq       int
+	closeAfter bool // close once the queued responses are written
+	lingering  bool // write side shut, discarding input until the peer closes
+	gone       bool // OnClose ran: gc must not be touched
+	inStalled  bool
+}
+
+func (l *loop) open(c gnet.Conn) {
+	cs := &conn{gc: c, fd: c.Fd(), l: l}
+	cs.t.owner = cs
+	c.SetContext(cs)
+	l.conns.add(cs)
+	// A new connection gets the header timeout for its first byte, as
+	// nginx's client_header_timeout: an open socket that never speaks is
+	// not a kept-alive client.
+	l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.HeaderTimeout)
+}
+
+func (l *loop) closed(cs *conn, err error) {
+	cs.gone = true
+	l.wheel.cancel(&cs.t)
+	l.conns.remove(cs)
+	cs.out.release()
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, unix.ECONNRESET) && !errors.Is(err, unix.EPIPE) {
+		l.s.cfg.Logger.Debug("connection closed", "err", err)
+	}
+}
+
+// kill closes the connection now, on the loop, without flushing more.
+func (l *loop) kill(cs *conn) {
+	if !cs.gone {
+		_ = l.el.Close(cs.gc)
+	}
+}
+
+// idle reports whether the connection is between requests with nothing
+// buffered either way.
+func (cs *conn) idle() bool {
+	return !cs.out.busy() && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
+}
+
+func (cs *conn) remote() string {
+	if a := cs.gc.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// traffic is OnTraffic for a client connection.
+func (l *loop) traffic(cs *conn) {
+	if cs.lingering {
+		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
+		return
+	}
+	if cs.out.busy() || cs.closeAfter {
+		// Earlier responses are still being written: leave pipelined
+		// requests buffered until they are.
+		if cs.gc.InboundBuffered() > maxBacklog {
+			l.kill(cs)
+		}
+		return
+	}
+	l.process(cs)
+}
+
+// process answers the complete requests buffered on cs, in order, until it
+// runs out of input, must wait for a response to drain, or closes.
+func (l *loop) process(cs *conn) {
+	for !cs.gone && !cs.out.busy() && !cs.closeAfter && !cs.lingering {
+		if !l.parseBatch(cs) {
+			return
+		}
+	}
+}
+
+// parseBatch handles the requests in the inbound buffer and writes their
+// responses with one writev. It reports whether it is worth calling again
+// (it stopped for a streamed response with more requests behind it).
+func (l *loop) parseBatch(cs *conn) bool {
+	buf, _ := cs.gc.Peek(-1)
+	off := 0
+	for off < len(buf) {
+		n, err := l.parser.Parse(buf[off:], &l.req)
+		if err == httpcodec.ErrNeedMore {
+			if cs.t.kind != timerHeader {
+				l.wheel.schedule(&cs.t, timerHeader, l.now, l.s.cfg.HeaderTimeout)
+			}
+			break
+		}
+		if err != nil {
+			l.s.cfg.Logger.Info("bad request", "remote", cs.remote(), "status", httpcodec.StatusOf(err), "err", err)
+			l.queueError(cs, httpcodec.StatusOf(err))
+			off = len(buf)
+			break
+		}
+		off += n
+		l.handle(cs)
+		if cs.closeAfter || cs.out.file != nil {
+			break
+		}
+	}
+	more := off < len(buf) && !cs.closeAfter
+	if off > 0 {
+		_, _ = cs.gc.Discard(off)
+		if cs.t.kind == timerHeader && off == len(buf) {
+			l.wheel.cancel(&cs.t)
+		}
+	}
+	l.flush(cs)
+	return more && cs.gc.InboundBuffered() > 0
+}
+
+// handle runs the handler for l.req and queues its response on l.iov.
+func (l *loop) handle(cs *conn) {
+	req, resp := &l.req, &l.resp
+	resp.Reset()
+	l.s.cfg.Handler.Serve(&l.hctx, req, resp)
+	cs.nreq++
+
+	keep := req.KeepAlive && !resp.Close && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
+	if req.HasBody() {
+		// Synchronous handlers never read a body: rather than parse and
+		// discard it, answer and close (a lingering close drains it), so a
+		// body can never be mistaken for the next request.
+		keep = false
+	}
+	scratch := l.hctx.Scratch
+	start := len(scratch)
+	scratch = append(scratch, l.date.Line()...)
+	switch {
+	case !keep:
+		scratch = append(scratch, "Connection: close\r\n\r\n"...)
+		cs.closeAfter = true
+	case req.Minor == 0:
+		scratch = append(scratch, "Connection: keep-alive\r\n\r\n"...)
+	default:
+		scratch = append(scratch, "\r\n"...)
+	}
+	l.hctx.Scratch = scratch
+	l.iov = append(l.iov, resp.Head, scratch[start:])
+	for _, b := range resp.Body {
+		if len(b) > 0 {
+			l.iov = append(l.iov, b)
+		}
+	}
+	if resp.File != nil {
+		cs.out.setFile(resp.File, resp.FileOff, resp.FileLen)
+		resp.File = nil
+	}
+}
+
+// queueError queues a complete error response and marks the connection to
+// close after it: after a framing error nothing that follows can be trusted.
+func (l *loop) queueError(cs *conn, status int) {
+	start := len(l.hctx.Scratch)
+	l.hctx.Scratch = httpcodec.AppendError(l.hctx.Scratch, status, l.date.Line())
+	l.iov = append(l.iov, l.hctx.Scratch[start:])
+	cs.closeAfter = true
+}

@@ -1,0 +1,137 @@
+package reactor
+
+import (
+	"context"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/httpcodec"
+)
+
+// loop is the state one gnet event loop owns. Only that loop's goroutine
+// touches it (callbacks and tasks queued with Execute), so nothing here is
+// locked.
+type loop struct {
+	s        *Server
+	el       gnet.EventLoop
+	tickTask gnet.Runnable
+
+	wheel  wheel
+	date   httpcodec.DateCache
+	parser httpcodec.Parser
+
+	// req and resp are reused for every request: handling is synchronous,
+	// so one request at a time is in hand per loop, and per-connection
+	// memory stays small for idle keep-alive connections.
+	req  httpcodec.Request
+	resp handlers.Response
+	hctx handlers.Ctx
+	iov  [][]byte
+
+	// now is the time of the last tick, used to arm timers without a clock
+	// read per request; timers are only as precise as the tick anyway.
+	now time.Time
+
+	conns    connList
+	stalled  []*conn
+	stalled2 []*conn
+	draining bool
+}
+
+func newLoop(s *Server, el gnet.EventLoop) *loop {
+	l := &loop{s: s, el: el}
+	now := time.Now()
+	l.now = now
+	l.wheel.init(now, s.cfg.Tick)
+	l.date.Update(now)
+	l.parser.Limits = *s.cfg.Limits
+	l.tickTask = gnet.RunnableFunc(func(context.Context) error {
+		l.tick(time.Now())
+		return nil
+	})
+	return l
+}
+
+// tick advances the clock-driven work: the Date line, expired timers and
+// writers waiting for socket space.
+func (l *loop) tick(now time.Time) {
+	l.now = now
+	l.date.Update(now)
+	l.sweepStalled()
+	l.wheel.advance(now, l.expire)
+}
+
+// expire handles a connection's deadline.
+func (l *loop) expire(n *timerNode, kind timerKind) {
+	cs := n.owner
+	if cs.gone {
+		return
+	}
+	switch kind {
+	case timerHeader, timerBody:
+		l.s.cfg.Logger.Info("request timeout", "remote", cs.remote(), "phase", kindName(kind))
+		l.queueError(cs, 408)
+		l.flush(cs)
+	case timerSend:
+		l.s.cfg.Logger.Info("send timeout: client reads nothing", "remote", cs.remote())
+		l.kill(cs)
+	case timerIdle, timerLinger:
+		l.kill(cs)
+	}
+}
+
+func kindName(k timerKind) string {
+	if k == timerBody {
+		return "body"
+	}
+	return "header"
+}
+
+// drain starts graceful shutdown on this loop: idle connections close now,
+// busy ones after their current response.
+func (l *loop) drain() {
+	l.draining = true
+	for cs := l.conns.head; cs != nil; {
+		next := cs.next
+		if cs.idle() {
+			l.kill(cs)
+		}
+		cs = next
+	}
+}
+
+// busyConns counts connections with a request in progress.
+func (l *loop) busyConns() int {
+	n := 0
+	for cs := l.conns.head; cs != nil; cs = cs.next {
+		if !cs.idle() {
+			n++
+		}
+	}
+	return n
+}
+
+// connList is an intrusive doubly-linked list of a loop's connections.
+type connList struct{ head *conn }
+
+func (cl *connList) add(cs *conn) {
+	cs.next = cl.head
+	if cl.head != nil {
+		cl.head.prev = cs
+	}
+	cl.head = cs
+}
+
+func (cl *connList) remove(cs *conn) {
+	if cs.prev != nil {
+		cs.prev.next = cs.next
+	} else if cl.head == cs {
+		cl.head = cs.next
+	}
+	if cs.next != nil {
+		cs.next.prev = cs.prev
+	}
+	cs.prev, cs.next = nil, nil
+}

@@ -1,0 +1,202 @@
+// Package reactor is gale's gnet event handler: one event loop per core,
+// per-loop state with no locks on the request path, the connection life
+// cycle (parse, handle, write, keep-alive, close), the per-loop timer wheel,
+// outbound flow control and graceful drain.
+package reactor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Server runs the HTTP/1.1 engine.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	cfg Config
+
+	eng      gnet.Engine
+	booted   chan struct{}
+	addr     atomic.Pointer[net.TCPAddr]
+	loops    sync.Map     // gnet.EventLoop -> *loop
+	stalled  atomic.Int64 // connections waiting for socket space, all loops
+	draining atomic.Bool
+}
+
+// New returns a server for cfg; call Serve to run it.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.Handler == nil {
+		return nil, errors.New("reactor: Config.Handler is nil")
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return nil, fmt.Errorf("reactor: listen address %q: %w", cfg.Addr, err)
+	}
+	return &Server{cfg: cfg, booted: make(chan struct{})}, nil
+}
+
+// Serve listens and serves until Shutdown; it returns nil after a clean stop.
+func (s *Server) Serve() error {
+	return gnet.Run(s, "tcp://"+s.cfg.Addr,
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithReusePort(true),
+		gnet.WithReuseAddr(true),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+	)
+}
+
+// Ready is closed once the server is listening.
+func (s *Server) Ready() <-chan struct{} { return s.booted }
+
+// Addr is the bound listen address, once Ready.
+func (s *Server) Addr() *net.TCPAddr { return s.addr.Load() }
+
+// OnBoot records the engine and the bound address.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			s.addr.Store(sockaddrTCP(sa))
+		}
+		unix.Close(fd)
+	}
+	close(s.booted)
+	return gnet.None
+}
+
+func sockaddrTCP(sa unix.Sockaddr) *net.TCPAddr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	}
+	return nil
+}
+
+// OnTick runs each loop's timer and writer sweep on that loop's own
+// goroutine: gnet calls OnTick from a separate goroutine, and per-loop state
+// must only be touched by its loop.
+func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.loops.Range(func(_, v any) bool {
+		l := v.(*loop)
+		_ = l.el.Execute(context.Background(), l.tickTask)
+		return true
+	})
+	if s.stalled.Load() > 0 {
+		// A writer waits for socket space; gnet has no "writable" callback
+		// for writes it did not buffer, so poll quickly while one waits.
+		return time.Millisecond, gnet.None
+	}
+	return s.cfg.Tick, gnet.None
+}
+
+// loopOf returns the state of the event loop that owns c.
+func (s *Server) loopOf(c gnet.Conn) *loop {
+	el := c.EventLoop()
+	if v, ok := s.loops.Load(el); ok {
+		return v.(*loop)
+	}
+	v, _ := s.loops.LoadOrStore(el, newLoop(s, el))
+	return v.(*loop)
+}
+
+// OnOpen attaches per-connection state.
+func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	l := s.loopOf(c)
+	l.open(c)
+	return nil, gnet.None
+}
+
+// OnClose releases per-connection state. gnet may reuse the fd at once, so
+// nothing touches c afterwards.
+func (s *Server) OnClose(c gnet.Conn, err error) gnet.Action {
+	if cs, ok := c.Context().(*conn); ok {
+		cs.l.closed(cs, err)
+	}
+	return gnet.None
+}
+
+// OnTraffic parses and answers every complete request in the inbound buffer.
+func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
+	if cs, ok := c.Context().(*conn); ok {
+		cs.l.traffic(cs)
+	}
+	return gnet.None
+}
+
+// Shutdown drains: idle connections close now, busy ones get
+// "Connection: close" on their current response and close after it, and
+// requests on connections opened meanwhile are answered with Connection:
+// close. When no request is in progress on any loop (or ctx ends) the engine
+// stops. It returns ctx's error when the deadline cut requests off.
+func (s *Server) Shutdown(ctx context.Context) error {
+	<-s.booted
+	s.draining.Store(true)
+	s.onLoops(func(l *loop) int { l.drain(); return 0 })
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var err error
+	for s.onLoops((*loop).busyConns) > 0 {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			s.cfg.Logger.Warn("shutdown deadline reached with requests in progress")
+		case <-t.C:
+			continue
+		}
+		break
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if e := s.eng.Stop(stopCtx); e != nil && err == nil {
+		err = e
+	}
+	return err
+}
+
+// onLoops runs fn on every event loop, on that loop's goroutine, and
+// returns the sum of what it returned.
+func (s *Server) onLoops(fn func(*loop) int) int {
+	var loops []*loop
+	s.loops.Range(func(_, v any) bool {
+		loops = append(loops, v.(*loop))
+		return true
+	})
+	res := make(chan int, len(loops))
+	for _, l := range loops {
+		l := l
+		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			res <- fn(l)
+			return nil
+		}))
+		if err != nil {
+			res <- 0
+		}
+	}
+	sum := 0
+	for range loops {
+		sum += <-res
+	}
+	return sum
+}
+
+// gnetLogger routes gnet's own log lines into the error log.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Info(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "src", "gnet") }

@@ -1,0 +1,100 @@
+package reactor
+
+import "time"
+
+// timerKind says which deadline a connection's single timer stands for.
+// A connection waits for at most one thing at a time, so one timer each is
+// enough and rescheduling is an O(1) unlink and link.
+type timerKind uint8
+
+const (
+	timerNone   timerKind = iota
+	timerIdle             // keep-alive: waiting for the first byte of the next request
+	timerHeader           // first byte to end of headers -> 408
+	timerBody             // request body inactivity -> 408
+	timerSend             // a stalled writer made no progress -> close
+	timerLinger           // half-closed after the last response, waiting for the peer's FIN
+)
+
+// timerNode is an intrusive entry of the wheel, embedded in each conn.
+type timerNode struct {
+	prev, next *timerNode
+	due        int64 // in ticks
+	kind       timerKind
+	owner      *conn
+}
+
+func (n *timerNode) linked() bool { return n.next != nil }
+
+// wheelSlots is a power of two; with the default 100 ms tick it spans 25.6 s
+// per round. Longer deadlines stay in their slot for extra rounds: the due
+// tick is checked when the slot is visited.
+const wheelSlots = 256
+
+// wheel is a hashed timer wheel owned by one event loop (no locks). It is
+// advanced from the loop's tick task; timers fire at most one tick late.
+type wheel struct {
+	slots [wheelSlots]timerNode // sentinels of circular lists
+	tick  time.Duration
+	base  time.Time // time of tick 0
+	cur   int64     // last processed tick
+}
+
+func (w *wheel) init(now time.Time, tick time.Duration) {
+	w.tick = tick
+	w.base = now
+	for i := range w.slots {
+		s := &w.slots[i]
+		s.prev, s.next = s, s
+	}
+}
+
+func (w *wheel) ticksAt(t time.Time) int64 { return int64(t.Sub(w.base) / w.tick) }
+
+// schedule (re)arms n to fire after d from now.
+func (w *wheel) schedule(n *timerNode, kind timerKind, now time.Time, d time.Duration) {
+	w.cancel(n)
+	due := w.ticksAt(now.Add(d)) + 1 // round up: never fire early
+	if due <= w.cur {
+		due = w.cur + 1
+	}
+	n.due, n.kind = due, kind
+	s := &w.slots[due&(wheelSlots-1)]
+	n.prev, n.next = s.prev, s
+	s.prev.next = n
+	s.prev = n
+}
+
+// cancel disarms n; a no-op when it is not armed.
+func (w *wheel) cancel(n *timerNode) {
+	if !n.linked() {
+		return
+	}
+	n.prev.next = n.next
+	n.next.prev = n.prev
+	n.prev, n.next = nil, nil
+	n.kind = timerNone
+}
+
+// advance fires every timer due at or before now, disarmed, with the kind it
+// was armed with. fire may rearm the timer it was given, never another one.
+func (w *wheel) advance(now time.Time, fire func(n *timerNode, kind timerKind)) {
+	target := w.ticksAt(now)
+	steps := target - w.cur
+	if steps > wheelSlots {
+		steps = wheelSlots // one full round visits every slot once
+	}
+	for i := int64(1); i <= steps; i++ {
+		s := &w.slots[(w.cur+i)&(wheelSlots-1)]
+		for n := s.next; n != s; {
+			next := n.next
+			if n.due <= target {
+				kind := n.kind
+				w.cancel(n)
+				fire(n, kind)
+			}
+			n = next
+		}
+	}
+	w.cur = target
+}

@@ -1,0 +1,282 @@
+package reactor
+
+import (
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
+)
+
+// lingerTimeout bounds how long a half-closed connection waits for the
+// client's FIN.
+const lingerTimeout = 2 * time.Second
+
+// maxIovecs is gnet's and Linux's writev limit (IOV_MAX).
+const maxIovecs = 1024
+
+// sendfileChunk bounds one sendfile call so one big file cannot hold the
+// loop for long while other connections wait.
+const sendfileChunk = 1 << 20
+
+// outQueue holds what a connection still has to write when it could not go
+// straight to the socket: views of shared immutable bytes (cache entries),
+// one pooled buffer with copies of per-request bytes (heads built in the
+// loop's scratch), then a file range sent with sendfile. gale writes these
+// itself, bypassing gnet's outbound buffer, so a slow reader costs no copy
+// of a cached body or a file: memory per connection stays bounded by the
+// kernel's socket buffer.
+type outQueue struct {
+	views    [][]byte
+	own      *bytebufferpool.ByteBuffer
+	file     *os.File
+	fileOff  int64
+	fileLeft int64
+	moved    bool // bytes went out since the send timer was last armed
+}
+
+func (q *outQueue) busy() bool { return len(q.views) > 0 || q.file != nil }
+
+func (q *outQueue) setFile(f *os.File, off, n int64) {
+	q.file, q.fileOff, q.fileLeft = f, off, n
+	if n == 0 {
+		q.closeFile()
+	}
+}
+
+func (q *outQueue) closeFile() {
+	if q.file != nil {
+		_ = q.file.Close()
+		q.file = nil
+	}
+}
+
+// release frees everything the queue holds (the connection is gone).
+func (q *outQueue) release() {
+	q.closeFile()
+	clear(q.views)
+	q.views = q.views[:0]
+	if q.own != nil {
+		bytebufferpool.Put(q.own)
+		q.own = nil
+	}
+}
+
+// take moves iov into the queue. Pieces that live in scratch (reused for the
+// next batch) are copied into the pooled buffer; everything else is a view
+// of bytes that never change and is kept as is.
+func (q *outQueue) take(iov [][]byte, scratch []byte) {
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(scratch)))
+	hi := lo + uintptr(cap(scratch))
+	inScratch := func(b []byte) bool {
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		return cap(scratch) > 0 && p >= lo && p < hi
+	}
+	need := 0
+	for _, b := range iov {
+		if inScratch(b) {
+			need += len(b)
+		}
+	}
+	if need > 0 && q.own == nil {
+		q.own = bytebufferpool.Get()
+	}
+	if q.own != nil && cap(q.own.B)-len(q.own.B) < need {
+		// Grow before slicing so earlier views into own stay valid.
+		nb := make([]byte, len(q.own.B), len(q.own.B)+need)
+		copy(nb, q.own.B)
+		q.own.B = nb
+	}
+	for _, b := range iov {
+		if inScratch(b) {
+			start := len(q.own.B)
+			q.own.B = append(q.own.B, b...)
+			b = q.own.B[start:]
+		}
+		q.views = append(q.views, b)
+	}
+}
+
+// advance drops n written bytes from the front of views.
+func (q *outQueue) advance(n int) {
+	i := 0
+	for i < len(q.views) && n >= len(q.views[i]) {
+		n -= len(q.views[i])
+		q.views[i] = nil
+		i++
+	}
+	if i < len(q.views) {
+		q.views[i] = q.views[i][n:]
+	}
+	q.views = q.views[:copy(q.views, q.views[i:])]
+	if len(q.views) == 0 && q.own != nil {
+		bytebufferpool.Put(q.own)
+		q.own = nil
+	}
+}
+
+// flush writes the responses queued on l.iov for cs. Small batches go
+// through gnet's Writev (which buffers a short remainder itself); large ones
+// and files go through the connection's own queue.
+func (l *loop) flush(cs *conn) {
+	if len(l.iov) > 0 || cs.out.file != nil {
+		total := 0
+		for _, b := range l.iov {
+			total += len(b)
+		}
+		if cs.gone {
+			// Closed while handling (a write error): drop the batch.
+		} else if cs.out.file == nil && !cs.out.busy() && total+cs.gc.OutboundBuffered() <= l.s.cfg.HighWater {
+			for iov := l.iov; len(iov) > 0 && !cs.gone; {
+				k := min(len(iov), maxIovecs)
+				_, _ = cs.gc.Writev(iov[:k])
+				iov = iov[k:]
+			}
+		} else {
+			cs.out.take(l.iov, l.hctx.Scratch)
+			cs.out.moved = true
+			l.pump(cs)
+		}
+	}
+	clear(l.iov)
+	l.iov = l.iov[:0]
+	l.hctx.Scratch = l.hctx.Scratch[:0]
+	if !cs.gone && !cs.out.busy() {
+		l.afterWrite(cs)
+	}
+}
+
+// pump writes as much of cs's queue as the socket takes now, and parks the
+// connection on the stalled list when the socket is full.
+func (l *loop) pump(cs *conn) {
+	if cs.gc.OutboundBuffered() > 0 {
+		// gnet still holds bytes of an earlier response: ours go after.
+		l.stall(cs)
+		return
+	}
+	for len(cs.out.views) > 0 {
+		n, err := unix.Writev(cs.fd, cs.out.views[:min(len(cs.out.views), maxIovecs)])
+		if n > 0 {
+			cs.out.advance(n)
+			cs.out.moved = true
+		}
+		switch err {
+		case nil, unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			l.stall(cs)
+			return
+		default:
+			l.kill(cs)
+			return
+		}
+	}
+	for cs.out.file != nil {
+		n, err := unix.Sendfile(cs.fd, int(cs.out.file.Fd()), &cs.out.fileOff, int(min(cs.out.fileLeft, sendfileChunk)))
+		if n > 0 {
+			cs.out.fileLeft -= int64(n)
+			cs.out.moved = true
+			if cs.out.fileLeft == 0 {
+				cs.out.closeFile()
+				break
+			}
+		}
+		switch {
+		case err == unix.EAGAIN:
+			l.stall(cs)
+			return
+		case err == unix.EINTR || (err == nil && n > 0):
+			continue
+		default:
+			// n == 0 without error: the file shrank under us. The head
+			// promised more bytes, so the only honest end is a close.
+			l.s.cfg.Logger.Warn("file stream ended early", "file", cs.out.file.Name(), "left", cs.out.fileLeft, "err", err)
+			l.kill(cs)
+			return
+		}
+	}
+}
+
+// stall parks cs until the next sweep and arms its send timeout.
+func (l *loop) stall(cs *conn) {
+	if !cs.inStalled {
+		cs.inStalled = true
+		l.stalled = append(l.stalled, cs)
+		l.s.stalled.Add(1)
+	}
+	// The send timeout measures time without progress, so rearm it only
+	// when bytes moved.
+	if cs.out.moved || cs.t.kind != timerSend {
+		cs.out.moved = false
+		l.wheel.schedule(&cs.t, timerSend, l.now, l.s.cfg.SendTimeout)
+	}
+}
+
+// sweepStalled retries every parked writer once.
+func (l *loop) sweepStalled() {
+	if len(l.stalled) == 0 {
+		return
+	}
+	list := l.stalled
+	l.stalled, l.stalled2 = l.stalled2[:0], list
+	l.s.stalled.Add(-int64(len(list)))
+	for i, cs := range list {
+		list[i] = nil
+		cs.inStalled = false
+		if cs.gone {
+			continue
+		}
+		l.resume(cs)
+	}
+}
+
+// resume continues a parked connection: its queue, then its close or the
+// requests it pipelined meanwhile.
+func (l *loop) resume(cs *conn) {
+	if cs.out.busy() {
+		l.pump(cs)
+		if cs.gone || cs.out.busy() {
+			return
+		}
+	} else if cs.gc.OutboundBuffered() > 0 {
+		l.stall(cs)
+		return
+	}
+	l.afterWrite(cs)
+	if !cs.gone && !cs.closeAfter && !cs.lingering {
+		l.process(cs)
+	}
+}
+
+// afterWrite runs when everything queued for cs has been handed to the
+// socket: close gracefully, or wait for the next request.
+func (l *loop) afterWrite(cs *conn) {
+	if cs.closeAfter {
+		l.finish(cs)
+		return
+	}
+	switch {
+	case cs.gc.InboundBuffered() == 0:
+		l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.IdleTimeout)
+	case cs.t.kind != timerHeader:
+		l.wheel.cancel(&cs.t)
+	}
+}
+
+// finish closes the write side once gnet has flushed, then waits a little
+// for the client to close: closing with unread input would make the kernel
+// send RST, and a RST can destroy the response before the client reads it.
+func (l *loop) finish(cs *conn) {
+	if cs.lingering {
+		return
+	}
+	if cs.gc.OutboundBuffered() > 0 {
+		l.stall(cs)
+		return
+	}
+	cs.lingering = true
+	_ = unix.Shutdown(cs.fd, unix.SHUT_WR)
+	_, _ = cs.gc.Discard(0)
+	l.wheel.schedule(&cs.t, timerLinger, l.now, lingerTimeout)
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the real peers gale's tests and benchmarks run against, from
+# Debian packages, only when missing. Needs root (CI runs as root).
+set -euo pipefail
+want=()
+need() { command -v "$1" >/dev/null 2>&1 || want+=("$2"); }
+case "${1:-test}" in
+  test)
+    need curl curl
+    [ -x /usr/sbin/php-fpm8.2 ] || want+=(php8.2-fpm)
+    need php8.2 php8.2-cli
+    need uwsgi uwsgi
+    [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || want+=(uwsgi-plugin-python3)
+    need wrk wrk
+    need nginx nginx-light
+    ;;
+  bench)
+    need curl curl
+    [ -x /usr/sbin/php-fpm8.2 ] || want+=(php8.2-fpm)
+    need wrk wrk
+    need nginx nginx-light
+    need lighttpd lighttpd
+    need h2o h2o
+    need h2load nghttp2-client
+    need ab apache2-utils
+    ;;
+esac
+want=($(printf '%s\n' "${want[@]}" | grep -v '^$' | sort -u || true))
+[ ${#want[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing: ${want[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null

@@ -3,6 +3,7 @@ package handlers
 import (
 	"html"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gale-http/gale/httpcodec"
@@ -18,8 +19,9 @@ func (s *Static) serveListing(ctx *Ctx, req *httpcodec.Request, resp *Response, 
 		return
 	}
 	f := os.NewFile(uintptr(fd), rel)
-	ents, err := f.ReadDir(-1) // sorted by name
+	ents, err := f.ReadDir(-1)
 	f.Close()
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	if err != nil {
 		errorFor(ctx, req, resp, StatusFromError(err))
 		return
@@ -56,10 +58,10 @@ func (s *Static) serveListing(ctx *Ctx, req *httpcodec.Request, resp *Response, 
 	body := scratchView(ctx, bodyStart)
 
 	headStart := len(ctx.Scratch)
-	b = appendStatusLine(ctx.Scratch, 200)
-	b = append(b, serverHeader...)
-	b = appendHeader(b, "Content-Type", "text/html; charset=utf-8")
-	ctx.Scratch = appendContentLength(b, int64(len(body)))
+	b = httpcodec.AppendStatusLine(ctx.Scratch, 200)
+	b = append(b, httpcodec.ServerHeader...)
+	b = httpcodec.AppendHeader(b, "Content-Type", "text/html; charset=utf-8")
+	ctx.Scratch = httpcodec.AppendContentLength(b, int64(len(body)))
 	resp.Status = 200
 	resp.Head = scratchView(ctx, headStart)
 	if req.Method == httpcodec.MethodGet {

@@ -65,13 +65,13 @@ func errorFor(ctx *Ctx, req *httpcodec.Request, resp *Response, status int) {
 // errorResponse writes status with an optional extra header line (name:
 // value CRLF, already formatted) and the body when withBody.
 func errorResponse(ctx *Ctx, resp *Response, status int, extra string, withBody bool) {
-	text := statusText(status)
+	text := httpcodec.StatusText(status)
 	bodyLen := int64(3 + 1 + len(text) + 1)
 	start := len(ctx.Scratch)
-	b := appendStatusLine(ctx.Scratch, status)
-	b = append(b, serverHeader...)
-	b = appendHeader(b, "Content-Type", "text/plain; charset=utf-8")
-	b = appendContentLength(b, bodyLen)
+	b := httpcodec.AppendStatusLine(ctx.Scratch, status)
+	b = append(b, httpcodec.ServerHeader...)
+	b = httpcodec.AppendHeader(b, "Content-Type", "text/plain; charset=utf-8")
+	b = httpcodec.AppendContentLength(b, bodyLen)
 	b = append(b, extra...)
 	mid := len(b)
 	if withBody {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gale-http/gale/httpcodec"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -76,20 +78,20 @@ func appendETag(dst []byte, m *fileMeta, enc int) []byte {
 // response carrying (part of) the enc representation of m. A 304 carries
 // only the validators and Vary (RFC 9110 section 15.4.5).
 func appendEntityHead(dst []byte, code int, m *fileMeta, enc int, ctype string, length int64) []byte {
-	dst = appendStatusLine(dst, code)
-	dst = append(dst, serverHeader...)
+	dst = httpcodec.AppendStatusLine(dst, code)
+	dst = append(dst, httpcodec.ServerHeader...)
 	if code != 304 {
-		dst = appendHeader(dst, "Content-Type", ctype)
-		dst = appendContentLength(dst, length)
+		dst = httpcodec.AppendHeader(dst, "Content-Type", ctype)
+		dst = httpcodec.AppendContentLength(dst, length)
 	}
 	dst = append(dst, "ETag: "...)
 	dst = appendETag(dst, m, enc)
 	dst = append(dst, "\r\n"...)
-	dst = appendHeader(dst, "Last-Modified", m.lastMod)
+	dst = httpcodec.AppendHeader(dst, "Last-Modified", m.lastMod)
 	if code != 304 {
 		dst = append(dst, "Accept-Ranges: bytes\r\n"...)
 		if enc != encIdentity {
-			dst = appendHeader(dst, "Content-Encoding", encName[enc])
+			dst = httpcodec.AppendHeader(dst, "Content-Encoding", encName[enc])
 		}
 	}
 	if m.mime.compressible {

@@ -117,8 +117,8 @@ func (s *Static) serveDir(ctx *Ctx, req *httpcodec.Request, resp *Response, rel 
 // query.
 func redirectSlash(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	start := len(ctx.Scratch)
-	b := appendStatusLine(ctx.Scratch, 301)
-	b = append(b, serverHeader...)
+	b := httpcodec.AppendStatusLine(ctx.Scratch, 301)
+	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, "Location: "...)
 	b = appendEscapedPath(b, req.Path)
 	b = append(b, '/')
@@ -127,7 +127,7 @@ func redirectSlash(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 		b = append(b, req.Query...)
 	}
 	b = append(b, "\r\n"...)
-	ctx.Scratch = appendContentLength(b, 0)
+	ctx.Scratch = httpcodec.AppendContentLength(b, 0)
 	resp.Status = 301
 	resp.Head = scratchView(ctx, start)
 }

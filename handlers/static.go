@@ -148,10 +148,10 @@ func (s *Static) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 // serveOptions answers OPTIONS with the allowed methods.
 func serveOptions(ctx *Ctx, resp *Response) {
 	start := len(ctx.Scratch)
-	b := appendStatusLine(ctx.Scratch, 200)
-	b = append(b, serverHeader...)
+	b := httpcodec.AppendStatusLine(ctx.Scratch, 200)
+	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, "Allow: GET, HEAD, OPTIONS\r\n"...)
-	ctx.Scratch = appendContentLength(b, 0)
+	ctx.Scratch = httpcodec.AppendContentLength(b, 0)
 	resp.Status = 200
 	resp.Head = scratchView(ctx, start)
 }

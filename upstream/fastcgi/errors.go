@@ -1,0 +1,52 @@
+package fastcgi
+
+import (
+	"errors"
+	"strconv"
+)
+
+// ErrNeedMore means the input holds only part of a record or of a response
+// head: keep the bytes and call again when more arrive.
+var ErrNeedMore = errors.New("fastcgi: need more data")
+
+// Protocol violations. Each reaches the caller wrapped in a *ProtocolError,
+// so errors.Is(err, ErrVersion) and errors.As(err, &pe) both work. The
+// reactor answers 502 for any of them and closes the upstream connection.
+var (
+	ErrVersion        = errors.New("unsupported FastCGI version")
+	ErrPairs          = errors.New("malformed name-value pairs")
+	ErrEndRequest     = errors.New("malformed FCGI_END_REQUEST")
+	ErrUnknownID      = errors.New("record for a request ID not in flight")
+	ErrUnexpectedType = errors.New("unexpected record type")
+	ErrValues         = errors.New("malformed FCGI_GET_VALUES_RESULT")
+)
+
+// ProtocolError is a FastCGI protocol violation by the peer, with the type
+// and request ID of the offending record when known.
+type ProtocolError struct {
+	Err  error
+	Type uint8
+	ID   uint16
+}
+
+func protoErr(err error, typ uint8, id uint16) error {
+	return &ProtocolError{Err: err, Type: typ, ID: id}
+}
+
+// Error implements error.
+func (e *ProtocolError) Error() string {
+	return "fastcgi: " + e.Err.Error() + " (record type " + strconv.Itoa(int(e.Type)) +
+		", request " + strconv.Itoa(int(e.ID)) + ")"
+}
+
+// Unwrap returns the sentinel describing the violation.
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// Errors from the CGI response parser. All mean the application sent a
+// response gale cannot forward: the reactor answers 502.
+var (
+	ErrHeadTooLarge  = errors.New("fastcgi: CGI response head exceeds 64 KiB")
+	ErrBadHeaderLine = errors.New("fastcgi: malformed CGI response header line")
+	ErrBadStatus     = errors.New("fastcgi: malformed CGI Status header")
+	ErrBadLength     = errors.New("fastcgi: malformed or conflicting Content-Length")
+)

@@ -1,0 +1,159 @@
+package fastcgi
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// decodePairs returns pairs as "NAME=value" strings in wire order.
+func decodePairs(t testing.TB, b []byte) []string {
+	t.Helper()
+	var out []string
+	if err := ParsePairs(b, func(n, v []byte) error {
+		out = append(out, string(n)+"="+string(v))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sampleInfo is a typical front-controller request.
+func sampleInfo() *RequestInfo {
+	path := []byte("/index.php/users/7")
+	script, info := SplitScript(path, ".php")
+	return &RequestInfo{
+		Method: []byte("POST"), RequestURI: []byte("/index.php/users/7?x=1&y=%20"),
+		Path: path, Query: []byte("x=1&y=%20"), Proto: []byte("HTTP/1.1"),
+		ContentType: []byte("application/json"), ContentLength: 17,
+		DocumentRoot: "/srv/www", ScriptName: script, PathInfo: info,
+		RemoteAddr: []byte("192.0.2.7"), RemotePort: []byte("51000"),
+		ServerAddr: []byte("192.0.2.1"), ServerPort: []byte("443"), ServerName: []byte("example.test"),
+		HTTPS: true,
+		Headers: []Field{
+			{[]byte("Host"), []byte("example.test")},
+			{[]byte("content-type"), []byte("application/json")},
+			{[]byte("Content-Length"), []byte("17")},
+			{[]byte("X-Foo"), []byte("bar")},
+			{[]byte("X_Foo"), []byte("spoofed")},
+			{[]byte("Proxy"), []byte("http://evil.test/")},
+			{[]byte("Cookie"), []byte("a=1")},
+			{[]byte("Accept"), []byte("text/html")},
+			{[]byte("cookie"), []byte("b=2")},
+			{[]byte("ACCEPT"), []byte("*/*")},
+			{[]byte("X.Dot"), []byte("dropped")},
+		},
+		Extra: [][2]string{{"APP_ENV", "prod"}},
+	}
+}
+
+func TestAppendCGIPairs(t *testing.T) {
+	got := decodePairs(t, AppendCGIPairs(nil, sampleInfo()))
+	want := []string{
+		"SCRIPT_FILENAME=/srv/www/index.php",
+		"SCRIPT_NAME=/index.php",
+		"PATH_INFO=/users/7",
+		"PATH_TRANSLATED=/srv/www/users/7",
+		"DOCUMENT_ROOT=/srv/www",
+		"DOCUMENT_URI=/index.php/users/7",
+		"REQUEST_URI=/index.php/users/7?x=1&y=%20",
+		"QUERY_STRING=x=1&y=%20",
+		"REQUEST_METHOD=POST",
+		"CONTENT_TYPE=application/json",
+		"CONTENT_LENGTH=17",
+		"SERVER_PROTOCOL=HTTP/1.1",
+		"GATEWAY_INTERFACE=CGI/1.1",
+		"SERVER_SOFTWARE=gale",
+		"REMOTE_ADDR=192.0.2.7",
+		"REMOTE_PORT=51000",
+		"SERVER_ADDR=192.0.2.1",
+		"SERVER_PORT=443",
+		"SERVER_NAME=example.test",
+		"REQUEST_SCHEME=https",
+		"HTTPS=on",
+		"REDIRECT_STATUS=200",
+		"HTTP_HOST=example.test",
+		"HTTP_X_FOO=bar",
+		"HTTP_COOKIE=a=1; b=2",
+		"HTTP_ACCEPT=text/html, */*",
+		"APP_ENV=prod",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAppendCGIPairsPlainNoBody(t *testing.T) {
+	ri := &RequestInfo{Method: []byte("GET"), Path: []byte("/a.php"), ScriptName: []byte("/a.php"),
+		ScriptFilename: []byte("/other/a.php"), ContentLength: -1, DocumentRoot: "/srv"}
+	got := strings.Join(decodePairs(t, AppendCGIPairs(nil, ri)), "\n")
+	for _, want := range []string{"SCRIPT_FILENAME=/other/a.php", "PATH_INFO=", "CONTENT_LENGTH=",
+		"REQUEST_SCHEME=http"} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	for _, absent := range []string{"PATH_TRANSLATED", "HTTPS=", "HTTP_"} {
+		if strings.Contains(got, absent) {
+			t.Errorf("unexpected %q in\n%s", absent, got)
+		}
+	}
+}
+
+// AppendRequest frames the pairs in place; it must produce exactly what
+// AppendParams does from a separately built pair stream, also when the
+// pairs exceed one record.
+func TestAppendRequestFraming(t *testing.T) {
+	for _, size := range []int{0, 100, MaxContent - 400, 70000, 200000} {
+		ri := sampleInfo()
+		ri.Headers = append(ri.Headers, Field{[]byte("X-Big"), bytes.Repeat([]byte("z"), size)})
+		prefix := []byte("existing")
+		got := AppendRequest(append([]byte(nil), prefix...), 9, ri)
+		want := AppendBeginRequest(append([]byte(nil), prefix...), 9, RoleResponder, true)
+		want = AppendParams(want, 9, AppendCGIPairs(nil, ri))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("size %d: framing differs (len %d vs %d)", size, len(got), len(want))
+		}
+		// And the records parse back to the same pair stream.
+		var stream []byte
+		rest := got[len(prefix)+16:]
+		for {
+			rec, n, err := ParseRecord(rest)
+			if err != nil || rec.Type != TypeParams || rec.ID != 9 {
+				t.Fatalf("size %d: %+v %v", size, rec.Header, err)
+			}
+			rest = rest[n:]
+			if len(rec.Content) == 0 {
+				break
+			}
+			stream = append(stream, rec.Content...)
+		}
+		if len(rest) != 0 || !bytes.Equal(stream, AppendCGIPairs(nil, ri)) {
+			t.Fatalf("size %d: stream mismatch", size)
+		}
+	}
+}
+
+func TestSplitScript(t *testing.T) {
+	tests := []struct{ path, script, info string }{
+		{"/index.php", "/index.php", ""},
+		{"/index.php/", "/index.php", "/"},
+		{"/index.php/users/7", "/index.php", "/users/7"},
+		{"/a.php/b.php/c", "/a.php", "/b.php/c"},
+		{"/a.phpx/b.php/c", "/a.phpx/b.php", "/c"},
+		{"/dir.php.bak/x", "/dir.php.bak/x", ""},
+		{"/static/app.js", "/static/app.js", ""},
+		{"/", "/", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		s, i := SplitScript([]byte(tt.path), ".php")
+		if string(s) != tt.script || string(i) != tt.info {
+			t.Errorf("%q: got %q %q, want %q %q", tt.path, s, i, tt.script, tt.info)
+		}
+	}
+	if s, i := SplitScript([]byte("/a.php/b"), ""); string(s) != "/a.php/b" || i != nil {
+		t.Errorf("empty ext split: %q %q", s, i)
+	}
+}

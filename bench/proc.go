@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Proc is a process the harness started: a server or a FastCGI backend.
+type Proc struct {
+	Name string
+	cmd  *exec.Cmd
+	log  string // file holding its stdout and stderr
+	done chan struct{}
+	err  error // Wait's result, valid once done is closed
+}
+
+// PID is the process id; under taskset it is the server itself, because
+// taskset execs its command.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
+// startProc starts name with args, pinned to cpus, in its own process group
+// so Stop can reach every child it forked. Output goes to logPath; env adds
+// variables to the harness's environment.
+func startProc(label, cpus, logPath string, env []string, name string, args ...string) (*Proc, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child holds its own copy
+	cmd := pinned(context.Background(), cpus, name, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	p := &Proc{Name: label, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// Exited reports whether the process has already ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// LogTail returns the last lines of the process's output, for error reports.
+func (p *Proc) LogTail() string {
+	b, _ := os.ReadFile(p.log)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 4 {
+		lines = lines[len(lines)-4:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// Stop asks the process to terminate, then kills its process group if it has
+// not gone within three seconds.
+func (p *Proc) Stop() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// waitDial waits until network/addr accepts a connection, the process exits,
+// or timeout passes.
+func (p *Proc) waitDial(network, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout(network, addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if p.Exited() {
+			return fmt.Errorf("%s exited (%v): %s", p.Name, p.err, p.LogTail())
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %s not reachable after %v: %v; log: %s", p.Name, addr, timeout, err, p.LogTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freePort asks the kernel for an unused TCP port on the loopback.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// errNotInstalled marks a server whose binary is not on PATH.
+var errNotInstalled = errors.New("not installed")
+
+// lookBin finds a binary on PATH, with a report-friendly error.
+func lookBin(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s %w", name, errNotInstalled)
+	}
+	return p, nil
+}

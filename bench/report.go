@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Report is everything one harness invocation measured; -json writes it.
+type Report struct {
+	Started  time.Time `json:"started"`
+	Host     HostInfo  `json:"host"`
+	Options  Options   `json:"options"`
+	Outcomes []Outcome `json:"outcomes"`
+}
+
+// HostInfo describes where the numbers were taken.
+type HostInfo struct {
+	CPUs    int    `json:"cpus"`
+	Kernel  string `json:"kernel"`
+	GoVer   string `json:"go"`
+	CPUName string `json:"cpu_model"`
+}
+
+// writeJSON writes r, with every raw run, to path.
+func writeJSON(path string, r Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// reference is the server every ratio is relative to.
+const reference = "nginx"
+
+// writeMarkdown writes the throughput table and, if any memory scenario
+// ran, the memory table.
+func writeMarkdown(w io.Writer, outs []Outcome) {
+	ref := make(map[string]float64)
+	for _, o := range outs {
+		if o.Server == reference && o.Mem == nil {
+			ref[o.Scenario] = summarize(o).RPS.Median
+		}
+	}
+	var mem []Outcome
+	fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | backend µs/req | p50 | p99 | vs nginx | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, o := range outs {
+		if sc, _ := scenarioByName(o.Scenario); sc.Kind != KindWrk {
+			mem = append(mem, o)
+			continue
+		}
+		fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
+	}
+	if len(mem) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | server | ok / target | still open | base RSS | peak RSS | RSS growth per conn | time | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, o := range mem {
+		fmt.Fprintln(w, memRow(o))
+	}
+}
+
+// wrkRow renders one throughput row; refRPS is nginx's median (0 if none).
+func wrkRow(o Outcome, refRPS float64) string {
+	s := summarize(o)
+	if s.NA != "" {
+		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | |", o.Scenario, o.Server, mdEscape(s.NA))
+	}
+	rps := fmt.Sprintf("%s [%s–%s]", thousands(s.RPS.Median), thousands(s.RPS.Min), thousands(s.RPS.Max))
+	errs := "0"
+	if s.Errors() {
+		rps = "⚠ " + rps
+		errs = fmt.Sprintf("⚠ non-2xx %d, socket %d, failed runs %d", s.Non2xx, s.SockErrs, s.FailedRuns)
+	}
+	backend := ""
+	if o.Backend != "" {
+		backend = fmt.Sprintf("%.1f", s.BackendCPU)
+	}
+	ratio := ""
+	if refRPS > 0 {
+		ratio = fmt.Sprintf("%.2f×", s.RPS.Median/refRPS)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %.1f | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
+		s.CPUPerReq, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, errs)
+}
+
+// memRow renders one memory-scenario row.
+func memRow(o Outcome) string {
+	if o.NA != "" || o.Mem == nil {
+		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | |", o.Scenario, o.Server, mdEscape(o.NA))
+	}
+	m := o.Mem
+	ok := fmt.Sprintf("%d / %d", m.OK, m.Target)
+	if m.OK != m.Target {
+		ok = "⚠ " + ok
+	}
+	open := ""
+	if sc, _ := scenarioByName(o.Scenario); sc.Kind == KindIdle {
+		open = strconv.Itoa(m.StillOpen)
+	}
+	errs := "0"
+	if m.Errors > 0 {
+		errs = fmt.Sprintf("⚠ %d: %s", m.Errors, mdEscape(m.FirstErr))
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %.1fs | %s |", o.Scenario, o.Server, ok, open,
+		mib(m.BaseRSS), mib(m.PeakRSS), kib(m.PerConn), m.Elapsed.Seconds(), errs)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func kib(b float64) string { return fmt.Sprintf("%.2f KiB", b/(1<<10)) }
+
+// fmtLatency prints µs below a millisecond and ms above. wrk sometimes
+// prints 0.00us for a percentile it has no samples for (seen with
+// pipelining); that is shown as n/a, not as zero.
+func fmtLatency(d time.Duration) string {
+	if d <= 0 {
+		return "n/a"
+	}
+	if d < time.Millisecond {
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+// thousands renders a rate rounded to an integer with thousands separators.
+func thousands(v float64) string {
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// mdEscape keeps an error message on one table row.
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// firstLines returns up to n lines of s, joined on one line.
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " / ")
+}

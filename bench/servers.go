@@ -1,0 +1,307 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env is what one server instance is started with.
+type Env struct {
+	Dir      string // private directory for its config, logs and pid file
+	Root     string // document root
+	Port     int    // TCP port on 127.0.0.1
+	FastCGI  string // unix socket of the FastCGI backend for *.php, or ""
+	CPUs     string // taskset CPU list, or "" for no pinning
+	MaxConns int    // connection and descriptor limit to configure
+}
+
+// Addr is the host:port the server listens on.
+func (e Env) Addr() string { return "127.0.0.1:" + strconv.Itoa(e.Port) }
+
+// Server is one HTTP server under test. Every implementation is configured
+// to match gale: one worker (event loop), no access log, sendfile and an
+// open file cache where the server has them, FastCGI keep-alive where the
+// server supports it.
+type Server interface {
+	// Name is the short name used by -servers.
+	Name() string
+	// Check reports why the server cannot run here, or nil.
+	Check() error
+	// Config renders the full configuration (or command line) for e.
+	Config(e Env) string
+	// Start writes the configuration into e.Dir, starts the server and
+	// waits until it accepts connections.
+	Start(e Env) (*Proc, error)
+}
+
+// allServers lists every server the harness knows, in report order.
+func allServers(galeBin string) []Server {
+	return []Server{&gale{bin: galeBin}, &nginx{}, &lighttpd{}, &h2o{}, &caddy{}}
+}
+
+// startWithConfig is the common Start: write config, launch, wait for port.
+func startWithConfig(e Env, name, confFile, conf string, env []string, bin string, args ...string) (*Proc, error) {
+	if confFile != "" {
+		if err := os.WriteFile(filepath.Join(e.Dir, confFile), []byte(conf), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	p, err := startProc(name, e.CPUs, filepath.Join(e.Dir, name+".out"), env, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitDial("tcp", e.Addr(), 10*time.Second); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// runAsRoot reports whether the harness runs as root; servers that drop
+// privileges to "nobody" by default are told to stay root, so they can read
+// the private temp directory.
+func runAsRoot() bool { return os.Geteuid() == 0 }
+
+// gale is the server this repository builds.
+type gale struct{ bin string }
+
+func (*gale) Name() string { return "gale" }
+
+func (g *gale) Check() error {
+	if g.bin == "" {
+		return fmt.Errorf("binary not built")
+	}
+	_, err := os.Stat(g.bin)
+	return err
+}
+
+func (g *gale) args(e Env) []string {
+	a := []string{"-listen", e.Addr(), "-root", e.Root, "-loops", "1"}
+	if e.FastCGI != "" {
+		a = append(a, "-fastcgi", "unix:"+e.FastCGI)
+	}
+	return a
+}
+
+// Config is gale's command line: it has no config file, and its defaults
+// already are the settings the other servers are given (no access log,
+// in-memory file cache, FastCGI keep-alive).
+func (g *gale) Config(e Env) string {
+	return "# command line\n" + g.bin + " " + strings.Join(g.args(e), " ") + "\n"
+}
+
+func (g *gale) Start(e Env) (*Proc, error) {
+	return startWithConfig(e, "gale", "", "", nil, g.bin, g.args(e)...)
+}
+
+// nginx is the reference: ratios in the report are relative to it.
+type nginx struct{ bin string }
+
+func (*nginx) Name() string { return "nginx" }
+
+func (n *nginx) Check() (err error) {
+	n.bin, err = lookBin("nginx")
+	return err
+}
+
+func (n *nginx) Config(e Env) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# nginx: one worker, access log off, sendfile and open_file_cache on,
+# FastCGI keep-alive (fastcgi_keep_conn + upstream keepalive = pm.max_children).
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile %[1]d;
+pid %[2]s/nginx.pid;
+error_log %[2]s/error.log warn;
+`, e.MaxConns+64, e.Dir)
+	if runAsRoot() {
+		b.WriteString("user root;\n")
+	}
+	fmt.Fprintf(&b, `events {
+    worker_connections %[1]d;
+}
+http {
+    access_log off;
+    sendfile on;
+    # tcp_nopush stays off (the default): gale does not cork, and with
+    # pipelined requests nginx's cork stalls each batch (23k vs 65k rps here).
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 60s;
+    # nginx closes a connection after 1000 requests by default; gale does not.
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path %[2]s/client_body;
+    fastcgi_temp_path %[2]s/fastcgi_temp;
+    proxy_temp_path %[2]s/proxy_temp;
+    uwsgi_temp_path %[2]s/uwsgi_temp;
+    scgi_temp_path %[2]s/scgi_temp;
+    types { text/html html; application/octet-stream bin; }
+    default_type application/octet-stream;
+`, e.MaxConns, e.Dir)
+	if e.FastCGI != "" {
+		fmt.Fprintf(&b, `    upstream backend {
+        server unix:%s;
+        keepalive %d;
+    }
+`, e.FastCGI, phpChildren)
+	}
+	fmt.Fprintf(&b, `    server {
+        listen %s;
+        root %s;
+`, e.Addr(), e.Root)
+	if e.FastCGI != "" {
+		b.WriteString(`        location ~ \.php$ {
+            fastcgi_pass backend;
+            fastcgi_keep_conn on;
+            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+            fastcgi_param QUERY_STRING $query_string;
+            fastcgi_param REQUEST_METHOD $request_method;
+            fastcgi_param CONTENT_TYPE $content_type;
+            fastcgi_param CONTENT_LENGTH $content_length;
+            fastcgi_param SCRIPT_NAME $fastcgi_script_name;
+            fastcgi_param REQUEST_URI $request_uri;
+            fastcgi_param DOCUMENT_URI $document_uri;
+            fastcgi_param DOCUMENT_ROOT $document_root;
+            fastcgi_param SERVER_PROTOCOL $server_protocol;
+            fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+            fastcgi_param SERVER_SOFTWARE nginx;
+            fastcgi_param REMOTE_ADDR $remote_addr;
+            fastcgi_param REMOTE_PORT $remote_port;
+            fastcgi_param SERVER_ADDR $server_addr;
+            fastcgi_param SERVER_PORT $server_port;
+            fastcgi_param SERVER_NAME $server_name;
+        }
+`)
+	}
+	b.WriteString("    }\n}\n")
+	return b.String()
+}
+
+func (n *nginx) Start(e Env) (*Proc, error) {
+	conf := filepath.Join(e.Dir, "nginx.conf")
+	return startWithConfig(e, "nginx", "nginx.conf", n.Config(e), nil, n.bin, "-c", conf, "-p", e.Dir)
+}
+
+// lighttpd is single-process by default (server.max-worker = 0).
+type lighttpd struct{ bin string }
+
+func (*lighttpd) Name() string { return "lighttpd" }
+
+func (l *lighttpd) Check() (err error) {
+	l.bin, err = lookBin("lighttpd")
+	return err
+}
+
+func (l *lighttpd) Config(e Env) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# lighttpd: one process, no mod_accesslog, sendfile backend, stat cache on.
+# FastCGI: lighttpd 1.4 never sets FCGI_KEEP_CONN (one backend connection per request).
+server.modules = ( "mod_fastcgi" )
+server.document-root = "%s"
+server.bind = "127.0.0.1"
+server.port = %d
+server.errorlog = "%s/error.log"
+server.max-worker = 0
+server.max-fds = %d
+server.max-connections = %d
+server.network-backend = "sendfile"
+server.stat-cache-engine = "simple"
+server.max-keep-alive-requests = 65535
+server.max-keep-alive-idle = 75
+mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
+`, e.Root, e.Port, e.Dir, e.MaxConns+64, e.MaxConns)
+	if e.FastCGI != "" {
+		fmt.Fprintf(&b, `fastcgi.server = ( ".php" => (( "socket" => "%s", "check-local" => "disable" )) )
+`, e.FastCGI)
+	}
+	return b.String()
+}
+
+func (l *lighttpd) Start(e Env) (*Proc, error) {
+	conf := filepath.Join(e.Dir, "lighttpd.conf")
+	return startWithConfig(e, "lighttpd", "lighttpd.conf", l.Config(e), nil, l.bin, "-D", "-f", conf)
+}
+
+// h2o runs one event-loop thread (num-threads: 1). Its open-file cache is
+// built in and always on; h2o 2.2 has no sendfile.
+type h2o struct{ bin string }
+
+func (*h2o) Name() string { return "h2o" }
+
+func (h *h2o) Check() (err error) {
+	h.bin, err = lookBin("h2o")
+	return err
+}
+
+func (h *h2o) Config(e Env) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# h2o: one thread, no access-log, built-in file cache (always on, no sendfile in h2o 2.2),
+# FastCGI keep-alive via fastcgi.timeout.keepalive.
+listen:
+  host: 127.0.0.1
+  port: %d
+num-threads: 1
+max-connections: %d
+error-log: %s/error.log
+pid-file: %s/h2o.pid
+`, e.Port, e.MaxConns, e.Dir, e.Dir)
+	if runAsRoot() {
+		b.WriteString("user: root\n")
+	}
+	b.WriteString("hosts:\n  default:\n    paths:\n      /:\n")
+	fmt.Fprintf(&b, "        file.dir: %s\n", e.Root)
+	if e.FastCGI != "" {
+		fmt.Fprintf(&b, `        file.custom-handler:
+          extension: .php
+          fastcgi.connect:
+            port: %s
+            type: unix
+          fastcgi.timeout.keepalive: 60000
+`, e.FastCGI)
+	}
+	return b.String()
+}
+
+func (h *h2o) Start(e Env) (*Proc, error) {
+	conf := filepath.Join(e.Dir, "h2o.conf")
+	return startWithConfig(e, "h2o", "h2o.conf", h.Config(e), nil, h.bin, "-c", conf)
+}
+
+// caddy is not packaged in Debian bookworm; it runs only if on PATH.
+type caddy struct{ bin string }
+
+func (*caddy) Name() string { return "caddy" }
+
+func (c *caddy) Check() (err error) {
+	c.bin, err = lookBin("caddy")
+	return err
+}
+
+func (c *caddy) Config(e Env) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# caddy: GOMAXPROCS=1 (one worker), no log directive (access log off),
+# file_server uses sendfile; no open file cache. php_fastcgi dials per request
+# (Caddy has no FastCGI keep-alive).
+{
+	admin off
+	auto_https off
+}
+http://%s {
+	root * %s
+`, e.Addr(), e.Root)
+	if e.FastCGI != "" {
+		fmt.Fprintf(&b, "\tphp_fastcgi unix/%s\n", e.FastCGI)
+	}
+	b.WriteString("\tfile_server\n}\n")
+	return b.String()
+}
+
+func (c *caddy) Start(e Env) (*Proc, error) {
+	conf := filepath.Join(e.Dir, "Caddyfile")
+	return startWithConfig(e, "caddy", "Caddyfile", c.Config(e), []string{"GOMAXPROCS=1"}, c.bin, "run", "--config", conf, "--adapter", "caddyfile")
+}

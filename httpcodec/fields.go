@@ -1,6 +1,9 @@
 package httpcodec
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // parseFields parses the field lines that start at buf[start] and the blank
 // line that ends them (RFC 9112 section 5), and returns the index after the
@@ -9,8 +12,7 @@ import "encoding/binary"
 // different message (request smuggling), so gale answers 400.
 func parseFields(buf []byte, start int, r *Request, lim *Limits, st *headState) (int, error) {
 	w, more := window(buf, start, lim.MaxHeaderBytes, ErrHeadersTooLarge)
-	i := start
-	for {
+	for i := start; ; {
 		if i >= len(w) {
 			return 0, more
 		}
@@ -33,32 +35,39 @@ func parseFields(buf []byte, start int, r *Request, lim *Limits, st *headState) 
 		if len(r.Headers) >= lim.MaxHeaders {
 			return 0, ErrTooManyHeaders
 		}
-		var err error
-		if i, err = parseField(w, i, r, st, more); err != nil {
+		name, value, next, err := parseField(w, i, more)
+		if err != nil {
 			return 0, err
+		}
+		i = next
+		r.Headers = append(r.Headers, Header{Name: name, Value: value})
+		if id := headerID(name); id != HdrUnknown {
+			if err := st.known(r, id, len(r.Headers), value); err != nil {
+				return 0, err
+			}
 		}
 	}
 }
 
-// parseField parses one field line "name: value CRLF" at w[i], appends it
-// to r.Headers, applies what it means for a known header, and returns the
-// index after its CRLF.
-func parseField(w []byte, i int, r *Request, st *headState, more error) (int, error) {
+// parseField parses one field line "name: value CRLF" at w[i] and returns
+// the name, the value without its surrounding whitespace, and the index
+// after the CRLF.
+func parseField(w []byte, i int, more error) (name, value []byte, next int, err error) {
 	ns := i
 	for i < len(w) && tchar[w[i]] {
 		i++
 	}
 	if i == len(w) {
-		return 0, more
+		return nil, nil, 0, more
 	}
 	if w[i] != ':' || i == ns {
 		if i > ns && (w[i] == ' ' || w[i] == '\t') {
 			// RFC 9112 section 5.1: MUST reject with 400.
-			return 0, ErrSpaceColon
+			return nil, nil, 0, ErrSpaceColon
 		}
-		return 0, ErrFieldName
+		return nil, nil, 0, ErrFieldName
 	}
-	name := w[ns:i]
+	name = w[ns:i]
 	i++
 	for i < len(w) && (w[i] == ' ' || w[i] == '\t') {
 		i++
@@ -66,22 +75,16 @@ func parseField(w []byte, i int, r *Request, st *headState, more error) (int, er
 	vs := i
 	i = valueEnd(w, i)
 	if i == len(w) || (i+1 == len(w) && w[i] == '\r') {
-		return 0, more
+		return nil, nil, 0, more
 	}
 	if err := lineEnd(w, i); err != nil {
-		return 0, err
+		return nil, nil, 0, err
 	}
 	ve := i
 	for ve > vs && (w[ve-1] == ' ' || w[ve-1] == '\t') {
 		ve--
 	}
-	r.Headers = append(r.Headers, Header{Name: name, Value: w[vs:ve]})
-	if id := headerID(name); id != HdrUnknown {
-		if err := st.known(r, id, w[vs:ve]); err != nil {
-			return 0, err
-		}
-	}
-	return i + 2, nil
+	return name, w[vs:ve], i + 2, nil
 }
 
 // lineEnd checks that w[i], the byte that stopped a value scan, starts a
@@ -102,19 +105,22 @@ func lineEnd(w []byte, i int) error {
 
 // valueEnd returns the index of the first byte at or after i that cannot be
 // part of a field value (normally the CR ending it), or len(w). It checks
-// eight bytes at a time while they are all plain value bytes, and steps over
-// an HTAB one byte at a time.
+// eight bytes at a time and, on a word holding a control byte, jumps to the
+// first such byte; an HTAB there is stepped over.
 func valueEnd(w []byte, i int) int {
-	for {
-		for i+8 <= len(w) && !hasCtl(binary.LittleEndian.Uint64(w[i:])) {
-			i += 8
-		}
-		for i < len(w) && fieldVChar[w[i]] {
+	for i+8 <= len(w) {
+		if m := ctlMask(binary.LittleEndian.Uint64(w[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			if w[i] != '\t' {
+				return i
+			}
 			i++
+			continue
 		}
-		if i == len(w) || w[i] != '\t' {
-			return i
-		}
+		i += 8
+	}
+	for i < len(w) && (fieldVChar[w[i]] || w[i] == '\t') {
 		i++
 	}
+	return i
 }

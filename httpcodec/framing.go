@@ -16,9 +16,10 @@ type headState struct {
 
 // known applies the meaning of one indexed field line. The first occurrence
 // of each indexed header is the one Get returns.
-func (st *headState) known(r *Request, id HeaderID, v []byte) error {
+// pos is the field's index in Headers plus one.
+func (st *headState) known(r *Request, id HeaderID, pos int, v []byte) error {
 	if r.known[id] == 0 {
-		r.known[id] = uint16(len(r.Headers))
+		r.known[id] = uint16(pos)
 	}
 	switch id {
 	case HdrHost:

@@ -79,14 +79,16 @@ const (
 	highs = 0x8080808080808080
 )
 
-// hasCtl reports whether any byte of x is below 0x20 or equals 0x7f, the
-// bytes that end or invalidate a field value. Both tests are exact as a
-// yes/no answer (bytes >= 0x80 never trigger them).
-func hasCtl(x uint64) bool {
+// ctlMask flags (with its high bit) each byte of x, a little-endian load,
+// that is below 0x20 or equals 0x7f: the bytes that end or invalidate a
+// field value. Bytes >= 0x80 are never flagged. A borrow can flag a byte
+// above a real hit, never below one, so the lowest flag is exact and zero
+// means none.
+func ctlMask(x uint64) uint64 {
 	lt := (x - ones*0x20) &^ x
 	d := x ^ (ones * 0x7f)
 	del := (d - ones) &^ d
-	return (lt|del)&highs != 0
+	return (lt | del) & highs
 }
 
 // eqFoldLower reports whether b equals s ignoring ASCII case; s must be lower

@@ -22,7 +22,7 @@ const (
 )
 
 func (d *ChunkedDecoder) extByte(c byte) error {
-	if d.extLen++; d.extLen > d.maxExt {
+	if d.extLen++; d.extLen > d.maxExt && c != '\r' {
 		return ErrChunkExt
 	}
 	ws := c == ' ' || c == '\t'

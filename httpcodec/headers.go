@@ -1,76 +1,44 @@
 package httpcodec
 
-// headerID identifies the indexed headers. It switches on the length and
-// the first byte and then compares case-insensitively, so an unknown name
-// usually costs two compares and no hashing.
+import "strings"
+
+// headerID identifies the indexed headers with a perfect hash of the
+// length and the first and last bytes, then one case-insensitive compare:
+// no branching on the name, so no misprediction per field line.
 func headerID[T string | []byte](name T) HeaderID {
-	if len(name) < 2 {
+	n := len(name)
+	if n == 0 {
 		return HdrUnknown
 	}
-	switch len(name) {
-	case 2:
-		return match(name, "te", HdrTE)
-	case 4:
-		return match(name, "host", HdrHost)
-	case 5:
-		switch name[0] | 0x20 {
-		case 'r':
-			return match(name, "range", HdrRange)
-		case 'p':
-			return match(name, "proxy", HdrProxy)
-		}
-	case 6:
-		switch name[0] | 0x20 {
-		case 'c':
-			return match(name, "cookie", HdrCookie)
-		case 'e':
-			return match(name, "expect", HdrExpect)
-		}
-	case 7:
-		return match(name, "upgrade", HdrUpgrade)
-	case 8:
-		if name[0]|0x20 == 'i' && name[1]|0x20 == 'f' {
-			switch name[3] | 0x20 {
-			case 'm':
-				return match(name, "if-match", HdrIfMatch)
-			case 'r':
-				return match(name, "if-range", HdrIfRange)
-			}
-		}
-	case 10:
-		switch name[0] | 0x20 {
-		case 'c':
-			return match(name, "connection", HdrConnection)
-		case 'u':
-			return match(name, "user-agent", HdrUserAgent)
-		}
-	case 12:
-		return match(name, "content-type", HdrContentType)
-	case 13:
-		return match(name, "if-none-match", HdrIfNoneMatch)
-	case 14:
-		return match(name, "content-length", HdrContentLength)
-	case 15:
-		return match(name, "accept-encoding", HdrAcceptEncoding)
-	case 17:
-		switch name[0] | 0x20 {
-		case 't':
-			return match(name, "transfer-encoding", HdrTransferEncoding)
-		case 'i':
-			return match(name, "if-modified-since", HdrIfModifiedSince)
-		}
-	case 19:
-		return match(name, "if-unmodified-since", HdrIfUnmodifiedSince)
+	e := &headerTable[headerHash(n, name[0], name[n-1])]
+	if len(e.name) == n && eqFoldLower(name, e.name) {
+		return e.id
 	}
 	return HdrUnknown
 }
 
-func match[T string | []byte](name T, lowerName string, id HeaderID) HeaderID {
-	if eqFoldLower(name, lowerName) {
-		return id
-	}
-	return HdrUnknown
+// headerHash is collision-free over the indexed names (multipliers found by
+// search; init checks it).
+func headerHash(n int, first, last byte) uint {
+	return (uint(n)*14 + uint(first|0x20)*3 + uint(last|0x20)) & 31
 }
+
+type headerEntry struct {
+	name string // lower case
+	id   HeaderID
+}
+
+var headerTable = func() (t [32]headerEntry) {
+	for id := HdrUnknown + 1; id < numHeaderIDs; id++ {
+		name := strings.ToLower(headerNames[id])
+		h := headerHash(len(name), name[0], name[len(name)-1])
+		if t[h].name != "" {
+			panic("httpcodec: headerHash collision: " + name)
+		}
+		t[h] = headerEntry{name, id}
+	}
+	return t
+}()
 
 // headerNames are the canonical names of the indexed headers, for Lookup.
 var headerNames = [numHeaderIDs]string{

@@ -1,0 +1,123 @@
+package httpcodec
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzParse: no panic, n within the buffer, a Path that is absolute and
+// free of dot-segments, and the same result when parsed again and when
+// parsed from any prefix (ErrNeedMore or the same result).
+func FuzzParse(f *testing.F) {
+	for _, c := range parseCases {
+		f.Add([]byte(c.in))
+	}
+	f.Add([]byte(browserGET))
+	f.Add([]byte("GET /a/%2e%2e/b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"))
+	f.Add([]byte("GET http://h:1/x/../y?z HTTP/1.1\r\nHost: h\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var p Parser
+		var r Request
+		n, err := p.Parse(in, &r)
+		want := summary(n, err, &r)
+		if err == nil {
+			if n <= 0 || n > len(in) {
+				t.Fatalf("n=%d of %d", n, len(in))
+			}
+			checkPath(t, r.Path)
+		} else if StatusOf(err) == 500 {
+			t.Fatalf("unmapped error %v", err)
+		}
+		var r2 Request
+		if n2, err2 := p.Parse(in, &r2); summary(n2, err2, &r2) != want {
+			t.Fatalf("re-parse differs")
+		}
+		for _, l := range []int{len(in) / 2, len(in) - 1, n - 1} {
+			if l <= 0 || l >= len(in) {
+				continue
+			}
+			pn, perr := p.Parse(in[:l:l], &r2)
+			if perr != ErrNeedMore && summary(pn, perr, &r2) != want {
+				t.Fatalf("prefix %d: %s, whole: %s", l, summary(pn, perr, &r2), want)
+			}
+		}
+	})
+}
+
+func checkPath(t *testing.T, p []byte) {
+	t.Helper()
+	if len(p) == 0 || p[0] != '/' {
+		t.Fatalf("path %q not absolute", p)
+	}
+	for _, seg := range bytes.Split(p, []byte("/")) {
+		if string(seg) == ".." || string(seg) == "." {
+			t.Fatalf("path %q has a dot-segment", p)
+		}
+	}
+	if bytes.Contains(p, []byte("//")) || bytes.IndexByte(p, 0) >= 0 {
+		t.Fatalf("path %q has an empty segment or NUL", p)
+	}
+}
+
+// FuzzChunked: no panic, n within src, the data a view of src, and the
+// same data and outcome whether the input comes whole or byte by byte.
+func FuzzChunked(f *testing.F) {
+	for _, c := range chunkedCases {
+		f.Add([]byte(c.in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var d ChunkedDecoder
+		d.Reset(nil)
+		var whole []byte
+		var err error
+		for src := in; len(src) > 0; {
+			n, b, e := d.Decode(src)
+			if n < 0 || n > len(src) || len(b) > n {
+				t.Fatalf("n=%d data %d of %d", n, len(b), len(src))
+			}
+			whole = append(whole, b...)
+			if err = e; e != nil || n == 0 {
+				break
+			}
+			src = src[n:]
+		}
+		if err != nil && StatusOf(err) == 500 {
+			t.Fatalf("unmapped error %v", err)
+		}
+		data, err1 := decodeSteps(string(in), 1, nil)
+		if err == nil && !d.Done() {
+			err = ErrNeedMore
+		}
+		if data != string(whole) || err1 != err {
+			t.Fatalf("byte by byte: %q %v, whole: %q %v", data, err1, whole, err)
+		}
+	})
+}
+
+// FuzzNormalizePath: no panic, and a result that is absolute, free of
+// dot-segments, empty segments and NUL, and stable when normalized again.
+func FuzzNormalizePath(f *testing.F) {
+	for _, c := range normalizeCases {
+		f.Add([]byte(c.raw))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		out, err := NormalizePath(nil, raw)
+		if err != nil {
+			if StatusOf(err) != 400 {
+				t.Fatalf("status %d", StatusOf(err))
+			}
+			return
+		}
+		if len(out) > 1 {
+			checkPath(t, bytes.TrimSuffix(out, []byte("/"))) // a trailing '/' is kept
+		} else {
+			checkPath(t, out)
+		}
+		if !bytes.Contains(out, []byte("%")) {
+			again, err := NormalizePath(nil, out)
+			if err != nil || !bytes.Equal(again, out) {
+				t.Fatalf("%q -> %q -> %q %v", raw, out, again, err)
+			}
+		}
+	})
+}

@@ -35,6 +35,12 @@ type errTally struct {
 	first string
 }
 
+func (t *errTally) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
 func (t *errTally) add(err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -47,6 +53,13 @@ func (t *errTally) add(err error) {
 // openWorkers bounds concurrent dials so the server's listen backlog, not
 // the client, is never the limit being measured.
 const openWorkers = 32
+
+// openGiveUp stops opening connections after this many failures: a server
+// at its connection limit would otherwise cost a timeout per remaining one.
+const openGiveUp = 100
+
+// openTimeout bounds one connection's dial, request and response.
+const openTimeout = 3 * time.Second
 
 // runIdle opens n keep-alive connections, makes one request on each, and
 // leaves them idle while it measures the server's RSS.
@@ -96,6 +109,9 @@ func openIdle(addr, path string, n int, want []byte, tally *errTally) []net.Conn
 		go func() {
 			defer wg.Done()
 			for range jobs {
+				if tally.count() >= openGiveUp {
+					return
+				}
 				c, err := openOne(addr, req, want)
 				if err != nil {
 					tally.add(err)
@@ -114,11 +130,11 @@ func openIdle(addr, path string, n int, want []byte, tally *errTally) []net.Conn
 // openOne dials, sends req and checks the response, leaving the connection
 // open for keep-alive.
 func openOne(addr string, req, want []byte) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	c, err := net.DialTimeout("tcp", addr, openTimeout)
 	if err != nil {
 		return nil, err
 	}
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(openTimeout))
 	if _, err := c.Write(req); err != nil {
 		c.Close()
 		return nil, err

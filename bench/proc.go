@@ -58,14 +58,15 @@ func (p *Proc) Exited() bool {
 	}
 }
 
-// LogTail returns the last lines of the process's output, for error reports.
+// LogTail summarizes the process's output for an error report: the first
+// line (where nginx's [emerg] and Go's flag errors land) and the last.
 func (p *Proc) LogTail() string {
 	b, _ := os.ReadFile(p.log)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 4 {
-		lines = lines[len(lines)-4:]
+	if len(lines) == 1 {
+		return lines[0]
 	}
-	return strings.Join(lines, " | ")
+	return lines[0] + " … " + lines[len(lines)-1]
 }
 
 // Stop asks the process to terminate, then kills its process group if it has

@@ -179,7 +179,9 @@ func measureWrk(ctx context.Context, i int, wo WrkOptions, in *instance) Run {
 // checkResponse fetches path once and compares status and body, so a
 // misconfigured server shows "n/a" instead of a fast 404 figure.
 func checkResponse(addr, path string, want []byte) error {
-	c := &http.Client{Timeout: 10 * time.Second}
+	// No keep-alive: an idle connection left behind would delay h2o's
+	// graceful stop.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get("http://" + addr + path)
 	if err != nil {
 		return err

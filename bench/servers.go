@@ -201,6 +201,7 @@ func (l *lighttpd) Config(e Env) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# lighttpd: one process, no mod_accesslog, sendfile backend, stat cache on.
 # FastCGI: lighttpd 1.4 never sets FCGI_KEEP_CONN (one backend connection per request).
+# max-fds is 3 x max-connections because lighttpd caps connections at a third of it.
 server.modules = ( "mod_fastcgi" )
 server.document-root = "%s"
 server.bind = "127.0.0.1"
@@ -214,7 +215,7 @@ server.stat-cache-engine = "simple"
 server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 75
 mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
-`, e.Root, e.Port, e.Dir, e.MaxConns+64, e.MaxConns)
+`, e.Root, e.Port, e.Dir, 3*e.MaxConns, e.MaxConns)
 	if e.FastCGI != "" {
 		fmt.Fprintf(&b, `fastcgi.server = ( ".php" => (( "socket" => "%s", "check-local" => "disable" )) )
 `, e.FastCGI)

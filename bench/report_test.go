@@ -1,0 +1,43 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestThousands(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 73060.73: "73,061", 1234567: "1,234,567"} {
+		if got := thousands(in); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	run := func(rps float64, non2xx int64) Run {
+		return Run{Wrk: WrkResult{RPS: rps, Requests: 1000, Non2xx: non2xx,
+			Percentiles: map[string]time.Duration{"50": 200 * time.Microsecond, "99": 1500 * time.Microsecond}},
+			ServerCPU: 5 * time.Millisecond}
+	}
+	outs := []Outcome{
+		{Scenario: "static-4k", Server: "gale", Runs: []Run{run(200, 0)}},
+		{Scenario: "static-4k", Server: "nginx", Runs: []Run{run(100, 3)}},
+		{Scenario: "static-4k", Server: "caddy", NA: "caddy not installed | really"},
+		{Scenario: "slow-500", Server: "nginx", Mem: &MemResult{Target: 500, OK: 499, BaseRSS: 1 << 20, PeakRSS: 3 << 20, Errors: 1, FirstErr: "EOF"}},
+	}
+	var b strings.Builder
+	writeMarkdown(&b, outs)
+	got := b.String()
+	for _, want := range []string{
+		"| static-4k | gale | 200 [200–200] | 5.0 |  | 200µs | 1.50ms | 2.00× | 0 |",
+		"| static-4k | nginx | ⚠ 100 [100–100] | 5.0 |  | 200µs | 1.50ms | 1.00× | ⚠ non-2xx 3, socket 0, failed runs 0 |",
+		"| static-4k | caddy | n/a: caddy not installed \\| really |",
+		"| slow-500 | nginx | ⚠ 499 / 500 |  | 1.0 MiB | 3.0 MiB |",
+		"| ⚠ 1: EOF |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, got)
+		}
+	}
+}

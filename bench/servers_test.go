@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testEnv prepares a document root and a directory for one server.
+func testEnv(t *testing.T) Env {
+	t.Helper()
+	tmp := t.TempDir()
+	// Servers drop to "nobody" unless told otherwise; keep the tree readable.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(tmp, "root")
+	if err := prepareRoot(root); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "srv")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Env{Dir: dir, Root: root, Port: port, MaxConns: 1024}
+}
+
+// startServer starts srv (skipping if it is not installed) and stops it
+// when the test ends.
+func startServer(t *testing.T, srv Server, e Env) *Proc {
+	t.Helper()
+	if err := srv.Check(); err != nil {
+		t.Skipf("%s: %v", srv.Name(), err)
+	}
+	p, err := srv.Start(e)
+	if err != nil {
+		t.Fatalf("start %s: %v\nconfig:\n%s", srv.Name(), err, srv.Config(e))
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// Every installed server, configured as the harness configures it, must
+// serve every file of the document root byte for byte.
+func TestServersServeStaticFiles(t *testing.T) {
+	for _, srv := range []Server{&nginx{}, &lighttpd{}, &h2o{}} {
+		t.Run(srv.Name(), func(t *testing.T) {
+			e := testEnv(t)
+			startServer(t, srv, e)
+			for _, f := range docFiles {
+				if err := checkResponse(e.Addr(), f.Path, docContent(f.Size)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// Every installed server must pass hello.php to a fresh php-fpm pool.
+func TestServersRunPHP(t *testing.T) {
+	bin, err := lookBin("php-fpm8.2")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, srv := range []Server{&nginx{}, &lighttpd{}, &h2o{}} {
+		t.Run(srv.Name(), func(t *testing.T) {
+			e := testEnv(t)
+			fpm, err := (&phpFPM{bin: bin}).Start(e.Dir, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(fpm.Stop)
+			e.FastCGI = Socket(e.Dir)
+			startServer(t, srv, e)
+			if err := checkResponse(e.Addr(), helloURLPath, []byte(helloBody)); err != nil {
+				t.Error(err)
+			}
+			// Static files still come from the server, not the backend.
+			if err := checkResponse(e.Addr(), "/612.bin", docContent(612)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// The Go FastCGI helper builds and answers through nginx.
+func TestGoFCGIBackend(t *testing.T) {
+	mod, err := moduleDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	e := testEnv(t)
+	bin := filepath.Join(e.Dir, "fcgihello")
+	if err := goBuild(mod, "./bench/internal/fcgihello", bin); err != nil {
+		t.Fatal(err)
+	}
+	be, err := (&goFCGI{bin: bin}).Start(e.Dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(be.Stop)
+	e.FastCGI = Socket(e.Dir)
+	startServer(t, &nginx{}, e)
+	if err := checkResponse(e.Addr(), helloURLPath, []byte(helloBody)); err != nil {
+		t.Error(err)
+	}
+}
+
+// A start failure is an error carrying the server's own message, not a hang.
+func TestStartFailureReportsLog(t *testing.T) {
+	e := testEnv(t)
+	e.Root = "/nonexistent\"; broken"
+	l := &lighttpd{}
+	if err := l.Check(); err != nil {
+		t.Skip(err)
+	}
+	_, err := l.Start(e)
+	if err == nil || !strings.Contains(err.Error(), "lighttpd exited") {
+		t.Fatalf("err = %v, want lighttpd's exit with its log", err)
+	}
+}
+
+// The idle and slow clients against real nginx: every connection answered
+// and kept open; every slow download complete and byte-exact.
+func TestIdleAndSlowClients(t *testing.T) {
+	e := testEnv(t)
+	p := startServer(t, &nginx{}, e)
+	m := runIdle(p.PID(), e.Addr(), "/612.bin", 50, docContent(612))
+	if m.OK != 50 || m.StillOpen != 50 || m.Errors != 0 || m.BaseRSS <= 0 {
+		t.Errorf("idle: %+v", m)
+	}
+	s := runSlow(p.PID(), e.Addr(), "/1m.bin", 3, 64<<20, docContent(1<<20))
+	if s.OK != 3 || s.Errors != 0 || s.PeakRSS <= 0 {
+		t.Errorf("slow: %+v", s)
+	}
+	// A wrong expectation must be caught, not counted as complete.
+	s = runSlow(p.PID(), e.Addr(), "/64k.bin", 1, 64<<20, docContent(1<<20))
+	if s.OK != 0 || s.Errors != 1 {
+		t.Errorf("slow with wrong length: %+v", s)
+	}
+}
+
+// wrk, given the pipeline script, sends 16 requests in one write: a plain
+// listener counts the requests in the first segment it reads.
+func TestPipelineScriptRunsInWrk(t *testing.T) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		t.Skip(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	first := make(chan int, 1)
+	go func() {
+		// wrk first connects once without sending, to check the address.
+		buf := make([]byte, 64<<10)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				first <- -1
+				return
+			}
+			n, _ := c.Read(buf)
+			c.Close()
+			if n > 0 {
+				first <- bytes.Count(buf[:n], []byte("GET /612.bin HTTP/1.1\r\n"))
+				return
+			}
+		}
+	}()
+	script, err := writeScript(t.TempDir(), "p.lua", pipelineScript(16, "/612.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := runWrk(context.Background(), WrkOptions{Threads: 1, Conns: 1, Duration: time.Second,
+		URL: "http://" + l.Addr().String() + "/612.bin", Script: script})
+	if got := <-first; got != 16 {
+		t.Errorf("first segment held %d requests, want 16\nwrk: %s", got, out)
+	}
+}

@@ -135,6 +135,14 @@ func validCoding(e []byte) bool {
 // RFC 9110 section 7.6.1); options other than close and keep-alive are
 // ignored.
 func (st *headState) connection(v []byte) {
+	switch { // the usual single option, without splitting a list
+	case eqFoldLower(v, "keep-alive"):
+		st.connKeep = true
+		return
+	case eqFoldLower(v, "close"):
+		st.connClose = true
+		return
+	}
 	for len(v) > 0 {
 		var e []byte
 		e, v = nextElement(v)

@@ -18,7 +18,7 @@ type headState struct {
 // of each indexed header is the one Get returns.
 // pos is the field's index in Headers plus one.
 func (st *headState) known(r *Request, id HeaderID, pos int, v []byte) error {
-	if r.known[id] == 0 {
+	if r.known[id] == 0 && pos <= 0xffff {
 		r.known[id] = uint16(pos)
 	}
 	switch id {

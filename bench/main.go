@@ -107,6 +107,11 @@ func run(o Options) error {
 		showConfig(os.Stdout, servers, h)
 		return nil
 	}
+	if o.ClientCPUs != "" {
+		if err := pinSelf(o.ClientCPUs); err != nil {
+			return err
+		}
+	}
 	if err := raiseNoFile(uint64(o.IdleConns + 4096)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: RLIMIT_NOFILE:", err)
 	}
@@ -114,6 +119,7 @@ func run(o Options) error {
 		return err
 	}
 	rep := Report{Started: time.Now(), Host: hostInfo(), Options: o}
+	fmt.Fprintf(os.Stderr, "bench: load average %s (others' work on this machine skews every figure)\n", rep.Host.LoadAvg)
 	for _, sc := range scens {
 		for _, srv := range servers {
 			fmt.Fprintf(os.Stderr, "bench: %s on %s\n", sc.Name, srv.Name())
@@ -256,6 +262,9 @@ func raiseNoFile(want uint64) error {
 // hostInfo records the machine for the JSON report.
 func hostInfo() HostInfo {
 	h := HostInfo{CPUs: runtime.NumCPU(), GoVer: runtime.Version()}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		h.LoadAvg = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		h.Kernel = strings.TrimSpace(string(b))
 	}

@@ -25,6 +25,7 @@ type HostInfo struct {
 	Kernel  string `json:"kernel"`
 	GoVer   string `json:"go"`
 	CPUName string `json:"cpu_model"`
+	LoadAvg string `json:"loadavg_at_start"`
 }
 
 // writeJSON writes r, with every raw run, to path.
@@ -49,8 +50,8 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 		}
 	}
 	var mem []Outcome
-	fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | backend µs/req | p50 | p99 | vs nginx | errors |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | server CPU | backend µs/req | p50 | p99 | vs nginx | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, o := range outs {
 		if sc, _ := scenarioByName(o.Scenario); sc.Kind != KindWrk {
 			mem = append(mem, o)
@@ -73,7 +74,7 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 func wrkRow(o Outcome, refRPS float64) string {
 	s := summarize(o)
 	if s.NA != "" {
-		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | |", o.Scenario, o.Server, mdEscape(s.NA))
+		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | | |", o.Scenario, o.Server, mdEscape(s.NA))
 	}
 	rps := fmt.Sprintf("%s [%s–%s]", thousands(s.RPS.Median), thousands(s.RPS.Min), thousands(s.RPS.Max))
 	errs := "0"
@@ -89,8 +90,8 @@ func wrkRow(o Outcome, refRPS float64) string {
 	if refRPS > 0 {
 		ratio = fmt.Sprintf("%.2f×", s.RPS.Median/refRPS)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %.1f | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
-		s.CPUPerReq, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, errs)
+	return fmt.Sprintf("| %s | %s | %s | %.1f | %.0f%% | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
+		s.CPUPerReq, 100*s.CPUUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, errs)
 }
 
 // memRow renders one memory-scenario row.

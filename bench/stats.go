@@ -29,8 +29,11 @@ func spreadOf(xs []float64) Spread {
 
 // Summary is what the report shows for one wrk outcome.
 type Summary struct {
-	RPS        Spread
-	CPUPerReq  float64 // median server µs per request
+	RPS       Spread
+	CPUPerReq float64 // median server µs per request
+	// CPUUtil is the median share of one CPU the server used during a run;
+	// well under 1 means something else (wrk, a noisy neighbour) was the limit.
+	CPUUtil    float64
 	BackendCPU float64 // median backend µs per request (FastCGI scenarios)
 	P50, P99   time.Duration
 	Non2xx     int64 // summed over runs
@@ -47,7 +50,7 @@ func (s Summary) Errors() bool { return s.Non2xx > 0 || s.SockErrs > 0 || s.Fail
 // the summary is n/a with the first run's error.
 func summarize(o Outcome) Summary {
 	s := Summary{NA: o.NA}
-	var rps, cpu, bcpu, p50, p99 []float64
+	var rps, cpu, util, bcpu, p50, p99 []float64
 	for _, r := range o.Runs {
 		if r.Err != "" || r.Wrk.Requests == 0 {
 			s.FailedRuns++
@@ -55,6 +58,9 @@ func summarize(o Outcome) Summary {
 		}
 		rps = append(rps, r.Wrk.RPS)
 		cpu = append(cpu, r.CPUPerReq())
+		if r.Wrk.Elapsed > 0 {
+			util = append(util, float64(r.ServerCPU)/float64(r.Wrk.Elapsed))
+		}
 		bcpu = append(bcpu, r.BackendCPUPerReq())
 		p50 = append(p50, float64(r.Wrk.P("50")))
 		p99 = append(p99, float64(r.Wrk.P("99")))
@@ -66,6 +72,7 @@ func summarize(o Outcome) Summary {
 	}
 	s.RPS = spreadOf(rps)
 	s.CPUPerReq = spreadOf(cpu).Median
+	s.CPUUtil = spreadOf(util).Median
 	s.BackendCPU = spreadOf(bcpu).Median
 	s.P50 = time.Duration(spreadOf(p50).Median)
 	s.P99 = time.Duration(spreadOf(p99).Median)

@@ -40,29 +40,34 @@ func writeJSON(path string, r Report) error {
 // reference is the server every ratio is relative to.
 const reference = "nginx"
 
-// writeMarkdown writes the throughput table and, if any memory scenario
-// ran, the memory table.
+// writeMarkdown writes the throughput table and the memory table, each
+// only if one of its scenarios ran.
 func writeMarkdown(w io.Writer, outs []Outcome) {
 	ref := make(map[string]float64)
-	for _, o := range outs {
-		if o.Server == reference && o.Mem == nil {
-			ref[o.Scenario] = summarize(o).RPS.Median
-		}
-	}
-	var mem []Outcome
-	fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | server CPU | backend µs/req | p50 | p99 | vs nginx | errors |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	var thr, mem []Outcome
 	for _, o := range outs {
 		if sc, _ := scenarioByName(o.Scenario); sc.Kind != KindWrk {
 			mem = append(mem, o)
 			continue
 		}
-		fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
+		thr = append(thr, o)
+		if o.Server == reference {
+			ref[o.Scenario] = summarize(o).RPS.Median
+		}
+	}
+	if len(thr) > 0 {
+		fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | server CPU | backend µs/req | p50 | p99 | vs nginx | errors |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+		for _, o := range thr {
+			fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
+		}
 	}
 	if len(mem) == 0 {
 		return
 	}
-	fmt.Fprintln(w)
+	if len(thr) > 0 {
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(w, "| scenario | server | ok / target | still open | base RSS | peak RSS | RSS growth per conn | time | errors |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, o := range mem {

@@ -125,17 +125,20 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func kib(b float64) string { return fmt.Sprintf("%.2f KiB", b/(1<<10)) }
 
-// fmtLatency prints µs below a millisecond and ms above. wrk sometimes
-// prints 0.00us for a percentile it has no samples for (seen with
-// pipelining); that is shown as n/a, not as zero.
+// fmtLatency prints µs below a millisecond, ms below a second, s above.
+// wrk sometimes prints 0.00us for a percentile it has no samples for (seen
+// with pipelining); that is shown as n/a, not as zero.
 func fmtLatency(d time.Duration) string {
 	if d <= 0 {
 		return "n/a"
 	}
-	if d < time.Millisecond {
+	switch {
+	case d < time.Millisecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 // thousands renders a rate rounded to an integer with thousands separators.

@@ -108,6 +108,7 @@ func (l *loop) process(cs *conn) {
 func (l *loop) parseBatch(cs *conn) bool {
 	buf, _ := cs.gc.Peek(-1)
 	off := 0
+	more := false // stopped early for a streamed response, with input left
 	for off < len(buf) {
 		n, err := l.parser.Parse(buf[off:], &l.req)
 		if err == httpcodec.ErrNeedMore {
@@ -124,11 +125,14 @@ func (l *loop) parseBatch(cs *conn) bool {
 		}
 		off += n
 		l.handle(cs)
-		if cs.closeAfter || cs.out.file != nil {
+		if cs.closeAfter {
+			break
+		}
+		if cs.out.file != nil {
+			more = off < len(buf)
 			break
 		}
 	}
-	more := off < len(buf) && !cs.closeAfter
 	if off > 0 {
 		_, _ = cs.gc.Discard(off)
 		if cs.t.kind == timerHeader && off == len(buf) {

@@ -127,7 +127,7 @@ func TestHTTP10AndConnectionHeader(t *testing.T) {
 	c = s.dial(t)
 	br = bufio.NewReader(c)
 	resp, _ = roundTrip(t, c, br, "GET /b.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n", "GET")
-	if resp.Header.Get("Connection") != "close" {
+	if !resp.Close {
 		t.Fatalf("want Connection: close, got %v", resp.Header)
 	}
 	expectClosed(t, c, br, 3*time.Second)

@@ -252,7 +252,7 @@ func (l *loop) resume(cs *conn) {
 // afterWrite runs when everything queued for cs has been handed to the
 // socket: close gracefully, or wait for the next request.
 func (l *loop) afterWrite(cs *conn) {
-	if cs.closeAfter {
+	if cs.closeAfter || (l.draining && cs.gc.InboundBuffered() == 0) {
 		l.finish(cs)
 		return
 	}

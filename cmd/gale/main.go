@@ -22,6 +22,9 @@ import (
 	"github.com/gale-http/gale/reactor"
 )
 
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "gale:", err)
@@ -36,6 +39,7 @@ type options struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	dirListing      bool
+	showVersion     bool
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -47,6 +51,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "error log level: debug, info, warn, error")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take")
 	fs.BoolVar(&o.dirListing, "dir-listing", false, "list directories that have no index.html")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -63,6 +68,10 @@ func run(args []string) error {
 			return nil
 		}
 		return err
+	}
+	if o.showVersion {
+		fmt.Println("gale", version)
+		return nil
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {

@@ -102,7 +102,8 @@ func run(o Options) error {
 	if err != nil {
 		return err
 	}
-	h := &Harness{opt: o, tmp: tmp, root: filepath.Join(tmp, "root"), backends: loadBackends(scens, tmp)}
+	h := &Harness{opt: o, tmp: tmp, root: filepath.Join(tmp, "root")}
+	h.backends, h.backendErrs = loadBackends(scens, tmp)
 	if o.ShowConfig {
 		showConfig(os.Stdout, servers, h)
 		return nil
@@ -174,7 +175,7 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 		if g, ok := found.(*gale); ok {
 			g.bin = o.GaleBin
 			if g.bin == "" {
-				g.bin = buildGale(tmp)
+				g.bin, g.buildErr = buildGale(tmp)
 			}
 		}
 		out = append(out, found)
@@ -183,30 +184,34 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 }
 
 // buildGale builds ./cmd/gale into tmp; on failure gale reports n/a.
-func buildGale(tmp string) string {
+func buildGale(tmp string) (string, error) {
 	mod, err := moduleDir()
-	if err == nil {
-		bin := filepath.Join(tmp, "gale")
-		if err = goBuild(mod, "./cmd/gale", bin); err == nil {
-			return bin
-		}
+	if err != nil {
+		return "", err
 	}
-	fmt.Fprintln(os.Stderr, "bench: gale:", err)
-	return ""
+	bin := filepath.Join(tmp, "gale")
+	if err := goBuild(mod, "./cmd/gale", bin); err != nil {
+		return "", err
+	}
+	return bin, nil
 }
 
 // loadBackends finds php-fpm and builds the Go FastCGI helper, only for the
-// scenarios that need them.
-func loadBackends(scens []Scenario, tmp string) map[string]Backend {
-	m := make(map[string]Backend)
+// scenarios that need them; errs holds why a backend is missing.
+func loadBackends(scens []Scenario, tmp string) (m map[string]Backend, errs map[string]error) {
+	m, errs = make(map[string]Backend), make(map[string]error)
 	for _, sc := range scens {
 		switch sc.Backend {
 		case "php":
-			if bin, err := lookBin("php-fpm8.2"); err == nil {
-				m["php"] = &phpFPM{bin: bin}
-			} else if bin, err := lookBin("php-fpm"); err == nil {
-				m["php"] = &phpFPM{bin: bin}
+			bin, err := lookBin("php-fpm8.2")
+			if err != nil {
+				bin, err = lookBin("php-fpm")
 			}
+			if err != nil {
+				errs["php"] = err
+				continue
+			}
+			m["php"] = &phpFPM{bin: bin}
 		case "go":
 			mod, err := moduleDir()
 			bin := filepath.Join(tmp, "fcgihello")
@@ -214,13 +219,13 @@ func loadBackends(scens []Scenario, tmp string) map[string]Backend {
 				err = goBuild(mod, "./bench/internal/fcgihello", bin)
 			}
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "bench: fcgi-go backend:", err)
+				errs["go"] = err
 				continue
 			}
 			m["go"] = &goFCGI{bin: bin}
 		}
 	}
-	return m
+	return m, errs
 }
 
 // moduleDir is the root of the gale module, for go build.

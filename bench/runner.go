@@ -47,11 +47,12 @@ func perReq(d time.Duration, n int64) float64 {
 
 // Harness runs scenarios against servers with one set of options.
 type Harness struct {
-	opt      Options
-	tmp      string
-	root     string
-	backends map[string]Backend
-	seq      int
+	opt         Options
+	tmp         string
+	root        string
+	backends    map[string]Backend
+	backendErrs map[string]error // why a backend is not in backends
+	seq         int
 }
 
 // instance is a started server with its optional backend.
@@ -114,7 +115,7 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 	if sc.Backend != "" {
 		b, ok := h.backends[sc.Backend]
 		if !ok {
-			return nil, fmt.Errorf("backend %q unavailable", sc.Backend)
+			return nil, fmt.Errorf("backend %q unavailable: %v", sc.Backend, h.backendErrs[sc.Backend])
 		}
 		// The backend shares the server's CPUs: the pair is "the server".
 		if in.backend, err = b.Start(dir, h.opt.ServerCPUs); err != nil {

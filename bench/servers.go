@@ -67,11 +67,17 @@ func startWithConfig(e Env, name, confFile, conf string, env []string, bin strin
 func runAsRoot() bool { return os.Geteuid() == 0 }
 
 // gale is the server this repository builds.
-type gale struct{ bin string }
+type gale struct {
+	bin      string
+	buildErr error // why bin is empty, reported as the n/a reason
+}
 
 func (*gale) Name() string { return "gale" }
 
 func (g *gale) Check() error {
+	if g.buildErr != nil {
+		return g.buildErr
+	}
 	if g.bin == "" {
 		return fmt.Errorf("binary not built")
 	}

@@ -124,7 +124,19 @@ func (l *loop) parseBatch(cs *conn) bool {
 			break
 		}
 		off += n
-		l.handle(cs)
+		complete := true
+		if l.req.HasBody() {
+			k, done, err := l.skipBody(buf[off:])
+			if err != nil {
+				l.s.cfg.Logger.Info("bad request body", "remote", cs.remote(), "status", httpcodec.StatusOf(err), "err", err)
+				l.queueError(cs, httpcodec.StatusOf(err))
+				off = len(buf)
+				break
+			}
+			off += k
+			complete = done
+		}
+		l.handle(cs, complete)
 		if cs.closeAfter {
 			break
 		}
@@ -144,17 +156,19 @@ func (l *loop) parseBatch(cs *conn) bool {
 }
 
 // handle runs the handler for l.req and queues its response on l.iov.
-func (l *loop) handle(cs *conn) {
+// bodyDone says the request's body (if any) was received and skipped.
+func (l *loop) handle(cs *conn, bodyDone bool) {
 	req, resp := &l.req, &l.resp
 	resp.Reset()
 	l.s.cfg.Handler.Serve(&l.hctx, req, resp)
 	cs.nreq++
 
 	keep := req.KeepAlive && !resp.Close && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
-	if req.HasBody() {
-		// Synchronous handlers never read a body: rather than parse and
-		// discard it, answer and close (a lingering close drains it), so a
-		// body can never be mistaken for the next request.
+	if !bodyDone {
+		// Synchronous handlers never read a body. One that has not fully
+		// arrived is not waited for: answer, close, and let the lingering
+		// close drain it. (A client waiting for 100 Continue is spared
+		// the upload.)
 		keep = false
 	}
 	scratch := l.hctx.Scratch

@@ -29,6 +29,8 @@ type loop struct {
 	resp handlers.Response
 	hctx handlers.Ctx
 	iov  [][]byte
+	// chunked validates request bodies no handler reads (see skipBody).
+	chunked httpcodec.ChunkedDecoder
 
 	// now is the time of the last tick, used to arm timers without a clock
 	// read per request; timers are only as precise as the tick anyway.

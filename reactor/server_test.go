@@ -302,3 +302,34 @@ func TestCurlCompressedAndRange(t *testing.T) {
 		t.Fatalf("curl -r 2-4: %q %v", out, err)
 	}
 }
+
+// TestBodiesSkippedBeforeNextRequest: a request body no handler reads is
+// framed exactly as declared (Content-Length or chunked) and skipped, so
+// the pipelined request after it is answered on the same connection; a
+// malformed chunked body gets 400 alone.
+func TestBodiesSkippedBeforeNextRequest(t *testing.T) {
+	s := start(t, reactor.Config{}, site)
+	c := s.dial(t)
+	br := bufio.NewReader(c)
+	raw := "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nGET / HTTP/1.1" +
+		"POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n" +
+		"GET /b.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+	io.WriteString(c, raw)
+	for i, want := range []int{405, 405, 200} {
+		resp, body := roundTrip(t, c, br, "", "GET")
+		if resp.StatusCode != want {
+			t.Fatalf("#%d: status %d, want %d", i, resp.StatusCode, want)
+		}
+		if want == 200 && body != "bravo bravo\n" {
+			t.Fatalf("body %q", body)
+		}
+	}
+
+	c = s.dial(t)
+	br = bufio.NewReader(c)
+	resp, _ := roundTrip(t, c, br, "POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n", "GET")
+	if resp.StatusCode != 400 {
+		t.Fatalf("non-hex chunk size: status %d, want 400", resp.StatusCode)
+	}
+	expectClosed(t, c, br, 3*time.Second)
+}

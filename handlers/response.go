@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream"
 )
 
 // Response is what a handler returns to the reactor. The reactor writes, in
@@ -31,8 +32,30 @@ type Response struct {
 	FileLen int64
 	// Close asks the reactor to close the connection after this response.
 	Close bool
+	// FastCGI, when non-nil, hands the request to a FastCGI application
+	// instead: Head, Body and File are unused and the reactor answers with
+	// what the application returns.
+	FastCGI *FastCGIRoute
 
 	body [4][]byte // backing for Body
+	fcgi FastCGIRoute
+}
+
+// FastCGIRoute says which application a request goes to and which script
+// it runs. ScriptName and PathInfo are views of the request's Path or of
+// configuration strings.
+type FastCGIRoute struct {
+	Upstream     *upstream.Upstream
+	DocumentRoot string
+	ScriptName   []byte
+	PathInfo     []byte
+}
+
+// RouteFastCGI fills the response's FastCGI route and returns it.
+func (r *Response) RouteFastCGI(u *upstream.Upstream, root string, script, pathInfo []byte) *FastCGIRoute {
+	r.fcgi = FastCGIRoute{Upstream: u, DocumentRoot: root, ScriptName: script, PathInfo: pathInfo}
+	r.FastCGI = &r.fcgi
+	return r.FastCGI
 }
 
 // Reset clears r for reuse, keeping its backing arrays.

@@ -25,7 +25,8 @@ type conn struct {
 	t          timerNode
 	prev, next *conn
 
-	out outQueue
+	out  outQueue
+	fcgi *fcgiReq // the FastCGI request in progress, if any
 
 	nreq       int
 	closeAfter bool // close once the queued responses are written
@@ -50,6 +51,10 @@ func (l *loop) closed(cs *conn, err error) {
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	cs.out.release()
+	if r := cs.fcgi; r != nil {
+		cs.fcgi = nil
+		r.clientGone()
+	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, unix.ECONNRESET) && !errors.Is(err, unix.EPIPE) {
 		l.s.cfg.Logger.Debug("connection closed", "err", err)
 	}
@@ -65,7 +70,7 @@ func (l *loop) kill(cs *conn) {
 // idle reports whether the connection is between requests with nothing
 // buffered either way.
 func (cs *conn) idle() bool {
-	return !cs.out.busy() && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
+	return !cs.out.busy() && cs.fcgi == nil && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
 }
 
 func (cs *conn) remote() string {
@@ -81,7 +86,12 @@ func (l *loop) traffic(cs *conn) {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		return
 	}
-	if cs.out.busy() || cs.closeAfter {
+	if r := cs.fcgi; r != nil && r.receiving() {
+		buf, _ := cs.gc.Peek(-1)
+		_, _ = cs.gc.Discard(r.takeBody(buf))
+		return
+	}
+	if cs.out.busy() || cs.closeAfter || cs.fcgi != nil {
 		// Earlier responses are still being written: leave pipelined
 		// requests buffered until they are.
 		if cs.gc.InboundBuffered() > maxBacklog {
@@ -95,7 +105,7 @@ func (l *loop) traffic(cs *conn) {
 // process answers the complete requests buffered on cs, in order, until it
 // runs out of input, must wait for a response to drain, or closes.
 func (l *loop) process(cs *conn) {
-	for !cs.gone && !cs.out.busy() && !cs.closeAfter && !cs.lingering {
+	for !cs.gone && !cs.out.busy() && cs.fcgi == nil && !cs.closeAfter && !cs.lingering {
 		if !l.parseBatch(cs) {
 			return
 		}
@@ -123,7 +133,15 @@ func (l *loop) parseBatch(cs *conn) bool {
 			off = len(buf)
 			break
 		}
+		l.rawHead = buf[off : off+n]
 		off += n
+		l.resp.Reset()
+		l.s.cfg.Handler.Serve(&l.hctx, &l.req, &l.resp)
+		cs.nreq++
+		if route := l.resp.FastCGI; route != nil {
+			off += l.startFastCGI(cs, route, buf[off:])
+			break
+		}
 		complete := true
 		if l.req.HasBody() {
 			k, done, err := l.skipBody(buf[off:])
@@ -155,13 +173,10 @@ func (l *loop) parseBatch(cs *conn) bool {
 	return more && cs.gc.InboundBuffered() > 0
 }
 
-// handle runs the handler for l.req and queues its response on l.iov.
+// handle queues the handler's response to l.req on l.iov.
 // bodyDone says the request's body (if any) was received and skipped.
 func (l *loop) handle(cs *conn, bodyDone bool) {
 	req, resp := &l.req, &l.resp
-	resp.Reset()
-	l.s.cfg.Handler.Serve(&l.hctx, req, resp)
-	cs.nreq++
 
 	keep := req.KeepAlive && !resp.Close && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
 	if !bodyDone {

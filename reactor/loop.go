@@ -8,6 +8,8 @@ import (
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/fastcgi"
 )
 
 // loop is the state one gnet event loop owns. Only that loop's goroutine
@@ -31,19 +33,30 @@ type loop struct {
 	iov  [][]byte
 	// chunked validates request bodies no handler reads (see skipBody).
 	chunked httpcodec.ChunkedDecoder
+	// rawHead is the head of the request in hand, a view of the inbound
+	// buffer (a chunked FastCGI upload keeps a copy).
+	rawHead []byte
+
+	// FastCGI: per-upstream pools, the parameters scratch, requests whose
+	// response ended during the current upstream read.
+	pools    map[*upstream.Upstream]*pool
+	ri       fastcgi.RequestInfo
+	fields   []fastcgi.Field
+	addrBuf  []byte
+	doneReqs []*fcgiReq
 
 	// now is the time of the last tick, used to arm timers without a clock
 	// read per request; timers are only as precise as the tick anyway.
 	now time.Time
 
 	conns    connList
-	stalled  []*conn
-	stalled2 []*conn
+	stalled  []stallable
+	stalled2 []stallable
 	draining bool
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	l := &loop{s: s, el: el}
+	l := &loop{s: s, el: el, pools: make(map[*upstream.Upstream]*pool)}
 	now := time.Now()
 	l.now = now
 	l.wheel.init(now, s.cfg.Tick)
@@ -62,12 +75,14 @@ func (l *loop) tick(now time.Time) {
 	l.now = now
 	l.date.Update(now)
 	l.sweepStalled()
-	l.wheel.advance(now, l.expire)
+	l.wheel.advance(now, fireTimer)
 }
 
-// expire handles a connection's deadline.
-func (l *loop) expire(n *timerNode, kind timerKind) {
-	cs := n.owner
+func fireTimer(n *timerNode, kind timerKind) { n.owner.expire(kind) }
+
+// expire handles a client connection's deadline.
+func (cs *conn) expire(kind timerKind) {
+	l := cs.l
 	if cs.gone {
 		return
 	}

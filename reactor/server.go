@@ -114,6 +114,10 @@ func (s *Server) loopOf(c gnet.Conn) *loop {
 
 // OnOpen attaches per-connection state.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if uc, ok := c.Context().(*upConn); ok {
+		uc.l.upOpen(uc, c)
+		return nil, gnet.None
+	}
 	l := s.loopOf(c)
 	l.open(c)
 	return nil, gnet.None
@@ -122,16 +126,22 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 // OnClose releases per-connection state. gnet may reuse the fd at once, so
 // nothing touches c afterwards.
 func (s *Server) OnClose(c gnet.Conn, err error) gnet.Action {
-	if cs, ok := c.Context().(*conn); ok {
-		cs.l.closed(cs, err)
+	switch x := c.Context().(type) {
+	case *conn:
+		x.l.closed(x, err)
+	case *upConn:
+		x.l.upClosed(x, err)
 	}
 	return gnet.None
 }
 
 // OnTraffic parses and answers every complete request in the inbound buffer.
 func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
-	if cs, ok := c.Context().(*conn); ok {
-		cs.l.traffic(cs)
+	switch x := c.Context().(type) {
+	case *conn:
+		x.l.traffic(x)
+	case *upConn:
+		x.l.upTraffic(x)
 	}
 	return gnet.None
 }

@@ -14,6 +14,10 @@ const (
 	timerBody             // request body inactivity -> 408
 	timerSend             // a stalled writer made no progress -> close
 	timerLinger           // half-closed after the last response, waiting for the peer's FIN
+	timerQueue            // a FastCGI request waiting for a pooled connection -> 503
+	timerUpstream         // a FastCGI response silent too long -> 504
+	timerConnect          // an upstream dial
+	timerUpIdle           // a pooled upstream connection unused
 )
 
 // timerNode is an intrusive entry of the wheel, embedded in each conn.
@@ -21,7 +25,13 @@ type timerNode struct {
 	prev, next *timerNode
 	due        int64 // in ticks
 	kind       timerKind
-	owner      *conn
+	owner      timerOwner
+}
+
+// timerOwner is what a timer belongs to: a client connection, an upstream
+// connection or a FastCGI request.
+type timerOwner interface {
+	expire(kind timerKind)
 }
 
 func (n *timerNode) linked() bool { return n.next != nil }

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/panjf2000/gnet/v2"
+
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 )
@@ -34,9 +36,12 @@ type outQueue struct {
 	fileOff  int64
 	fileLeft int64
 	moved    bool // bytes went out since the send timer was last armed
+	spool    bool // file is a response spool that may still grow
 }
 
-func (q *outQueue) busy() bool { return len(q.views) > 0 || q.file != nil }
+func (q *outQueue) busy() bool {
+	return len(q.views) > 0 || q.fileLeft > 0 || (q.file != nil && !q.spool)
+}
 
 func (q *outQueue) setFile(f *os.File, off, n int64) {
 	q.file, q.fileOff, q.fileLeft = f, off, n
@@ -49,6 +54,14 @@ func (q *outQueue) closeFile() {
 	if q.file != nil {
 		_ = q.file.Close()
 		q.file = nil
+	}
+}
+
+// fileDone runs when the file range is sent. A spool file may still grow
+// (a FastCGI response being written to it), so it is kept open.
+func (q *outQueue) fileDone() {
+	if !q.spool {
+		q.closeFile()
 	}
 }
 
@@ -147,64 +160,94 @@ func (l *loop) flush(cs *conn) {
 	}
 }
 
-// pump writes as much of cs's queue as the socket takes now, and parks the
-// connection on the stalled list when the socket is full.
-func (l *loop) pump(cs *conn) {
-	if cs.gc.OutboundBuffered() > 0 {
-		// gnet still holds bytes of an earlier response: ours go after.
-		l.stall(cs)
-		return
+// pumpResult is what a pump left behind.
+type pumpResult uint8
+
+const (
+	pumpDone    pumpResult = iota // the queue is empty
+	pumpStalled                   // the socket is full; try again later
+	pumpFailed                    // the socket failed; close the connection
+)
+
+// pumpQueue writes as much of q to fd as the socket takes now. It writes
+// nothing while gnet still holds bytes of an earlier write for the same
+// socket (they go first).
+func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...any)) pumpResult {
+	if gc.OutboundBuffered() > 0 {
+		return pumpStalled
 	}
-	for len(cs.out.views) > 0 {
-		n, err := unix.Writev(cs.fd, cs.out.views[:min(len(cs.out.views), maxIovecs)])
+	for len(q.views) > 0 {
+		n, err := unix.Writev(fd, q.views[:min(len(q.views), maxIovecs)])
 		if n > 0 {
-			cs.out.advance(n)
-			cs.out.moved = true
+			q.advance(n)
+			q.moved = true
 		}
 		switch err {
 		case nil, unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			l.stall(cs)
-			return
+			return pumpStalled
 		default:
-			l.kill(cs)
-			return
+			return pumpFailed
 		}
 	}
-	for cs.out.file != nil {
-		n, err := unix.Sendfile(cs.fd, int(cs.out.file.Fd()), &cs.out.fileOff, int(min(cs.out.fileLeft, sendfileChunk)))
+	for q.file != nil {
+		n, err := unix.Sendfile(fd, int(q.file.Fd()), &q.fileOff, int(min(q.fileLeft, sendfileChunk)))
 		if n > 0 {
-			cs.out.fileLeft -= int64(n)
-			cs.out.moved = true
-			if cs.out.fileLeft == 0 {
-				cs.out.closeFile()
+			q.fileLeft -= int64(n)
+			q.moved = true
+			if q.fileLeft == 0 {
+				q.fileDone()
 				break
 			}
 		}
 		switch {
 		case err == unix.EAGAIN:
-			l.stall(cs)
-			return
+			return pumpStalled
 		case err == unix.EINTR || (err == nil && n > 0):
 			continue
 		default:
 			// n == 0 without error: the file shrank under us. The head
 			// promised more bytes, so the only honest end is a close.
-			l.s.cfg.Logger.Warn("file stream ended early", "file", cs.out.file.Name(), "left", cs.out.fileLeft, "err", err)
-			l.kill(cs)
-			return
+			log("file stream ended early", "file", q.file.Name(), "left", q.fileLeft, "err", err)
+			return pumpFailed
 		}
+	}
+	return pumpDone
+}
+
+// pump writes cs's queue and parks cs when the socket is full.
+func (l *loop) pump(cs *conn) {
+	switch pumpQueue(cs.gc, cs.fd, &cs.out, l.s.cfg.Logger.Warn) {
+	case pumpStalled:
+		l.stall(cs)
+	case pumpFailed:
+		l.kill(cs)
 	}
 }
 
-// stall parks cs until the next sweep and arms its send timeout.
-func (l *loop) stall(cs *conn) {
-	if !cs.inStalled {
-		cs.inStalled = true
-		l.stalled = append(l.stalled, cs)
+// stallable is a connection parked until its socket has room.
+type stallable interface {
+	// resumeWrite retries the connection's writes, on the loop.
+	resumeWrite()
+	stalledFlag() *bool
+}
+
+func (cs *conn) resumeWrite()       { cs.l.resume(cs) }
+func (cs *conn) stalledFlag() *bool { return &cs.inStalled }
+
+// park puts w on the stalled list until the next sweep.
+func (l *loop) park(w stallable) {
+	if f := w.stalledFlag(); !*f {
+		*f = true
+		l.stalled = append(l.stalled, w)
 		l.s.stalled.Add(1)
 	}
+}
+
+// stall parks cs and arms its send timeout.
+func (l *loop) stall(cs *conn) {
+	l.park(cs)
 	// The send timeout measures time without progress, so rearm it only
 	// when bytes moved.
 	if cs.out.moved || cs.t.kind != timerSend {
@@ -221,19 +264,19 @@ func (l *loop) sweepStalled() {
 	list := l.stalled
 	l.stalled, l.stalled2 = l.stalled2[:0], list
 	l.s.stalled.Add(-int64(len(list)))
-	for i, cs := range list {
+	for i, w := range list {
 		list[i] = nil
-		cs.inStalled = false
-		if cs.gone {
-			continue
-		}
-		l.resume(cs)
+		*w.stalledFlag() = false
+		w.resumeWrite()
 	}
 }
 
 // resume continues a parked connection: its queue, then its close or the
 // requests it pipelined meanwhile.
 func (l *loop) resume(cs *conn) {
+	if cs.gone {
+		return
+	}
 	if cs.out.busy() {
 		l.pump(cs)
 		if cs.gone || cs.out.busy() {

@@ -14,12 +14,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/reactor"
+	"github.com/gale-http/gale/upstream"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -40,6 +42,8 @@ type options struct {
 	shutdownTimeout time.Duration
 	dirListing      bool
 	showVersion     bool
+	fastcgi         string
+	fcgiMaxConns    int
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -51,6 +55,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "error log level: debug, info, warn, error")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take")
 	fs.BoolVar(&o.dirListing, "dir-listing", false, "list directories that have no index.html")
+	fs.StringVar(&o.fastcgi, "fastcgi", "", "FastCGI backends (host:port or unix:/path, comma-separated): *.php and unknown paths go there, existing files are served")
+	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per FastCGI backend (default: what the backend reports, else 4 per loop)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -101,6 +107,19 @@ func run(args []string) error {
 	defer static.Close()
 	router := &handlers.Router{}
 	router.Handle("/", static)
+	if o.fastcgi != "" {
+		backends, err := upstream.ParseAddrs(o.fastcgi)
+		if err != nil {
+			return fmt.Errorf("-fastcgi: %w", err)
+		}
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return err
+		}
+		u := &upstream.Upstream{Name: "fastcgi", Backends: backends, MaxConns: o.fcgiMaxConns}
+		u.Init(o.loops)
+		router.Handle("/", handlers.NewFrontController(static, u, abs))
+	}
 
 	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log})
 	if err != nil {

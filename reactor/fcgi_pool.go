@@ -1,0 +1,349 @@
+package reactor
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/fastcgi"
+)
+
+// pool is one event loop's share of the connections to one upstream: the
+// idle kept-alive connections, those being dialed, and the FIFO of requests
+// waiting for one. It is owned by the loop: no locks. The budget across
+// loops is the backends' atomic counters.
+type pool struct {
+	l     *loop
+	u     *upstream.Upstream
+	idle  []*upConn // LIFO: the most recently used is the warmest
+	conns []*upConn // every open or dialing connection (for multiplexing)
+	queue []*fcgiReq
+	qhead int
+}
+
+func (l *loop) poolFor(u *upstream.Upstream) *pool {
+	p := l.pools[u]
+	if p == nil {
+		p = &pool{l: l, u: u}
+		l.pools[u] = p
+	}
+	return p
+}
+
+// upConn is one connection to a FastCGI backend, registered on the loop
+// whose clients it serves.
+type upConn struct {
+	l         *loop
+	p         *pool
+	b         *upstream.Backend
+	gc        gnet.Conn // nil while dialing
+	fd        int
+	proto     fastcgi.Conn
+	out       outQueue
+	t         timerNode
+	pending   []*fcgiReq // assigned, waiting for the dial
+	inStalled bool
+	closed    bool
+	reused    bool // has completed at least one request
+	inIdle    bool
+}
+
+func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
+func (uc *upConn) resumeWrite() {
+	if !uc.closed {
+		uc.l.upPump(uc)
+	}
+}
+
+// assign finds a connection for r: an idle one, spare capacity on a
+// multiplexing one, a new one within the budget, or a place in the queue.
+func (p *pool) assign(r *fcgiReq) {
+	for len(p.idle) > 0 {
+		uc := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		uc.inIdle = false
+		if !uc.closed {
+			p.l.send(uc, r)
+			return
+		}
+	}
+	for _, uc := range p.conns {
+		if !uc.closed && uc.gc != nil && uc.proto.Active() < uc.proto.Limit() && uc.proto.Limit() > 1 {
+			p.l.send(uc, r)
+			return
+		}
+	}
+	if b := p.u.Pick(p.l.now, r.failed); b != nil && b.Acquire() {
+		p.dial(b, r)
+		return
+	}
+	if !p.u.Healthy(time.Now()) {
+		r.fail(502, "no healthy backend")
+		return
+	}
+	p.queue = append(p.queue, r)
+	r.queued = true
+	p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
+}
+
+// next hands a queued request to uc, which has room; false if none waits.
+func (p *pool) next(uc *upConn) bool {
+	for p.qhead < len(p.queue) {
+		r := p.queue[p.qhead]
+		p.queue[p.qhead] = nil
+		p.qhead++
+		if p.qhead == len(p.queue) {
+			p.queue, p.qhead = p.queue[:0], 0
+		}
+		if !r.queued {
+			continue // timed out or its client left
+		}
+		r.queued = false
+		p.l.send(uc, r)
+		return true
+	}
+	return false
+}
+
+// dequeue removes r from the queue (its client left, or it timed out).
+func (p *pool) dequeue(r *fcgiReq) {
+	r.queued = false // skipped by next; the slot is reclaimed lazily
+}
+
+// dial opens a connection to b for r. The dial runs on its own goroutine
+// (net.Dialer enforces the connect timeout), then the socket is enrolled
+// into this loop: the loop never blocks on it.
+func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
+	uc := &upConn{l: p.l, p: p, b: b}
+	uc.t.owner = uc
+	uc.proto.Reset(p.u.MaxMux)
+	uc.pending = append(uc.pending, r)
+	p.conns = append(p.conns, uc)
+	probe := b.StartProbe()
+	u, el := p.u, p.l.el
+	go func() {
+		if probe {
+			probeValues(u, b)
+		}
+		d := net.Dialer{Timeout: u.ConnectTimeout}
+		c, err := d.Dial(b.Network, b.Address)
+		if err == nil {
+			_, err = el.Enroll(gnet.NewContext(context.Background(), uc), c)
+			if err != nil {
+				c.Close()
+			}
+		}
+		if err != nil {
+			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				uc.l.dialFailed(uc, err)
+				return nil
+			}))
+		}
+	}()
+}
+
+// probeValues asks the backend FCGI_GET_VALUES once, on a throwaway
+// connection, so pooled connections never carry management records: some
+// applications close the connection after answering.
+func probeValues(u *upstream.Upstream, b *upstream.Backend) {
+	c, err := net.DialTimeout(b.Network, b.Address, u.ConnectTimeout)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(u.ConnectTimeout))
+	var pc fastcgi.Conn
+	pc.Reset(1)
+	if _, err := c.Write(pc.AppendGetValues(nil)); err != nil {
+		return
+	}
+	buf := make([]byte, 0, 512)
+	tmp := make([]byte, 512)
+	for !pc.Values().Known {
+		n, err := c.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		k, ferr := pc.Feed(buf)
+		buf = buf[k:]
+		if err != nil || ferr != nil {
+			return
+		}
+	}
+	v := pc.Values()
+	b.SetValues(u, v.MaxConns, v.MaxReqs, v.MpxsConns)
+}
+
+// upOpen runs when a dialed connection joins the loop.
+func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
+	uc.gc, uc.fd = c, c.Fd()
+	if lim := uc.b.MuxLimit(uc.p.u); lim > 1 {
+		uc.proto.SetLimit(lim)
+	}
+	pending := uc.pending
+	uc.pending = nil
+	for _, r := range pending {
+		if r.abandoned() {
+			continue
+		}
+		l.send(uc, r)
+	}
+	if uc.proto.Idle() {
+		l.upIdle(uc)
+	}
+}
+
+func (l *loop) dialFailed(uc *upConn, err error) {
+	l.s.cfg.Logger.Error("upstream connect failed", "backend", uc.b.String(), "err", err)
+	uc.b.Failed(uc.p.u, time.Now())
+	l.upDrop(uc, true)
+}
+
+// send starts r on uc.
+func (l *loop) send(uc *upConn, r *fcgiReq) {
+	if uc.gc == nil {
+		uc.pending = append(uc.pending, r)
+		return
+	}
+	id, ok := uc.proto.Begin(r)
+	if !ok {
+		// Cannot happen: callers check capacity. Requeue defensively.
+		uc.p.queue = append(uc.p.queue, r)
+		r.queued = true
+		return
+	}
+	r.up, r.id = uc, id
+	if uc.t.kind == timerUpIdle {
+		l.wheel.cancel(&uc.t)
+	}
+	setRequestID(r.wire.B, id)
+	l.wheel.schedule(&r.t, timerUpstream, l.now, uc.p.u.ReadTimeout)
+	r.sent = true
+	if !uc.out.busy() && len(r.wire.B) <= l.s.cfg.HighWater {
+		_, _ = uc.gc.Write(r.wire.B) // gnet buffers a short remainder itself
+		return
+	}
+	uc.out.views = append(uc.out.views, r.wire.B)
+	l.upPump(uc)
+}
+
+func (l *loop) upPump(uc *upConn) {
+	switch pumpQueue(uc.gc, uc.fd, &uc.out, l.s.cfg.Logger.Warn) {
+	case pumpStalled:
+		l.park(uc)
+	case pumpFailed:
+		_ = l.el.Close(uc.gc)
+	}
+}
+
+// upTraffic feeds what the backend sent to the protocol state.
+func (l *loop) upTraffic(uc *upConn) {
+	buf, _ := uc.gc.Peek(-1)
+	n, err := uc.proto.Feed(buf)
+	if n > 0 {
+		_, _ = uc.gc.Discard(n)
+	}
+	l.finishDone()
+	if err != nil {
+		l.s.cfg.Logger.Error("upstream protocol error", "backend", uc.b.String(), "err", err)
+		uc.b.Failed(uc.p.u, time.Now())
+		_ = l.el.Close(uc.gc)
+		return
+	}
+	if !uc.closed && uc.proto.Idle() && n == len(buf) && len(uc.pending) == 0 {
+		l.upIdle(uc)
+	}
+}
+
+// upIdle gives an idle connection the next queued request, or parks it in
+// the idle list with an idle timeout so it does not pin a worker forever.
+func (l *loop) upIdle(uc *upConn) {
+	for uc.proto.Active() < uc.proto.Limit() {
+		if !uc.p.next(uc) {
+			break
+		}
+	}
+	if !uc.proto.Idle() || uc.inIdle {
+		return
+	}
+	uc.inIdle = true
+	uc.p.idle = append(uc.p.idle, uc)
+	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
+}
+
+func (uc *upConn) expire(kind timerKind) {
+	if kind == timerUpIdle && !uc.closed && uc.gc != nil && uc.proto.Idle() {
+		_ = uc.l.el.Close(uc.gc)
+	}
+}
+
+// upClosed runs from OnClose of an upstream connection.
+func (l *loop) upClosed(uc *upConn, err error) {
+	if uc.proto.Active() > 0 {
+		l.s.cfg.Logger.Warn("upstream closed with requests in flight", "backend", uc.b.String(), "requests", uc.proto.Active(), "err", err)
+	}
+	l.upDrop(uc, false)
+}
+
+// upDrop forgets uc, returns its budget, and retries or fails the requests
+// it carried.
+func (l *loop) upDrop(uc *upConn, dialFailed bool) {
+	if uc.closed {
+		return
+	}
+	uc.closed = true
+	l.wheel.cancel(&uc.t)
+	uc.out.release()
+	uc.b.Release()
+	p := uc.p
+	for i, c := range p.conns {
+		if c == uc {
+			p.conns = append(p.conns[:i], p.conns[i+1:]...)
+			break
+		}
+	}
+	victims := uc.pending
+	uc.pending = nil
+	for _, s := range uc.proto.Requests(nil) {
+		victims = append(victims, s.(*fcgiReq))
+	}
+	for _, r := range victims {
+		if r.abandoned() {
+			r.release()
+			continue
+		}
+		r.lost(dialFailed)
+	}
+	// The budget freed may let a queued request dial.
+	if p.qhead < len(p.queue) {
+		if r := p.popQueued(); r != nil {
+			p.assign(r)
+		}
+	}
+}
+
+func (p *pool) popQueued() *fcgiReq {
+	for p.qhead < len(p.queue) {
+		r := p.queue[p.qhead]
+		p.queue[p.qhead] = nil
+		p.qhead++
+		if r.queued {
+			r.queued = false
+			p.l.wheel.cancel(&r.t)
+			return r
+		}
+	}
+	p.queue, p.qhead = p.queue[:0], 0
+	return nil
+}
+
+// setRequestID rewrites the request ID of every record in b: a request's
+// records are built when its head is parsed, before it has a connection.
+func setRequestID(b []byte, id uint16) {
+	for i := 0; i+fastcgi.HeaderLen <= len(b); {
+		b[i+2], b[i+3] = byte(id>>8), byte(id)
+		clen := int(b[i+4])<<8 | int(b[i+5])
+		i += fastcgi.HeaderLen + clen + int(b[i+6])
+	}
+}

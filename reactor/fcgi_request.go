@@ -1,0 +1,576 @@
+package reactor
+
+import (
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/fastcgi"
+)
+
+// headBuffer is how much response body is held before the head is sent:
+// a response that ends within it goes out with Content-Length in one
+// write; a longer one is sent chunked as it comes.
+const headBuffer = 64 << 10
+
+// spoolMemory is how much of a response may wait in memory for a slow
+// client before the rest goes to a temporary file: the backend worker is
+// freed at the speed of the backend, not of the client.
+const spoolMemory = 1 << 20
+
+// fcgiReq is one request on its way to a FastCGI application and back. It
+// is the fastcgi.Sink of its request ID.
+type fcgiReq struct {
+	l  *loop
+	cs *conn // nil once the client is gone
+	u  *upstream.Upstream
+	t  timerNode
+
+	// wire holds the request's records (BEGIN_REQUEST, PARAMS, STDIN),
+	// built when the head was parsed, with a placeholder request ID.
+	wire *bytebufferpool.ByteBuffer
+	// Request body still arriving from the client.
+	bodyLeft int64
+	chunked  *httpcodec.ChunkedDecoder
+	rawHead  []byte // for chunked bodies: the head, to build PARAMS at the end
+
+	up     *upConn
+	id     uint16
+	failed *upstream.Backend // the backend that just failed us, not to retry
+
+	rp        fastcgi.ResponseParser
+	body      []byte // response body held before the head is sent
+	head      bool
+	chunkedTE bool
+	noBody    bool // HEAD, 204, 304: no body bytes to the client
+	isHead    bool
+	keep      bool
+	minor     uint8
+	safe      bool // idempotent method: may be resent on a fresh connection
+	sent      bool
+	gotBytes  bool
+	queued    bool
+	done      bool
+	retries   int
+	started   time.Time
+}
+
+func (r *fcgiReq) abandoned() bool { return r.cs == nil }
+
+// startFastCGI turns the parsed request into FastCGI records and sends it
+// to its application once the body is in hand. It returns the number of
+// body bytes it took from rest.
+func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte) int {
+	req := &l.req
+	r := &fcgiReq{l: l, cs: cs, u: route.Upstream, started: l.now}
+	r.t.owner = r
+	r.isHead = req.Method == httpcodec.MethodHead
+	r.minor = req.Minor
+	r.keep = req.KeepAlive && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
+	switch req.Method {
+	case httpcodec.MethodGet, httpcodec.MethodHead, httpcodec.MethodOptions, httpcodec.MethodPut, httpcodec.MethodDelete, httpcodec.MethodTrace:
+		r.safe = true
+	}
+	r.wire = bytebufferpool.Get()
+	cs.fcgi = r
+	if req.Chunked {
+		r.rawHead = append([]byte(nil), l.rawHead...)
+		r.chunked = &httpcodec.ChunkedDecoder{}
+		r.chunked.Reset(&l.parser.Limits)
+	} else {
+		r.wire.B = l.appendParams(r.wire.B, cs, req, route, req.ContentLength)
+		r.bodyLeft = max(req.ContentLength, 0)
+	}
+	if req.Expect100 && len(rest) == 0 && req.HasBody() {
+		cs.gc.Write([]byte(httpcodec.Continue100))
+	}
+	n := r.takeBody(rest)
+	return n
+}
+
+// appendParams builds BEGIN_REQUEST and PARAMS for req.
+func (l *loop) appendParams(dst []byte, cs *conn, req *httpcodec.Request, route *handlers.FastCGIRoute, contentLength int64) []byte {
+	ri := &l.ri
+	*ri = fastcgi.RequestInfo{
+		Method:        req.MethodName,
+		RequestURI:    req.RawTarget,
+		Path:          req.Path,
+		Query:         req.Query,
+		ContentType:   req.Get(httpcodec.HdrContentType),
+		ContentLength: contentLength,
+		DocumentRoot:  route.DocumentRoot,
+		ScriptName:    route.ScriptName,
+		PathInfo:      route.PathInfo,
+		ServerName:    req.Host,
+		Extra:         route.Upstream.Params,
+		Headers:       l.fields[:0],
+	}
+	if req.Minor == 0 {
+		ri.Proto = proto10
+	} else {
+		ri.Proto = proto11
+	}
+	ri.RemoteAddr, ri.RemotePort, ri.ServerAddr, ri.ServerPort = l.addrs(cs)
+	for _, h := range req.Headers {
+		ri.Headers = append(ri.Headers, fastcgi.Field{Name: h.Name, Value: h.Value})
+	}
+	l.fields = ri.Headers[:0]
+	dst = fastcgi.AppendRequest(dst, 1, ri)
+	return dst
+}
+
+var (
+	proto10 = []byte("HTTP/1.0")
+	proto11 = []byte("HTTP/1.1")
+)
+
+// takeBody consumes request body bytes from p into STDIN records, and
+// dispatches the request when the body is complete.
+func (r *fcgiReq) takeBody(p []byte) int {
+	l := r.l
+	n := 0
+	if r.chunked != nil {
+		for r.chunked != nil {
+			k, data, err := r.chunked.Decode(p[n:])
+			n += k
+			if err != nil {
+				l.s.cfg.Logger.Info("bad request body", "remote", r.cs.remote(), "err", err)
+				r.failClient(httpcodec.StatusOf(err))
+				return len(p)
+			}
+			if len(data) > 0 {
+				r.wire.B = fastcgi.AppendStdin(r.wire.B, 1, data, false)
+			}
+			if r.chunked.Done() {
+				r.chunked = nil
+				r.finishChunked()
+			} else if k == 0 {
+				break
+			}
+		}
+	} else if r.bodyLeft > 0 {
+		k := int(min(int64(len(p)), r.bodyLeft))
+		r.wire.B = fastcgi.AppendStdin(r.wire.B, 1, p[:k], false)
+		r.bodyLeft -= int64(k)
+		n = k
+	}
+	if r.bodyLeft > 0 || r.chunked != nil {
+		l.wheel.schedule(&r.cs.t, timerBody, l.now, l.s.cfg.BodyTimeout)
+		return n
+	}
+	if r.cs.t.kind == timerBody {
+		l.wheel.cancel(&r.cs.t)
+	}
+	r.wire.B = fastcgi.AppendStdinEOF(r.wire.B, 1)
+	l.poolFor(r.u).assign(r)
+	return n
+}
+
+// finishChunked rebuilds PARAMS now that the body length is known: the
+// STDIN records so far move behind them.
+func (r *fcgiReq) finishChunked() {
+	l := r.l
+	var req httpcodec.Request
+	if _, err := l.parser.Parse(r.rawHead, &req); err != nil {
+		r.failClient(500)
+		return
+	}
+	stdin := r.wire.B
+	size := int64(0)
+	for i := 0; i+fastcgi.HeaderLen <= len(stdin); {
+		clen := int(stdin[i+4])<<8 | int(stdin[i+5])
+		size += int64(clen)
+		i += fastcgi.HeaderLen + clen + int(stdin[i+6])
+	}
+	route := r.route(&req)
+	nb := bytebufferpool.Get()
+	nb.B = l.appendParams(nb.B, r.cs, &req, route, size)
+	nb.B = append(nb.B, stdin...)
+	bytebufferpool.Put(r.wire)
+	r.wire = nb
+	r.rawHead = nil
+}
+
+// route runs the handler again on a re-parsed head (chunked uploads only).
+func (r *fcgiReq) route(req *httpcodec.Request) *handlers.FastCGIRoute {
+	var resp handlers.Response
+	resp.Reset()
+	var ctx handlers.Ctx
+	r.l.s.cfg.Handler.Serve(&ctx, req, &resp)
+	if resp.FastCGI == nil {
+		return &handlers.FastCGIRoute{Upstream: r.u}
+	}
+	f := *resp.FastCGI
+	return &f
+}
+
+// Stdout implements fastcgi.Sink.
+func (r *fcgiReq) Stdout(p []byte) error {
+	r.gotBytes = true
+	if r.cs == nil {
+		return nil
+	}
+	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.u.ReadTimeout)
+	if !r.rp.Done() {
+		n, err := r.rp.Feed(p)
+		if err == fastcgi.ErrNeedMore {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+		st := r.rp.Status
+		r.noBody = r.isHead || st == 204 || st == 304 || st < 200
+	}
+	if r.noBody || len(p) == 0 {
+		return nil
+	}
+	if !r.head {
+		if len(r.body)+len(p) <= headBuffer || r.rp.NoBuffering && false {
+			r.body = append(r.body, p...)
+			return nil
+		}
+		r.sendHead(true)
+	}
+	r.writeBody(p)
+	return nil
+}
+
+// Stderr implements fastcgi.Sink: the application's error output goes to
+// the error log with the request it belongs to.
+func (r *fcgiReq) Stderr(p []byte) {
+	backend := ""
+	if r.up != nil {
+		backend = r.up.b.String()
+	}
+	r.l.s.cfg.Logger.Warn("fastcgi stderr", "backend", backend, "msg", string(trimNL(p)))
+}
+
+func trimNL(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// End implements fastcgi.Sink.
+func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
+	r.l.wheel.cancel(&r.t)
+	if r.up != nil {
+		r.up.reused = true
+		r.up.b.Succeeded()
+	}
+	if r.cs == nil {
+		r.release()
+		return
+	}
+	if !r.rp.Done() {
+		r.l.s.cfg.Logger.Error("fastcgi response ended without a head", "backend", r.up.b.String(), "app_status", appStatus, "protocol_status", protoStatus)
+		r.failClient(502)
+		return
+	}
+	if !r.head {
+		r.sendHead(false)
+	} else if r.chunkedTE {
+		r.appendOut([]byte("0\r\n\r\n"))
+	}
+	r.done = true
+	r.l.doneReqs = append(r.l.doneReqs, r)
+}
+
+// sendHead writes the response head; streaming says the body is still
+// coming (chunked, unless the application gave a Content-Length).
+func (r *fcgiReq) sendHead(streaming bool) {
+	l, cs := r.l, r.cs
+	r.head = true
+	b := r.rp.AppendHead(l.hctx.Scratch[:0])
+	b = append(b, httpcodec.ServerHeader...)
+	b = append(b, l.date.Line()...)
+	switch {
+	case r.rp.Status == 204 || r.rp.Status == 304 || r.rp.Status < 200:
+	case !streaming:
+		n := int64(len(r.body))
+		if r.isHead && r.rp.ContentLength >= 0 {
+			n = r.rp.ContentLength
+		}
+		b = httpcodec.AppendContentLength(b, n)
+	case r.rp.ContentLength >= 0:
+		b = httpcodec.AppendContentLength(b, r.rp.ContentLength)
+	case r.minor == 0:
+		r.keep = false // an HTTP/1.0 client learns the end from the close
+	default:
+		r.chunkedTE = true
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
+	}
+	switch {
+	case !r.keep:
+		b = append(b, "Connection: close\r\n"...)
+	case r.minor == 0:
+		b = append(b, "Connection: keep-alive\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	l.hctx.Scratch = b
+	r.appendOut(b)
+	if len(r.body) > 0 && !r.noBody {
+		body := r.body
+		r.body = nil
+		if streaming {
+			r.writeBody(body)
+		} else {
+			r.appendOut(body)
+		}
+	}
+	l.hctx.Scratch = l.hctx.Scratch[:0]
+	_ = cs
+}
+
+// writeBody sends a piece of the body, chunk-framed when chunked.
+func (r *fcgiReq) writeBody(p []byte) {
+	if r.chunkedTE {
+		var hdr [20]byte
+		h := strconv.AppendInt(hdr[:0], int64(len(p)), 16)
+		h = append(h, '\r', '\n')
+		r.appendOut(h)
+		r.appendOut(p)
+		r.appendOut([]byte("\r\n"))
+		return
+	}
+	r.appendOut(p)
+}
+
+// appendOut queues bytes for the client, copying them: they are views of
+// an upstream buffer or of scratch. Straight to the socket when it has
+// room; otherwise into the connection's spool (memory, then a file).
+func (r *fcgiReq) appendOut(p []byte) {
+	cs := r.cs
+	if cs == nil || cs.gone || len(p) == 0 {
+		return
+	}
+	q := &cs.out
+	if !q.busy() && cs.gc.OutboundBuffered()+len(p) <= r.l.s.cfg.HighWater {
+		_, _ = cs.gc.Write(p) // copies what the socket does not take now
+		return
+	}
+	if q.file == nil && q.memBytes()+len(p) <= spoolMemory {
+		if q.own == nil {
+			q.own = bytebufferpool.Get()
+		}
+		q.take([][]byte{p}, p)
+	} else if err := q.spoolToFile(p); err != nil {
+		r.l.s.cfg.Logger.Error("response spool", "err", err)
+		r.l.kill(cs)
+		return
+	}
+	r.l.pump(cs)
+}
+
+// memBytes counts the bytes queued in memory.
+func (q *outQueue) memBytes() int {
+	n := 0
+	for _, v := range q.views {
+		n += len(v)
+	}
+	return n
+}
+
+// spoolToFile appends p to the queue's spool file, creating it (unlinked)
+// on first use; sendfile then streams it to the client.
+func (q *outQueue) spoolToFile(p []byte) error {
+	if q.file == nil {
+		f, err := os.CreateTemp("", "gale-spool-")
+		if err != nil {
+			return err
+		}
+		os.Remove(f.Name())
+		q.file, q.spool, q.fileOff, q.fileLeft = f, true, 0, 0
+	}
+	if _, err := q.file.WriteAt(p, q.fileOff+q.fileLeft); err != nil {
+		return err
+	}
+	q.fileLeft += int64(len(p))
+	return nil
+}
+
+// finishDone completes the client side of requests that ended during the
+// last upstream read: it runs after Feed returned, so that a client moving
+// on to its next request never re-enters the upstream connection's Feed.
+func (l *loop) finishDone() {
+	for len(l.doneReqs) > 0 {
+		r := l.doneReqs[0]
+		l.doneReqs = l.doneReqs[1:]
+		r.finishClient()
+	}
+	l.doneReqs = l.doneReqs[:0]
+}
+
+// finishClient lets the client connection move on once its response is
+// written.
+func (r *fcgiReq) finishClient() {
+	cs := r.cs
+	r.release()
+	if cs == nil || cs.gone {
+		return
+	}
+	cs.fcgi = nil
+	if !r.keep {
+		cs.closeAfter = true
+	}
+	if cs.out.busy() {
+		return // the sweep resumes it when the spool drains
+	}
+	cs.out.closeSpool()
+	cs.l.afterWrite(cs)
+	if !cs.gone && !cs.closeAfter && !cs.lingering {
+		cs.l.process(cs)
+	}
+}
+
+// closeSpool drops a drained spool file.
+func (q *outQueue) closeSpool() {
+	if q.spool && q.fileLeft == 0 {
+		q.spool = false
+		q.closeFile()
+	}
+}
+
+// release returns the request's buffers.
+func (r *fcgiReq) release() {
+	if r.wire != nil {
+		bytebufferpool.Put(r.wire)
+		r.wire = nil
+	}
+	r.body = nil
+	r.rp.Reset()
+}
+
+// failClient answers the client with an error status (when no head was
+// sent) and closes; after a head, the only honest end is a close.
+func (r *fcgiReq) failClient(status int) {
+	cs := r.cs
+	r.l.wheel.cancel(&r.t)
+	if r.queued {
+		r.queued = false
+	}
+	r.cs = nil
+	if cs == nil || cs.gone {
+		r.release()
+		return
+	}
+	cs.fcgi = nil
+	if r.up != nil && !r.done {
+		r.up.proto.Detach(r.id)
+	}
+	if r.head {
+		r.release()
+		cs.l.kill(cs)
+		return
+	}
+	r.release()
+	l := cs.l
+	l.queueError(cs, status)
+	if status == 503 {
+		// queueError built the response; Retry-After is in httpcodec's
+		// 503 for queue timeouts (see AppendError).
+	}
+	l.flush(cs)
+}
+
+// fail is failClient with a log line.
+func (r *fcgiReq) fail(status int, why string) {
+	r.l.s.cfg.Logger.Error("fastcgi request failed", "status", status, "reason", why, "upstream", r.u.Name)
+	r.failClient(status)
+}
+
+// lost runs when the connection carrying r went away: resend when nothing
+// came back yet and it is safe, else 502.
+func (r *fcgiReq) lost(dialFailed bool) {
+	r.l.wheel.cancel(&r.t)
+	up := r.up
+	r.up = nil
+	canRetry := !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || dialFailed)
+	if canRetry {
+		r.retries++
+		if dialFailed && up == nil {
+			// failed is set below by the caller's backend when known
+		}
+		r.sent = false
+		r.l.poolFor(r.u).assign(r)
+		return
+	}
+	if r.head {
+		r.failClient(502)
+		return
+	}
+	r.fail(502, "upstream connection lost")
+}
+
+// expire handles the request's queue and upstream timeouts.
+func (r *fcgiReq) expire(kind timerKind) {
+	switch kind {
+	case timerQueue:
+		if r.queued {
+			r.queued = false
+			r.fail(503, "no upstream connection within the queue timeout")
+		}
+	case timerUpstream:
+		if r.up != nil && !r.done {
+			r.l.s.cfg.Logger.Error("upstream timeout", "backend", r.up.b.String(), "after", r.u.ReadTimeout)
+			if r.up.gc != nil {
+				// The connection is out of step now: close it rather than
+				// wait for a response nobody will read.
+				uc := r.up
+				r.failClient(504)
+				_ = r.l.el.Close(uc.gc)
+				return
+			}
+			r.failClient(504)
+		}
+	}
+}
+
+// receiving reports whether the request body is still arriving.
+func (r *fcgiReq) receiving() bool { return r.bodyLeft > 0 || r.chunked != nil }
+
+// clientGone runs when the client closed before its response ended: the
+// request leaves the queue, or its ID stops delivering (kept reserved until
+// END_REQUEST so the connection stays in step).
+func (r *fcgiReq) clientGone() {
+	r.cs = nil
+	r.l.wheel.cancel(&r.t)
+	r.queued = false
+	if r.up != nil && !r.done {
+		r.up.proto.Detach(r.id)
+	}
+	if r.up == nil || r.done {
+		r.release()
+	}
+}
+
+// addrs formats the connection's addresses for CGI variables into the
+// loop's buffer, without allocating.
+func (l *loop) addrs(cs *conn) (rip, rport, lip, lport []byte) {
+	b := l.addrBuf[:0]
+	put := func(a net.Addr) (ip, port []byte) {
+		ta, ok := a.(*net.TCPAddr)
+		if !ok {
+			return nil, nil
+		}
+		ap := ta.AddrPort()
+		s := len(b)
+		b = ap.Addr().Unmap().AppendTo(b)
+		m := len(b)
+		b = strconv.AppendUint(b, uint64(ap.Port()), 10)
+		return b[s:m:m], b[m:len(b):len(b)]
+	}
+	rip, rport = put(cs.gc.RemoteAddr())
+	lip, lport = put(cs.gc.LocalAddr())
+	l.addrBuf = b
+	return
+}

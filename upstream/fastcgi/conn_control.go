@@ -1,0 +1,18 @@
+package fastcgi
+
+// SetLimit sets how many requests may be in flight at once, up to the
+// maxMux given to Reset. gale asks FCGI_GET_VALUES once per backend on a
+// separate connection and applies the answer to every pooled connection
+// with SetLimit, so pooled connections never carry management records.
+func (c *Conn) SetLimit(n int) { c.limit = min(max(n, 1), c.maxMux) }
+
+// Requests appends the sinks of the requests in flight (detached ones
+// excluded), for failing or retrying them when the connection is lost.
+func (c *Conn) Requests(dst []Sink) []Sink {
+	for i := range c.slots {
+		if s := &c.slots[i]; s.inUse && s.sink != nil {
+			dst = append(dst, s.sink)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,232 @@
+// Package upstream holds gale's backends: their configuration, the budget
+// of connections each may take across all event loops, balancing and
+// passive health. The FastCGI wire protocol is in upstream/fastcgi. Nothing
+// here does I/O on the request path or imports gnet: the reactor owns the
+// sockets and keeps per-loop pools of connections to these backends.
+package upstream
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Balance selects a backend for a new connection.
+type Balance uint8
+
+const (
+	// RoundRobin rotates through the healthy backends.
+	RoundRobin Balance = iota
+	// LeastConn picks the healthy backend with the fewest connections.
+	LeastConn
+)
+
+// Upstream is a named group of backends serving the same application.
+type Upstream struct {
+	Name     string
+	Backends []*Backend
+	Balance  Balance
+
+	// MaxConns caps connections per backend across all loops; 0 means the
+	// backend's FCGI_MAX_CONNS when it reports one, else 4 per event loop.
+	MaxConns int
+	// MaxMux caps requests multiplexed on one connection when the backend
+	// allows it (FCGI_MPXS_CONNS=1).
+	MaxMux int
+	// ConnectTimeout fails a dial (502); ReadTimeout bounds the wait for the
+	// first response byte and any later silence (504); QueueTimeout bounds
+	// the wait for a connection when the budget is used (503); IdleTimeout
+	// closes pooled connections nobody used, so they do not pin workers.
+	ConnectTimeout, ReadTimeout, QueueTimeout, IdleTimeout time.Duration
+	// MaxFails failures within FailTimeout mark a backend down for
+	// FailTimeout (nginx's max_fails / fail_timeout).
+	MaxFails    int
+	FailTimeout time.Duration
+	// Params are extra FastCGI parameters sent with every request.
+	Params [][2]string
+
+	rr atomic.Uint32
+}
+
+// Backend is one address of an upstream, with its connection budget and
+// health, shared by all event loops (atomics, touched per connection, not
+// per request).
+type Backend struct {
+	Network string // "tcp" or "unix"
+	Address string
+
+	conns     atomic.Int32 // open or dialing, all loops
+	limit     atomic.Int32 // current budget
+	fails     atomic.Int32
+	downUntil atomic.Int64 // unix nanos
+	probed    atomic.Bool
+	mpxs      atomic.Bool
+	maxReqs   atomic.Int32
+	waiters   atomic.Int32 // requests queued for this backend, all loops
+}
+
+// ParseAddrs parses a comma-separated list of backend addresses:
+// "host:port" or "unix:/path".
+func ParseAddrs(list string) ([]*Backend, error) {
+	var out []*Backend
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		b := &Backend{Network: "tcp", Address: a}
+		if p, ok := strings.CutPrefix(a, "unix:"); ok {
+			if p == "" {
+				return nil, fmt.Errorf("upstream address %q: empty socket path", a)
+			}
+			b.Network, b.Address = "unix", p
+		} else if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("upstream address %q: %w", a, err)
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("upstream: no addresses in %q", list)
+	}
+	return out, nil
+}
+
+// String is the address as configured, for logs.
+func (b *Backend) String() string {
+	if b.Network == "unix" {
+		return "unix:" + b.Address
+	}
+	return b.Address
+}
+
+// Init applies defaults for an engine with loops event loops.
+func (u *Upstream) Init(loops int) {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&u.ConnectTimeout, 5*time.Second)
+	def(&u.ReadTimeout, 60*time.Second)
+	def(&u.QueueTimeout, 10*time.Second)
+	def(&u.IdleTimeout, 30*time.Second)
+	def(&u.FailTimeout, 10*time.Second)
+	if u.MaxFails <= 0 {
+		u.MaxFails = 1
+	}
+	if u.MaxMux <= 0 {
+		u.MaxMux = 64
+	}
+	limit := u.MaxConns
+	if limit <= 0 {
+		limit = 4 * max(loops, 1)
+	}
+	for _, b := range u.Backends {
+		b.limit.Store(int32(limit))
+	}
+}
+
+// Pick returns the backend for a new connection, skipping those marked
+// down and those whose budget is used; nil when none can take one now.
+// skip excludes a backend that just failed.
+func (u *Upstream) Pick(now time.Time, skip *Backend) *Backend {
+	n := len(u.Backends)
+	var best *Backend
+	start := int(u.rr.Add(1))
+	for i := 0; i < n; i++ {
+		b := u.Backends[(start+i)%n]
+		if b == skip || !b.healthy(now) || b.conns.Load() >= b.limit.Load() {
+			continue
+		}
+		if u.Balance == RoundRobin {
+			return b
+		}
+		if best == nil || b.conns.Load() < best.conns.Load() {
+			best = b
+		}
+	}
+	return best
+}
+
+// Healthy reports whether any backend is up.
+func (u *Upstream) Healthy(now time.Time) bool {
+	for _, b := range u.Backends {
+		if b.healthy(now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Backend) healthy(now time.Time) bool { return now.UnixNano() >= b.downUntil.Load() }
+
+// Acquire takes one connection from b's budget; false when it is used up.
+func (b *Backend) Acquire() bool {
+	for {
+		c := b.conns.Load()
+		if c >= b.limit.Load() {
+			return false
+		}
+		if b.conns.CompareAndSwap(c, c+1) {
+			return true
+		}
+	}
+}
+
+// Release returns one connection to b's budget.
+func (b *Backend) Release() { b.conns.Add(-1) }
+
+// Conns is the number of connections open or dialing, all loops.
+func (b *Backend) Conns() int { return int(b.conns.Load()) }
+
+// Limit is the current connection budget.
+func (b *Backend) Limit() int { return int(b.limit.Load()) }
+
+// Failed records a connect or protocol failure (passive health check).
+func (b *Backend) Failed(u *Upstream, now time.Time) {
+	if int(b.fails.Add(1)) >= u.MaxFails {
+		b.fails.Store(0)
+		b.downUntil.Store(now.Add(u.FailTimeout).UnixNano())
+	}
+}
+
+// Succeeded clears the failure count after a good exchange.
+func (b *Backend) Succeeded() {
+	if b.fails.Load() != 0 {
+		b.fails.Store(0)
+	}
+	if b.downUntil.Load() != 0 {
+		b.downUntil.Store(0)
+	}
+}
+
+// Probed reports whether the backend's FCGI_GET_VALUES answer is known,
+// and marks it as being asked (true for the first caller only).
+func (b *Backend) StartProbe() bool { return b.probed.CompareAndSwap(false, true) }
+
+// SetValues records what the backend answered to FCGI_GET_VALUES; a
+// reported FCGI_MAX_CONNS becomes the budget unless u configures one.
+func (b *Backend) SetValues(u *Upstream, maxConns, maxReqs int, mpxs bool) {
+	if u.MaxConns <= 0 && maxConns > 0 {
+		b.limit.Store(int32(maxConns))
+	}
+	b.maxReqs.Store(int32(maxReqs))
+	b.mpxs.Store(mpxs)
+}
+
+// MuxLimit is how many requests one connection may carry at once.
+func (b *Backend) MuxLimit(u *Upstream) int {
+	if !b.mpxs.Load() {
+		return 1
+	}
+	n := u.MaxMux
+	if r := int(b.maxReqs.Load()); r > 0 {
+		n = min(n, r)
+	}
+	return max(n, 1)
+}
+
+// Waiters counts requests queued for a connection to b on all loops.
+func (b *Backend) Waiters() *atomic.Int32 { return &b.waiters }

@@ -288,7 +288,7 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 // sendHead writes the response head; streaming says the body is still
 // coming (chunked, unless the application gave a Content-Length).
 func (r *fcgiReq) sendHead(streaming bool) {
-	l, cs := r.l, r.cs
+	l := r.l
 	r.head = true
 	b := r.rp.AppendHead(l.hctx.Scratch[:0])
 	b = append(b, httpcodec.ServerHeader...)
@@ -317,18 +317,18 @@ func (r *fcgiReq) sendHead(streaming bool) {
 	}
 	b = append(b, "\r\n"...)
 	l.hctx.Scratch = b
-	r.appendOut(b)
-	if len(r.body) > 0 && !r.noBody {
-		body := r.body
-		r.body = nil
-		if streaming {
-			r.writeBody(body)
-		} else {
-			r.appendOut(body)
-		}
+	body := r.body
+	r.body = nil
+	switch {
+	case len(body) == 0 || r.noBody:
+		r.appendOut(b)
+	case streaming:
+		r.appendOut(b)
+		r.writeBody(body)
+	default:
+		r.appendOut(b, body) // head and body in one write
 	}
 	l.hctx.Scratch = l.hctx.Scratch[:0]
-	_ = cs
 }
 
 // writeBody sends a piece of the body, chunk-framed when chunked.
@@ -337,36 +337,39 @@ func (r *fcgiReq) writeBody(p []byte) {
 		var hdr [20]byte
 		h := strconv.AppendInt(hdr[:0], int64(len(p)), 16)
 		h = append(h, '\r', '\n')
-		r.appendOut(h)
-		r.appendOut(p)
-		r.appendOut([]byte("\r\n"))
+		r.appendOut(h, p, crlf)
 		return
 	}
 	r.appendOut(p)
 }
 
+var crlf = []byte("\r\n")
+
 // appendOut queues bytes for the client, copying them: they are views of
 // an upstream buffer or of scratch. Straight to the socket when it has
 // room; otherwise into the connection's spool (memory, then a file).
-func (r *fcgiReq) appendOut(p []byte) {
+func (r *fcgiReq) appendOut(ps ...[]byte) {
 	cs := r.cs
-	if cs == nil || cs.gone || len(p) == 0 {
+	if cs == nil || cs.gone {
 		return
+	}
+	total := 0
+	for _, p := range ps {
+		total += len(p)
 	}
 	q := &cs.out
-	if !q.busy() && cs.gc.OutboundBuffered()+len(p) <= r.l.s.cfg.HighWater {
-		_, _ = cs.gc.Write(p) // copies what the socket does not take now
+	if !q.busy() && cs.gc.OutboundBuffered()+total <= r.l.s.cfg.HighWater {
+		_, _ = cs.gc.Writev(ps) // gnet copies what the socket does not take now
 		return
 	}
-	if q.file == nil && q.memBytes()+len(p) <= spoolMemory {
-		if q.own == nil {
-			q.own = bytebufferpool.Get()
+	for _, p := range ps {
+		if q.file == nil && q.memBytes()+len(p) <= spoolMemory {
+			q.take([][]byte{p}, p)
+		} else if err := q.spoolToFile(p); err != nil {
+			r.l.s.cfg.Logger.Error("response spool", "err", err)
+			r.l.kill(cs)
+			return
 		}
-		q.take([][]byte{p}, p)
-	} else if err := q.spoolToFile(p); err != nil {
-		r.l.s.cfg.Logger.Error("response spool", "err", err)
-		r.l.kill(cs)
-		return
 	}
 	r.l.pump(cs)
 }

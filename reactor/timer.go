@@ -8,16 +8,16 @@ import "time"
 type timerKind uint8
 
 const (
-	timerNone   timerKind = iota
-	timerIdle             // keep-alive: waiting for the first byte of the next request
-	timerHeader           // first byte to end of headers -> 408
-	timerBody             // request body inactivity -> 408
-	timerSend             // a stalled writer made no progress -> close
-	timerLinger           // half-closed after the last response, waiting for the peer's FIN
-	timerQueue            // a FastCGI request waiting for a pooled connection -> 503
-	timerUpstream         // a FastCGI response silent too long -> 504
-	timerConnect          // an upstream dial
-	timerUpIdle           // a pooled upstream connection unused
+	timerNone     timerKind = iota
+	timerIdle               // keep-alive: waiting for the first byte of the next request
+	timerHeader             // first byte to end of headers -> 408
+	timerBody               // request body inactivity -> 408
+	timerSend               // a stalled writer made no progress -> close
+	timerLinger             // half-closed after the last response, waiting for the peer's FIN
+	timerQueue              // a FastCGI request waiting for a pooled connection -> 503
+	timerUpstream           // a FastCGI response silent too long -> 504
+	timerConnect            // an upstream dial
+	timerUpIdle             // a pooled upstream connection unused
 )
 
 // timerNode is an intrusive entry of the wheel, embedded in each conn.

@@ -183,6 +183,11 @@ func (c *Conn) end(r *Record, s *slot) error {
 func (c *Conn) management(r *Record) error {
 	switch r.Type {
 	case TypeGetValuesResult:
+		// Go's net/http/fcgi writes the result as a stream and ends it
+		// with an empty record; that one must not erase the answer.
+		if len(r.Content) == 0 && c.values.Known {
+			return nil
+		}
 		v, err := ParseValues(r.Content)
 		if err != nil {
 			return err

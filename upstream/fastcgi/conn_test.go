@@ -169,3 +169,17 @@ func TestConnGetValuesQuery(t *testing.T) {
 		t.Fatalf("pairs %q", p)
 	}
 }
+
+// Go's net/http/fcgi follows its GET_VALUES_RESULT with an empty one.
+func TestConnEmptyValuesResultAfterAnswer(t *testing.T) {
+	c := NewConn(8)
+	var wire []byte
+	wire = AppendStream(wire, TypeGetValuesResult, 0, appendPairStr(nil, ValueMpxsConns, "1"), true)
+	wire = AppendStreamEnd(wire, TypeGetValuesResult, 0)
+	if _, err := c.Feed(wire); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Values(); !v.MpxsConns || c.Limit() != 8 {
+		t.Fatalf("%+v limit %d", v, c.Limit())
+	}
+}

@@ -2,6 +2,7 @@ package fastcgi
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -156,4 +157,12 @@ func TestSplitScript(t *testing.T) {
 	if s, i := SplitScript([]byte("/a.php/b"), ""); string(s) != "/a.php/b" || i != nil {
 		t.Errorf("empty ext split: %q %q", s, i)
 	}
+}
+
+// contentLengthString is CONTENT_LENGTH as AppendCGIPairs writes it.
+func (ri *RequestInfo) contentLengthString() string {
+	if ri.ContentLength < 0 {
+		return ""
+	}
+	return strconv.FormatInt(ri.ContentLength, 10)
 }

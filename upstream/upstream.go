@@ -48,6 +48,10 @@ type Upstream struct {
 	Params [][2]string
 
 	rr atomic.Uint32
+	// Waiting counts requests queued for a connection on all loops. A loop
+	// whose connection goes idle while others wait closes it, giving its
+	// budget to them: budgets are global, queues per loop.
+	Waiting atomic.Int32
 }
 
 // Backend is one address of an upstream, with its connection budget and
@@ -64,7 +68,6 @@ type Backend struct {
 	probed    atomic.Bool
 	mpxs      atomic.Bool
 	maxReqs   atomic.Int32
-	waiters   atomic.Int32 // requests queued for this backend, all loops
 }
 
 // ParseAddrs parses a comma-separated list of backend addresses:
@@ -185,7 +188,13 @@ func (b *Backend) Conns() int { return int(b.conns.Load()) }
 func (b *Backend) Limit() int { return int(b.limit.Load()) }
 
 // Failed records a connect or protocol failure (passive health check).
+// A lone backend is never marked down, as in nginx: there is nothing else
+// to try, and a fast 502 per attempt beats a fail_timeout of 502s after it
+// is back.
 func (b *Backend) Failed(u *Upstream, now time.Time) {
+	if len(u.Backends) < 2 {
+		return
+	}
 	if int(b.fails.Add(1)) >= u.MaxFails {
 		b.fails.Store(0)
 		b.downUntil.Store(now.Add(u.FailTimeout).UnixNano())
@@ -202,8 +211,8 @@ func (b *Backend) Succeeded() {
 	}
 }
 
-// Probed reports whether the backend's FCGI_GET_VALUES answer is known,
-// and marks it as being asked (true for the first caller only).
+// StartProbe reports whether the caller should ask the backend
+// FCGI_GET_VALUES: true for the first caller only.
 func (b *Backend) StartProbe() bool { return b.probed.CompareAndSwap(false, true) }
 
 // SetValues records what the backend answered to FCGI_GET_VALUES; a
@@ -227,6 +236,3 @@ func (b *Backend) MuxLimit(u *Upstream) int {
 	}
 	return max(n, 1)
 }
-
-// Waiters counts requests queued for a connection to b on all loops.
-func (b *Backend) Waiters() *atomic.Int32 { return &b.waiters }

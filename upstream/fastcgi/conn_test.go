@@ -183,3 +183,27 @@ func TestConnEmptyValuesResultAfterAnswer(t *testing.T) {
 		t.Fatalf("%+v limit %d", v, c.Limit())
 	}
 }
+
+func TestConnSetLimitAndRequests(t *testing.T) {
+	c := NewConn(3)
+	c.SetLimit(10)
+	if c.Limit() != 3 {
+		t.Fatalf("limit %d, want the maxMux cap 3", c.Limit())
+	}
+	var a, b, d recSink
+	c.Begin(&a)
+	idB, _ := c.Begin(&b)
+	c.Begin(&d)
+	if _, ok := c.Begin(&recSink{}); ok {
+		t.Fatal("Begin past the limit")
+	}
+	c.Detach(idB)
+	got := c.Requests(nil)
+	if len(got) != 2 || got[0] != Sink(&a) || got[1] != Sink(&d) {
+		t.Fatalf("requests %v", got)
+	}
+	c.SetLimit(0)
+	if c.Limit() != 1 {
+		t.Fatalf("limit %d, want 1", c.Limit())
+	}
+}

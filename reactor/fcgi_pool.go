@@ -84,9 +84,55 @@ func (p *pool) assign(r *fcgiReq) {
 		r.fail(502, "no healthy backend")
 		return
 	}
+	p.enqueue(r)
+	p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
+}
+
+func (p *pool) enqueue(r *fcgiReq) {
 	p.queue = append(p.queue, r)
 	r.queued = true
-	p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
+	p.u.Waiting.Add(1)
+}
+
+// unqueue marks r as no longer waiting; its slot is skipped lazily.
+func (p *pool) unqueue(r *fcgiReq) {
+	if r.queued {
+		r.queued = false
+		p.u.Waiting.Add(-1)
+	}
+}
+
+// retry gives queued requests another chance at the budget, after another
+// loop released a connection.
+func (p *pool) retry() {
+	for n := len(p.queue) - p.qhead; n > 0; n-- {
+		r := p.popQueued()
+		if r == nil {
+			return
+		}
+		p.assign(r)
+		if r.queued {
+			return // still no budget: keep FIFO order
+		}
+	}
+}
+
+// budgetFreed tells the other loops that a connection's budget came back,
+// when requests wait there (rare: only when the budget is used up).
+func (l *loop) budgetFreed(u *upstream.Upstream) {
+	if u.Waiting.Load() == 0 {
+		return
+	}
+	l.s.loops.Range(func(_, v any) bool {
+		o := v.(*loop)
+		_ = o.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if p := o.pools[u]; p != nil {
+				p.retry()
+			}
+			return nil
+		}))
+		return true
+	})
 }
 
 // next hands a queued request to uc, which has room; false if none waits.
@@ -101,16 +147,12 @@ func (p *pool) next(uc *upConn) bool {
 		if !r.queued {
 			continue // timed out or its client left
 		}
-		r.queued = false
+		p.unqueue(r)
+		p.l.wheel.cancel(&r.t)
 		p.l.send(uc, r)
 		return true
 	}
 	return false
-}
-
-// dequeue removes r from the queue (its client left, or it timed out).
-func (p *pool) dequeue(r *fcgiReq) {
-	r.queued = false // skipped by next; the slot is reclaimed lazily
 }
 
 // dial opens a connection to b for r. The dial runs on its own goroutine
@@ -209,8 +251,7 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 	id, ok := uc.proto.Begin(r)
 	if !ok {
 		// Cannot happen: callers check capacity. Requeue defensively.
-		uc.p.queue = append(uc.p.queue, r)
-		r.queued = true
+		uc.p.enqueue(r)
 		return
 	}
 	r.up, r.id = uc, id
@@ -267,6 +308,12 @@ func (l *loop) upIdle(uc *upConn) {
 	if !uc.proto.Idle() || uc.inIdle {
 		return
 	}
+	if uc.p.u.Waiting.Load() > 0 {
+		// Requests wait on another loop and this one has none: hand the
+		// budget over rather than keep an idle connection.
+		_ = l.el.Close(uc.gc)
+		return
+	}
 	uc.inIdle = true
 	uc.p.idle = append(uc.p.idle, uc)
 	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
@@ -315,12 +362,9 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 		}
 		r.lost(dialFailed)
 	}
-	// The budget freed may let a queued request dial.
-	if p.qhead < len(p.queue) {
-		if r := p.popQueued(); r != nil {
-			p.assign(r)
-		}
-	}
+	// The budget freed may let a queued request dial, here or elsewhere.
+	p.retry()
+	l.budgetFreed(p.u)
 }
 
 func (p *pool) popQueued() *fcgiReq {
@@ -329,7 +373,7 @@ func (p *pool) popQueued() *fcgiReq {
 		p.queue[p.qhead] = nil
 		p.qhead++
 		if r.queued {
-			r.queued = false
+			p.unqueue(r)
 			p.l.wheel.cancel(&r.t)
 			return r
 		}
@@ -345,5 +389,16 @@ func setRequestID(b []byte, id uint16) {
 		b[i+2], b[i+3] = byte(id>>8), byte(id)
 		clen := int(b[i+4])<<8 | int(b[i+5])
 		i += fastcgi.HeaderLen + clen + int(b[i+6])
+	}
+}
+
+// logState writes the pool's state to the debug log.
+func (p *pool) logState(why string) {
+	log := p.l.s.cfg.Logger
+	for _, b := range p.u.Backends {
+		log.Debug("pool", "why", why, "backend", b.String(), "conns", b.Conns(), "limit", b.Limit(), "waiting", p.u.Waiting.Load(), "idle", len(p.idle), "local", len(p.conns), "queued", len(p.queue)-p.qhead)
+	}
+	for _, uc := range p.conns {
+		log.Debug("pool conn", "dialing", uc.gc == nil, "closed", uc.closed, "active", uc.proto.Active(), "limit", uc.proto.Limit(), "pending", len(uc.pending), "inIdle", uc.inIdle)
 	}
 }

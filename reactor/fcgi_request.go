@@ -458,9 +458,7 @@ func (r *fcgiReq) release() {
 func (r *fcgiReq) failClient(status int) {
 	cs := r.cs
 	r.l.wheel.cancel(&r.t)
-	if r.queued {
-		r.queued = false
-	}
+	r.l.poolFor(r.u).unqueue(r)
 	r.cs = nil
 	if cs == nil || cs.gone {
 		r.release()
@@ -519,7 +517,9 @@ func (r *fcgiReq) expire(kind timerKind) {
 	switch kind {
 	case timerQueue:
 		if r.queued {
-			r.queued = false
+			p := r.l.poolFor(r.u)
+			p.unqueue(r)
+			p.logState("queue timeout")
 			r.fail(503, "no upstream connection within the queue timeout")
 		}
 	case timerUpstream:
@@ -547,7 +547,7 @@ func (r *fcgiReq) receiving() bool { return r.bodyLeft > 0 || r.chunked != nil }
 func (r *fcgiReq) clientGone() {
 	r.cs = nil
 	r.l.wheel.cancel(&r.t)
-	r.queued = false
+	r.l.poolFor(r.u).unqueue(r)
 	if r.up != nil && !r.done {
 		r.up.proto.Detach(r.id)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/testenv"
 	"github.com/gale-http/gale/reactor"
+	"github.com/gale-http/gale/upstream"
 )
 
 // server is a gale running in this process on a loopback port.
@@ -30,6 +31,12 @@ type server struct {
 
 // start runs gale over a static root filled with files (name -> content).
 func start(t *testing.T, cfg reactor.Config, files map[string]string) *server {
+	t.Helper()
+	return startWith(t, cfg, files, nil)
+}
+
+// startWith is start with a FastCGI front controller for u when u is set.
+func startWith(t *testing.T, cfg reactor.Config, files map[string]string, u *upstream.Upstream) *server {
 	t.Helper()
 	testenv.CheckLeaks(t)
 	root := t.TempDir()
@@ -48,6 +55,14 @@ func start(t *testing.T, cfg reactor.Config, files map[string]string) *server {
 	}
 	rt := &handlers.Router{}
 	rt.Handle("/", static)
+	if u != nil {
+		loops := cfg.Loops
+		if loops == 0 {
+			loops = 2
+		}
+		u.Init(loops)
+		rt.Handle("/", handlers.NewFrontController(static, u, root))
+	}
 	cfg.Handler = rt
 	if cfg.Addr == "" {
 		cfg.Addr = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))

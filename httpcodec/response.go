@@ -36,7 +36,7 @@ func AppendContentLength(dst []byte, n int64) []byte {
 
 // AppendError appends a complete error response for code: the status line,
 // Server, the Date line date (from DateCache.Line; omitted when empty), a
-// plain-text type, its length, Connection: close, and a one-line body such
+// plain-text type, Retry-After for 503, its length, Connection: close, and a one-line body such
 // as "400 Bad Request\n". The connection must be closed after it.
 func AppendError(dst []byte, code int, date []byte) []byte {
 	if code < 100 || code > 999 {
@@ -51,6 +51,11 @@ func AppendError(dst []byte, code int, date []byte) []byte {
 	dst = append(dst, ServerHeader...)
 	dst = append(dst, date...)
 	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\n"...)
+	if code == 503 {
+		// Overload (a full upstream queue) is brief: ask for a quick retry
+		// (RFC 9110 section 10.2.3).
+		dst = append(dst, "Retry-After: 1\r\n"...)
+	}
 	dst = AppendContentLength(dst, int64(bodyLen))
 	dst = append(dst, "Connection: close\r\n\r\n"...)
 	dst = strconv.AppendInt(dst, int64(code), 10)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,7 +68,7 @@ func startPHP(t *testing.T, fpm *testenv.PHPFPM, u *upstream.Upstream) (*server,
 	}
 	u.Name, u.Backends = "php", backends
 	logs := &logBuffer{}
-	cfg := reactor.Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := reactor.Config{Loops: phpLoops, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	return startWith(t, cfg, phpSite, u), logs
 }
 
@@ -267,10 +268,11 @@ func load(t *testing.T, url string, n, c int) (fails int64, statuses map[int]int
 // (closing its connection); gale resends on a fresh connection: 0 errors.
 func TestPHPWorkerRecycling(t *testing.T) {
 	fpm := testenv.StartPHPFPM(t, testenv.PHPFPMOptions{MaxRequests: 10})
-	s, logs := startPHP(t, fpm, nil)
+	s, logs := startPHP(t, fpm, &upstream.Upstream{ReadTimeout: 3 * time.Second})
 	fails, statuses := load(t, s.url("/hello.php"), 5000, 16)
 	if fails != 0 {
-		t.Fatalf("%d failed requests of 5000: %v\n%s", fails, statuses, lastLines(logs.String(), 20))
+		fpmLog, _ := os.ReadFile(fpm.Log)
+		t.Fatalf("%d failed requests of 5000: %v\n%s\nphp-fpm:\n%s", fails, statuses, lastLines(logs.String(), 8), lastLines(string(fpmLog), 30))
 	}
 }
 
@@ -324,13 +326,40 @@ func TestPHPTimeoutAndQueue(t *testing.T) {
 		t.Fatalf("queued requests failed: %v", statuses)
 	}
 
-	s2, _ := startPHP(t, fpm, &upstream.Upstream{MaxConns: 1, QueueTimeout: 100 * time.Millisecond})
-	_, statuses = load(t, s2.url("/sleep.php?ms=200"), 6, 6)
-	if statuses[503] == 0 || statuses[200] == 0 {
-		t.Fatalf("want some 200 and some 503, got %v", statuses)
+	// A second gale on its own php-fpm: a budget of one connection and a
+	// queue timeout shorter than the script.
+	fpm2 := testenv.StartPHPFPM(t, testenv.PHPFPMOptions{Children: 1})
+	s2, _ := startPHP(t, fpm2, &upstream.Upstream{MaxConns: 1, QueueTimeout: 100 * time.Millisecond})
+	var mu sync.Mutex
+	codes := map[int]int{}
+	retryAfter := ""
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(s2.url("/sleep.php?ms=300"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			mu.Lock()
+			codes[resp.StatusCode]++
+			if resp.StatusCode == 503 {
+				retryAfter = resp.Header.Get("Retry-After")
+			}
+			mu.Unlock()
+		}()
 	}
-	resp, _ = httpGet(t, s2.url("/hello.php"))
-	_ = resp
+	wg.Wait()
+	if codes[503] == 0 || codes[200] == 0 || codes[200]+codes[503] != 6 {
+		t.Fatalf("want some 200 and some 503, got %v", codes)
+	}
+	if retryAfter == "" {
+		t.Errorf("503 without Retry-After")
+	}
 }
 
 func lastLines(s string, n int) string {
@@ -340,3 +369,4 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+var phpLoops = 2

@@ -48,6 +48,10 @@ type upConn struct {
 	inStalled bool
 	closed    bool
 	reused    bool // has completed at least one request
+	served    int
+	sentAt    time.Time // when the first request went out on this connection
+	answered  bool      // any byte came back
+	starving  bool      // counted in the backend's Starving
 	inIdle    bool
 }
 
@@ -261,6 +265,9 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 	setRequestID(r.wire.B, id)
 	l.wheel.schedule(&r.t, timerUpstream, l.now, uc.p.u.ReadTimeout)
 	r.sent = true
+	if uc.sentAt.IsZero() {
+		uc.sentAt = l.now
+	}
 	if !uc.out.busy() && len(r.wire.B) <= l.s.cfg.HighWater {
 		_, _ = uc.gc.Write(r.wire.B) // gnet buffers a short remainder itself
 		return
@@ -281,6 +288,10 @@ func (l *loop) upPump(uc *upConn) {
 // upTraffic feeds what the backend sent to the protocol state.
 func (l *loop) upTraffic(uc *upConn) {
 	buf, _ := uc.gc.Peek(-1)
+	if !uc.answered && len(buf) > 0 {
+		uc.answered = true
+		uc.setStarving(false)
+	}
 	n, err := uc.proto.Feed(buf)
 	if n > 0 {
 		_, _ = uc.gc.Discard(n)
@@ -340,6 +351,7 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 		return
 	}
 	uc.closed = true
+	uc.setStarving(false)
 	l.wheel.cancel(&uc.t)
 	uc.out.release()
 	uc.b.Release()
@@ -347,6 +359,13 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	for i, c := range p.conns {
 		if c == uc {
 			p.conns = append(p.conns[:i], p.conns[i+1:]...)
+			break
+		}
+	}
+	for i, c := range p.idle {
+		if c == uc {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			uc.inIdle = false
 			break
 		}
 	}
@@ -400,5 +419,45 @@ func (p *pool) logState(why string) {
 	}
 	for _, uc := range p.conns {
 		log.Debug("pool conn", "dialing", uc.gc == nil, "closed", uc.closed, "active", uc.proto.Active(), "limit", uc.proto.Limit(), "pending", len(uc.pending), "inIdle", uc.inIdle)
+	}
+}
+
+// starveAfter is how long a new connection's first request may go without
+// a byte back before gale concludes the backend has no free worker.
+const starveAfter = 200 * time.Millisecond
+
+func (uc *upConn) setStarving(v bool) {
+	if uc.starving != v {
+		uc.starving = v
+		if v {
+			uc.b.Starving().Add(1)
+		} else {
+			uc.b.Starving().Add(-1)
+		}
+	}
+}
+
+// checkStarvation runs on every tick: it spots new connections the backend
+// does not serve, and closes idle connections to a backend that has such
+// connections, on any loop.
+func (l *loop) checkStarvation() {
+	for _, p := range l.pools {
+		for _, uc := range p.conns {
+			if !uc.answered && !uc.closed && !uc.sentAt.IsZero() && l.now.Sub(uc.sentAt) > starveAfter && !uc.starving {
+				uc.setStarving(true)
+				l.s.cfg.Logger.Warn("backend accepted a connection but serves nothing on it: closing idle connections that may pin its workers (set the connection budget to the backend's worker count, e.g. pm.max_children)",
+					"backend", uc.b.String())
+			}
+		}
+		for i := 0; i < len(p.idle); {
+			uc := p.idle[i]
+			if uc.b.Starving().Load() > 0 && !uc.closed {
+				_ = l.el.Close(uc.gc) // removes it from p.idle via upDrop
+				if uc.closed {
+					continue
+				}
+			}
+			i++
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
@@ -265,6 +266,7 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 	r.l.wheel.cancel(&r.t)
 	if r.up != nil {
 		r.up.reused = true
+		r.up.served++
 		r.up.b.Succeeded()
 	}
 	if r.cs == nil {
@@ -524,7 +526,9 @@ func (r *fcgiReq) expire(kind timerKind) {
 		}
 	case timerUpstream:
 		if r.up != nil && !r.done {
-			r.l.s.cfg.Logger.Error("upstream timeout", "backend", r.up.b.String(), "after", r.u.ReadTimeout)
+			uc := r.up
+			r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.b.String(), "after", r.u.ReadTimeout,
+				"inbound", inboundBytes(uc), "conn_closed", uc.closed, "dialing", uc.gc == nil, "queued_out", uc.out.busy(), "retries", r.retries, "reused", uc.reused, "served", uc.served, "id", r.id)
 			if r.up.gc != nil {
 				// The connection is out of step now: close it rather than
 				// wait for a response nobody will read.
@@ -576,4 +580,16 @@ func (l *loop) addrs(cs *conn) (rip, rport, lip, lport []byte) {
 	lip, lport = put(cs.gc.LocalAddr())
 	l.addrBuf = b
 	return
+}
+
+// inboundBytes is what the kernel holds unread for uc, for diagnostics.
+func inboundBytes(uc *upConn) int {
+	if uc.gc == nil || uc.closed {
+		return -1
+	}
+	n, err := unix.IoctlGetInt(uc.fd, unix.SIOCINQ)
+	if err != nil {
+		return -1
+	}
+	return n + uc.gc.InboundBuffered()
 }

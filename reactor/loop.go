@@ -76,6 +76,9 @@ func (l *loop) tick(now time.Time) {
 	l.date.Update(now)
 	l.sweepStalled()
 	l.wheel.advance(now, fireTimer)
+	if len(l.pools) > 0 {
+		l.checkStarvation()
+	}
 }
 
 func fireTimer(n *timerNode, kind timerKind) { n.owner.expire(kind) }

@@ -68,7 +68,15 @@ type Backend struct {
 	probed    atomic.Bool
 	mpxs      atomic.Bool
 	maxReqs   atomic.Int32
+	starving  atomic.Int32
 }
+
+// Starving counts connections to b whose first request has had no answer
+// for a while: the backend accepted them but has no worker free, usually
+// because idle kept-alive connections pin its workers (php-fpm serves one
+// connection per child). Loops close their idle connections to b while it
+// is non-zero, so that the workers go to the waiting connections.
+func (b *Backend) Starving() *atomic.Int32 { return &b.starving }
 
 // ParseAddrs parses a comma-separated list of backend addresses:
 // "host:port" or "unix:/path".

@@ -369,4 +369,5 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
 var phpLoops = 2

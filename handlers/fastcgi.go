@@ -41,7 +41,7 @@ func NewFrontController(static *Static, u *upstream.Upstream, root string) *Fron
 func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	ext := fc.ext()
 	if script, pathInfo := fastcgi.SplitScript(req.Path, ext); bytes.HasSuffix(script, []byte(ext)) {
-		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo)
+		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = fc.Static
 		return
 	}
 	if req.Method == httpcodec.MethodGet || req.Method == httpcodec.MethodHead {
@@ -62,12 +62,12 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		script := dirIndex[len(dirIndex)-n-len("index")-len(ext):]
 		if fc.isFile(script) {
 			resp.Reset()
-			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil)
+			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil).Internal = fc.Static
 			return
 		}
 	}
 	resp.Reset()
-	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.index(), nil)
+	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.index(), nil).Internal = fc.Static
 }
 
 func (fc *FrontController) ext() string { return fc.Ext }

@@ -49,6 +49,9 @@ type FastCGIRoute struct {
 	DocumentRoot string
 	ScriptName   []byte
 	PathInfo     []byte
+	// Internal serves X-Accel-Redirect and local Location redirects from
+	// the application (the static handler); nil disables them.
+	Internal Handler
 }
 
 // RouteFastCGI fills the response's FastCGI route and returns it.

@@ -37,6 +37,8 @@ foreach (["SCRIPT_NAME","PATH_INFO","QUERY_STRING","REQUEST_METHOD","REQUEST_URI
 	"big.php":      `<?php $chunk = str_repeat("0123456789abcdef", 65536); for ($i = 0; $i < 50; $i++) { echo $chunk; }`,
 	"sleep.php":    `<?php usleep((int)$_GET["ms"] * 1000); echo "slept";`,
 	"index.php":    `<?php echo "front:", $_SERVER["REQUEST_URI"];`,
+	"accel.php":    `<?php header("X-Accel-Redirect: /static.txt"); echo "the application's body is replaced";`,
+	"local.php":    `<?php header("Location: /static.txt");`,
 }
 
 // logBuffer collects the error log of an in-process gale.
@@ -115,6 +117,14 @@ func TestPHPRequestsAndResponses(t *testing.T) {
 			}
 			if resp, _ := httpGet(t, s.url("/cookies.php")); len(resp.Header.Values("Set-Cookie")) != 3 {
 				t.Errorf("cookies: %v", resp.Header.Values("Set-Cookie"))
+			}
+			if resp, body := httpGet(t, s.url("/accel.php")); resp.StatusCode != 200 || body != "plain file\n" {
+				t.Errorf("X-Accel-Redirect: %d %q", resp.StatusCode, body)
+			}
+			// PHP adds "Status: 302" to a Location header, so it is no CGI
+			// local redirect (RFC 3875 6.2.2): the client gets the 302.
+			if resp, _ := httpGet(t, s.url("/local.php")); resp.StatusCode != 302 || resp.Header.Get("Location") != "/static.txt" {
+				t.Errorf("Location: %d %v", resp.StatusCode, resp.Header)
 			}
 			if resp, body := httpGet(t, s.url("/static.txt")); resp.StatusCode != 200 || body != "plain file\n" {
 				t.Errorf("static through the front controller: %d %q", resp.StatusCode, body)

@@ -40,6 +40,10 @@ type fcgiReq struct {
 	bodyLeft int64
 	chunked  *httpcodec.ChunkedDecoder
 	rawHead  []byte // for chunked bodies: the head, to build PARAMS at the end
+	// internal is the target of an X-Accel-Redirect or a local Location
+	// redirect, served by internalH instead of the application's body.
+	internal  []byte
+	internalH handlers.Handler
 
 	up     *upConn
 	id     uint16
@@ -69,8 +73,8 @@ func (r *fcgiReq) abandoned() bool { return r.cs == nil }
 // body bytes it took from rest.
 func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte) int {
 	req := &l.req
-	r := &fcgiReq{l: l, cs: cs, u: route.Upstream, started: l.now}
-	r.t.owner = r
+	r := l.newReq()
+	r.cs, r.u, r.started, r.internalH = cs, route.Upstream, l.now, route.Internal
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor
 	r.keep = req.KeepAlive && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
@@ -229,6 +233,16 @@ func (r *fcgiReq) Stdout(p []byte) error {
 		p = p[n:]
 		st := r.rp.Status
 		r.noBody = r.isHead || st == 204 || st == 304 || st < 200
+		if r.internalH != nil {
+			if t := r.rp.XAccelRedirect(); len(t) > 0 {
+				r.internal = append(r.internal[:0], t...)
+			} else if r.rp.LocalRedirect {
+				r.internal = append(r.internal[:0], r.rp.Location()...)
+			}
+			if r.internal != nil {
+				r.noBody = true // the application's body is replaced
+			}
+		}
 	}
 	if r.noBody || len(p) == 0 {
 		return nil
@@ -278,7 +292,9 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 		r.failClient(502)
 		return
 	}
-	if !r.head {
+	if r.internal != nil {
+		// served in finishClient, once the upstream read is over
+	} else if !r.head {
 		r.sendHead(false)
 	} else if r.chunkedTE {
 		r.appendOut([]byte("0\r\n\r\n"))
@@ -320,7 +336,7 @@ func (r *fcgiReq) sendHead(streaming bool) {
 	b = append(b, "\r\n"...)
 	l.hctx.Scratch = b
 	body := r.body
-	r.body = nil
+	r.body = r.body[:0]
 	switch {
 	case len(body) == 0 || r.noBody:
 		r.appendOut(b)
@@ -415,16 +431,55 @@ func (l *loop) finishDone() {
 	l.doneReqs = l.doneReqs[:0]
 }
 
+// newReq takes a request from the loop's free list. Only requests that
+// completed normally go back to it (see finishClient): by then nothing
+// else refers to them.
+func (l *loop) newReq() *fcgiReq {
+	if n := len(l.freeReqs); n > 0 {
+		r := l.freeReqs[n-1]
+		l.freeReqs = l.freeReqs[:n-1]
+		return r
+	}
+	r := &fcgiReq{l: l}
+	r.t.owner = r
+	return r
+}
+
+// recycle resets r, keeping its response parser's and body's storage, and
+// puts it on the free list.
+func (l *loop) recycle(r *fcgiReq) {
+	if len(l.freeReqs) >= 256 {
+		return
+	}
+	rp, body := r.rp, r.body[:0]
+	rp.Reset()
+	*r = fcgiReq{l: l, rp: rp, body: body}
+	r.t.owner = r
+	l.freeReqs = append(l.freeReqs, r)
+}
+
 // finishClient lets the client connection move on once its response is
 // written.
 func (r *fcgiReq) finishClient() {
 	cs := r.cs
+	keep := r.keep
+	internal, h, minor, head := r.internal, r.internalH, r.minor, r.isHead
+	r.internal = nil // its storage goes with the parsed request below
 	r.release()
+	r.l.recycle(r)
 	if cs == nil || cs.gone {
 		return
 	}
 	cs.fcgi = nil
-	if !r.keep {
+	if internal != nil {
+		cs.l.serveInternal(cs, h, internal, head, minor, keep)
+		if cs.gone || cs.out.busy() || cs.closeAfter {
+			return
+		}
+		cs.l.process(cs)
+		return
+	}
+	if !keep {
 		cs.closeAfter = true
 	}
 	if cs.out.busy() {
@@ -445,14 +500,13 @@ func (q *outQueue) closeSpool() {
 	}
 }
 
-// release returns the request's buffers.
+// release returns the request's pooled buffers.
 func (r *fcgiReq) release() {
 	if r.wire != nil {
 		bytebufferpool.Put(r.wire)
 		r.wire = nil
 	}
-	r.body = nil
-	r.rp.Reset()
+	r.body = r.body[:0]
 }
 
 // failClient answers the client with an error status (when no head was
@@ -592,4 +646,31 @@ func inboundBytes(uc *upConn) int {
 		return -1
 	}
 	return n + uc.gc.InboundBuffered()
+}
+
+// serveInternal answers an X-Accel-Redirect or a local Location redirect:
+// the target path is served by h (the static handler) as a GET (or HEAD)
+// of its own, never visible to the client as a redirect.
+func (l *loop) serveInternal(cs *conn, h handlers.Handler, target []byte, head bool, minor uint8, keep bool) {
+	raw := l.internalBuf[:0]
+	if head {
+		raw = append(raw, "HEAD "...)
+	} else {
+		raw = append(raw, "GET "...)
+	}
+	raw = append(raw, target...)
+	raw = append(raw, " HTTP/1.1\r\nHost: internal\r\n\r\n"...)
+	l.internalBuf = raw
+	req := &l.req
+	if _, err := l.parser.Parse(raw, req); err != nil {
+		l.s.cfg.Logger.Error("bad internal redirect from the application", "target", string(target), "err", err)
+		l.queueError(cs, 502)
+		l.flush(cs)
+		return
+	}
+	req.Minor, req.KeepAlive = minor, keep
+	l.resp.Reset()
+	h.Serve(&l.hctx, req, &l.resp)
+	l.handle(cs, true)
+	l.flush(cs)
 }

@@ -44,6 +44,9 @@ type loop struct {
 	fields   []fastcgi.Field
 	addrBuf  []byte
 	doneReqs []*fcgiReq
+	freeReqs []*fcgiReq
+	// internalBuf holds the synthetic request line of an internal redirect.
+	internalBuf []byte
 
 	// now is the time of the last tick, used to arm timers without a clock
 	// read per request; timers are only as precise as the tick anyway.

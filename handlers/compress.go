@@ -93,49 +93,81 @@ func preferredEncodings(ae []byte, dst *[numEnc]int) []int {
 }
 
 // parseAcceptEncoding reads the q-value of gzip (and x-gzip), zstd,
-// identity and "*". Elements with a malformed q-value are skipped.
+// identity and "*" in one pass without allocating. Elements with a
+// malformed q-value are skipped.
 func parseAcceptEncoding(ae []byte) acceptQ {
 	q := acceptQ{coding: [numEnc]int{-1, -1, -1}, wildcard: -1}
-	for len(ae) > 0 {
-		var elem []byte
-		if i := bytes.IndexByte(ae, ','); i >= 0 {
-			elem, ae = ae[:i], ae[i+1:]
-		} else {
-			elem, ae = ae, nil
+	for i := 0; i < len(ae); {
+		i = skipOWS(ae, i, true)
+		start := i
+		for i < len(ae) && ae[i] != ',' && ae[i] != ';' && ae[i] != ' ' && ae[i] != '\t' {
+			i++
 		}
-		name, params, _ := bytes.Cut(elem, []byte{';'})
-		name = bytes.Trim(name, " \t")
-		v, ok := parseQ(params)
-		if !ok {
-			continue
+		name := ae[start:i]
+		v, ok := 1000, true
+		for i = skipOWS(ae, i, false); i < len(ae) && ae[i] == ';'; i = skipOWS(ae, i, false) {
+			ps := skipOWS(ae, i+1, false)
+			for i = ps; i < len(ae) && ae[i] != ',' && ae[i] != ';'; i++ {
+			}
+			if p := trimOWS(ae[ps:i]); len(p) >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=' {
+				v, ok = parseQValue(p[2:])
+			}
 		}
-		switch {
-		case bytes.EqualFold(name, []byte("gzip")), bytes.EqualFold(name, []byte("x-gzip")):
-			q.coding[encGzip] = v
-		case bytes.EqualFold(name, []byte("zstd")):
-			q.coding[encZstd] = v
-		case bytes.EqualFold(name, []byte("identity")):
-			q.coding[encIdentity] = v
-		case len(name) == 1 && name[0] == '*':
-			q.wildcard = v
+		for i < len(ae) && ae[i] != ',' {
+			i++ // junk after the element
+		}
+		if ok && len(name) > 0 {
+			q.set(name, v)
 		}
 	}
 	return q
 }
 
-// parseQ finds "q=" among the parameters and returns it in thousandths;
-// no q parameter means 1.
-func parseQ(params []byte) (int, bool) {
-	for len(params) > 0 {
-		var p []byte
-		p, params, _ = bytes.Cut(params, []byte{';'})
-		p = bytes.Trim(p, " \t")
-		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' {
-			continue
-		}
-		return parseQValue(p[2:])
+// set records the q-value of a coding name, compared case-insensitively.
+func (q *acceptQ) set(name []byte, v int) {
+	switch {
+	case equalFoldASCII(name, "gzip"), equalFoldASCII(name, "x-gzip"):
+		q.coding[encGzip] = v
+	case equalFoldASCII(name, "zstd"):
+		q.coding[encZstd] = v
+	case equalFoldASCII(name, "identity"):
+		q.coding[encIdentity] = v
+	case len(name) == 1 && name[0] == '*':
+		q.wildcard = v
 	}
-	return 1000, true
+}
+
+// skipOWS skips spaces and tabs (and commas when commas) from i.
+func skipOWS(b []byte, i int, commas bool) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || (commas && b[i] == ',')) {
+		i++
+	}
+	return i
+}
+
+// trimOWS trims trailing spaces and tabs.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// equalFoldASCII compares b to the lower-case ASCII s, ignoring b's case.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // parseQValue parses qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ).

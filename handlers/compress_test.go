@@ -31,9 +31,9 @@ func TestPreferredEncodings(t *testing.T) {
 		{"identity;q=0, gzip", []int{g, i}},
 		{"x-gzip", []int{g, i}},
 		{"GZIP ; Q=0.8 , br", []int{g, i}},
-		{"gzip;q=2, zstd", []int{z, i}},       // malformed q: element skipped
-		{"gzip;q=0.1234, zstd", []int{z, i}},  // too many digits
-		{"gzip;level=1;q=0.9", []int{g, i}},   // other parameters
+		{"gzip;q=2, zstd", []int{z, i}},      // malformed q: element skipped
+		{"gzip;q=0.1234, zstd", []int{z, i}}, // too many digits
+		{"gzip;level=1;q=0.9", []int{g, i}},  // other parameters
 		{"deflate, br", []int{i}},
 	} {
 		var dst [numEnc]int

@@ -1,0 +1,55 @@
+//go:build !race
+
+package handlers
+
+import "testing"
+
+// TestCacheHitAllocs guards the hot paths: a cache hit picks prebuilt heads
+// and body views, so it must not allocate, whatever the validators, coding
+// or single range asked for.
+func TestCacheHitAllocs(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "app.js", compressible)
+	s := newStatic(t, root, nil)
+	for _, tc := range []struct {
+		name    string
+		headers []string
+	}{
+		{"plain", nil},
+		{"gzip", []string{"Accept-Encoding: gzip, deflate, br"}},
+		{"zstd", []string{"Accept-Encoding: zstd;q=1.0, gzip;q=0.8"}},
+		{"304 etag", []string{"If-None-Match: " + etagOf(len(compressible))}},
+		{"304 date", []string{"If-Modified-Since: " + fixedLastMod}},
+		{"range", []string{"Range: bytes=10-99"}},
+	} {
+		req := parseReq(t, "GET", "/app.js", tc.headers...)
+		serve(t, s, "GET", "/app.js", tc.headers...) // fill
+		ctx := &Ctx{Scratch: make([]byte, 0, 4096)}
+		var resp Response
+		allocs := testing.AllocsPerRun(200, func() {
+			ctx.Scratch = ctx.Scratch[:0]
+			resp.Reset()
+			s.Serve(ctx, req, &resp)
+		})
+		if allocs != 0 || resp.Status == 0 || resp.Status >= 400 {
+			t.Errorf("%s: %v allocs, status %d", tc.name, allocs, resp.Status)
+		}
+	}
+}
+
+func TestRouterAllocs(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "a.css", "a{}")
+	var rt Router
+	rt.Handle("/", newStatic(t, root, nil))
+	req := parseReq(t, "GET", "/a.css")
+	serve(t, &rt, "GET", "/a.css")
+	ctx := &Ctx{}
+	var resp Response
+	if allocs := testing.AllocsPerRun(200, func() {
+		resp.Reset()
+		rt.Serve(ctx, req, &resp)
+	}); allocs != 0 {
+		t.Fatalf("%v allocs", allocs)
+	}
+}

@@ -1,0 +1,114 @@
+package upstream
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseAddrs(t *testing.T) {
+	bs, err := ParseAddrs("127.0.0.1:9000, unix:/run/php.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 2 || bs[0].Network != "tcp" || bs[0].Address != "127.0.0.1:9000" ||
+		bs[1].Network != "unix" || bs[1].Address != "/run/php.sock" || bs[1].String() != "unix:/run/php.sock" {
+		t.Fatalf("parsed %+v %+v", bs[0], bs[1])
+	}
+	for _, bad := range []string{"", " , ", "unix:", "no-port", "host:port:extra"} {
+		if _, err := ParseAddrs(bad); err == nil {
+			t.Errorf("ParseAddrs(%q) accepted", bad)
+		}
+	}
+}
+
+func TestBudget(t *testing.T) {
+	bs, _ := ParseAddrs("127.0.0.1:1")
+	u := &Upstream{Backends: bs, MaxConns: 2}
+	u.Init(4)
+	b := bs[0]
+	if !b.Acquire() || !b.Acquire() {
+		t.Fatal("budget of 2 refused")
+	}
+	if b.Acquire() {
+		t.Fatal("a third connection exceeded the budget")
+	}
+	if u.Pick(time.Now(), nil) != nil {
+		t.Fatal("Pick returned a backend with no budget left")
+	}
+	b.Release()
+	if u.Pick(time.Now(), nil) != b || !b.Acquire() {
+		t.Fatal("released budget not reusable")
+	}
+}
+
+func TestDefaultBudgetAndValues(t *testing.T) {
+	bs, _ := ParseAddrs("127.0.0.1:1")
+	u := &Upstream{Backends: bs}
+	u.Init(3)
+	if got := bs[0].Limit(); got != 12 {
+		t.Fatalf("default budget %d, want 4 x loops = 12", got)
+	}
+	bs[0].SetValues(u, 5, 10, true)
+	if got := bs[0].Limit(); got != 5 {
+		t.Fatalf("budget %d after FCGI_MAX_CONNS=5", got)
+	}
+	if got := bs[0].MuxLimit(u); got != 10 {
+		t.Fatalf("mux limit %d, want FCGI_MAX_REQS=10", got)
+	}
+	u2 := &Upstream{Backends: bs, MaxConns: 7}
+	u2.Init(1)
+	bs[0].SetValues(u2, 5, 0, false)
+	if bs[0].Limit() != 7 || bs[0].MuxLimit(u2) != 1 {
+		t.Fatalf("configured budget overridden: %d, mux %d", bs[0].Limit(), bs[0].MuxLimit(u2))
+	}
+}
+
+func TestRoundRobinLeastConnAndHealth(t *testing.T) {
+	bs, _ := ParseAddrs("127.0.0.1:1,127.0.0.1:2,127.0.0.1:3")
+	u := &Upstream{Backends: bs, MaxFails: 2, FailTimeout: time.Minute}
+	u.Init(1)
+	now := time.Now()
+	seen := map[*Backend]int{}
+	for i := 0; i < 30; i++ {
+		seen[u.Pick(now, nil)]++
+	}
+	for _, b := range bs {
+		if seen[b] != 10 {
+			t.Fatalf("round-robin uneven: %v", seen)
+		}
+	}
+	// Two failures mark a backend down for FailTimeout.
+	bs[1].Failed(u, now)
+	if !bs[1].healthy(now) {
+		t.Fatal("down after one failure with max_fails=2")
+	}
+	bs[1].Failed(u, now)
+	for i := 0; i < 10; i++ {
+		if u.Pick(now, nil) == bs[1] {
+			t.Fatal("picked a backend marked down")
+		}
+	}
+	if !bs[1].healthy(now.Add(2 * time.Minute)) {
+		t.Fatal("still down after fail_timeout")
+	}
+	if u.Pick(now, bs[0]) == bs[0] {
+		t.Fatal("picked the backend to skip")
+	}
+	// Least-conn prefers the emptiest healthy backend.
+	u.Balance = LeastConn
+	bs[0].Acquire()
+	bs[0].Acquire()
+	if got := u.Pick(now, nil); got != bs[2] {
+		t.Fatalf("least-conn picked %v", got)
+	}
+	// A lone backend is never marked down.
+	one, _ := ParseAddrs("127.0.0.1:9")
+	lone := &Upstream{Backends: one}
+	lone.Init(1)
+	for i := 0; i < 5; i++ {
+		one[0].Failed(lone, now)
+	}
+	if !lone.Healthy(now) {
+		t.Fatal("a lone backend was marked down")
+	}
+}

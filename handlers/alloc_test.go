@@ -23,7 +23,7 @@ func TestCacheHitAllocs(t *testing.T) {
 		{"range", []string{"Range: bytes=10-99"}},
 	} {
 		req := parseReq(t, "GET", "/app.js", tc.headers...)
-		serve(t, s, "GET", "/app.js", tc.headers...) // fill
+		warm(t, s, "/app.js")
 		ctx := &Ctx{Scratch: make([]byte, 0, 4096)}
 		var resp Response
 		allocs := testing.AllocsPerRun(200, func() {

@@ -11,7 +11,7 @@ func benchServe(b *testing.B, parallel bool, headers ...string) {
 	writeFile(b, root, "index.html", compressible)
 	s := newStatic(b, root, nil)
 	req := parseReq(b, "GET", "/index.html", headers...)
-	serve(b, s, "GET", "/index.html", headers...)
+	warm(b, s, "/index.html")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(compressible)))
 	b.ResetTimer()

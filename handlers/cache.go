@@ -33,6 +33,9 @@ type entry struct {
 	boundary string   // multipart/byteranges boundary
 	paths    []string // absolute paths whose change invalidates the entry
 	cost     int64
+	// compressPending marks an entry whose variants the background
+	// compressor has still to build.
+	compressPending bool
 
 	lastUse atomic.Int64 // clock ticks; approximate LRU
 	checked atomic.Int64 // clock ticks of the last revalidation
@@ -103,6 +106,28 @@ func (c *cache) put(e *entry) {
 		c.dropped(prev)
 	}
 	c.evict()
+}
+
+// replace publishes ne in place of old, if old is still current.
+func (c *cache) replace(old, ne *entry) bool {
+	sh := c.shardOf([]byte(old.key))
+	sh.mu.Lock()
+	cur := *sh.m.Load()
+	if cur[old.key] != old {
+		sh.mu.Unlock()
+		return false
+	}
+	next := make(map[string]*entry, len(cur))
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[old.key] = ne
+	sh.m.Store(&next)
+	sh.mu.Unlock()
+	c.total.Add(ne.cost - old.cost)
+	c.dropped(old)
+	c.evict()
+	return true
 }
 
 // remove unpublishes e if it is still the entry for its key.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func TestCompressedVariants(t *testing.T) {
 	root := t.TempDir()
 	writeFile(t, root, "app.js", compressible)
 	s := newStatic(t, root, nil)
+	warm(t, s, "/app.js")
 	etag := etagOf(len(compressible))
 	for _, tc := range []struct {
 		ae, coding string
@@ -112,9 +114,10 @@ func TestCompressionSkipped(t *testing.T) {
 	s := newStatic(t, root, nil)
 	off := newStatic(t, root, func(c *StaticConfig) { c.Compress = false })
 	for _, tc := range []struct {
-		h    Handler
+		h    *Static
 		path string
 	}{{s, "/small.css"}, {s, "/pic.png"}, {s, "/random.txt"}, {off, "/random.txt"}} {
+		warm(t, tc.h, tc.path)
 		r := serve(t, tc.h, "GET", tc.path, "Accept-Encoding: gzip, zstd")
 		if header(r.head, "Content-Encoding") != "" {
 			t.Errorf("%s: compressed: %q", tc.path, r.head)
@@ -138,7 +141,9 @@ func TestSidecarPreferred(t *testing.T) {
 	p := writeFile(t, root2, "a.css.gz", string(side))
 	old := fixedTime.Add(-time.Hour)
 	os.Chtimes(p, old, old)
-	r = serve(t, newStatic(t, root2, nil), "GET", "/a.css", "Accept-Encoding: gzip")
+	s2 := newStatic(t, root2, nil)
+	warm(t, s2, "/a.css")
+	r = serve(t, s2, "GET", "/a.css", "Accept-Encoding: gzip")
 	if plain, err := gunzip([]byte(r.body)); err != nil || string(plain) != compressible {
 		t.Fatalf("stale sidecar served: %v", err)
 	}
@@ -197,4 +202,29 @@ func noise(n int) []byte {
 		b[i] = byte(x)
 	}
 	return b
+}
+
+func TestVariantsBuiltInBackground(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "app.js", compressible)
+	s := newStatic(t, root, nil)
+	first := serve(t, s, "GET", "/app.js", "Accept-Encoding: gzip")
+	// Whichever representation the first response got, it is complete.
+	if first.resp.Status != 200 || header(first.head, "Content-Length") != itoa(len(first.body)) {
+		t.Fatalf("%q", first.head)
+	}
+	warm(t, s, "/app.js")
+	e := s.cache.get([]byte("/app.js"))
+	if !e.reps[encGzip].ok || !e.reps[encZstd].ok || e.cost != s.cache.total.Load() {
+		t.Fatalf("variants %v %v, cost %d total %d", e.reps[encGzip].ok, e.reps[encZstd].ok, e.cost, s.cache.total.Load())
+	}
+	// The replacement is what the watcher tracks now.
+	must(t, os.WriteFile(filepath.Join(root, "app.js"), []byte("changed"), 0o644))
+	for range 110 {
+		if s.cache.get([]byte("/app.js")) == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("replaced entry not invalidated")
 }

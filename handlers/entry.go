@@ -66,8 +66,10 @@ func (s *Static) wantRanges(req *httpcodec.Request, m *fileMeta, dst []byteRange
 	return parseRange(h, m.size, dst)
 }
 
-// fill reads an open regular file into a new entry with its prebuilt heads
-// and compressed variants.
+// fill reads an open regular file into a new entry with its prebuilt
+// heads. Fresh sidecars are read now; codings without a sidecar are left
+// for the background compressor (see compressor), so a miss never spends
+// tens of milliseconds compressing on an event loop.
 func (s *Static) fill(fd int, m *fileMeta, key, rel string) (*entry, error) {
 	body, err := preadAll(fd, m.size)
 	if err != nil {
@@ -84,20 +86,44 @@ func (s *Static) fill(fd int, m *fileMeta, key, rel string) (*entry, error) {
 	if s.cfg.Compress && m.mime.compressible && m.size >= minCompressSize {
 		for _, enc := range [...]int{encGzip, encZstd} {
 			e.paths = append(e.paths, abs+encSidecarExt[enc])
-			comp := s.readSidecar(rel, enc, m)
-			if comp == nil {
-				comp = compressBody(enc, body)
-			}
-			if worthIt(len(body), len(comp)) {
-				e.setRep(enc, comp)
+			if comp := s.readSidecar(rel, enc, m); comp != nil {
+				if worthIt(len(body), len(comp)) {
+					e.setRep(enc, comp)
+				}
+			} else {
+				e.compressPending = true
 			}
 		}
 	}
+	e.setCost()
+	return e, nil
+}
+
+// withVariants returns a copy of e with the missing compressed variants
+// built, for the background compressor to publish in e's place.
+func (e *entry) withVariants() *entry {
+	ne := &entry{key: e.key, rel: e.rel, meta: e.meta, reps: e.reps, boundary: e.boundary, paths: e.paths}
+	body := e.reps[encIdentity].body
+	for _, enc := range [...]int{encGzip, encZstd} {
+		if ne.reps[enc].ok {
+			continue
+		}
+		if comp := compressBody(enc, body); worthIt(len(body), len(comp)) {
+			ne.setRep(enc, comp)
+		}
+	}
+	ne.setCost()
+	ne.lastUse.Store(e.lastUse.Load())
+	ne.checked.Store(e.checked.Load())
+	return ne
+}
+
+// setCost charges the entry's bytes to the cache budget.
+func (e *entry) setCost() {
+	e.cost = 512 // the entry itself, its paths, the map slot
 	for _, r := range e.reps {
 		e.cost += int64(len(r.body) + len(r.head) + len(r.head304))
 	}
-	e.cost += 512 // the entry itself, its paths, the map slot
-	return e, nil
 }
 
 func compressBody(enc int, body []byte) []byte {

@@ -119,3 +119,18 @@ func header(head, name string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// warm serves target once and waits (bounded) until the background
+// compressor has published its variants.
+func warm(t testing.TB, s *Static, target string, headers ...string) {
+	t.Helper()
+	req := parseReq(t, "GET", target, headers...)
+	serveReq(t, s, req)
+	for range 500 {
+		if e := s.cache.get(req.Path); e != nil && !e.compressPending {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("%s: variants not built in 1 s", target)
+}

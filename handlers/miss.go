@@ -79,6 +79,9 @@ func (s *Static) serveFD(ctx *Ctx, req *httpcodec.Request, resp *Response, fd in
 			s.watch.track(e)
 		}
 		s.cache.put(e)
+		if e.compressPending {
+			s.compressLater(e)
+		}
 	}
 	s.serveEntry(ctx, req, resp, e)
 }

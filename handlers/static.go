@@ -60,6 +60,7 @@ type Static struct {
 	watch *watcher // nil without inotify
 
 	clock     atomic.Int64 // ticks of clockTick since NewStatic
+	compressQ chan *entry
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -85,17 +86,19 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Static{cfg: cfg, res: res, cache: newCache(cfg.CacheMaxTotal), stop: make(chan struct{})}
+	s := &Static{cfg: cfg, res: res, cache: newCache(cfg.CacheMaxTotal), stop: make(chan struct{}),
+		compressQ: make(chan *entry, compressQueueLen)}
 	s.clock.Store(1)
 	if s.watch = newWatcher(s.cache); s.watch != nil {
 		s.cache.onDrop = s.watch.forget
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.tick()
+	go s.compressor()
 	return s, nil
 }
 
-// Close stops the watcher and the clock and releases the root.
+// Close stops the watcher, the clock and the compressor and releases the root.
 func (s *Static) Close() error {
 	var err error
 	s.closeOnce.Do(func() {

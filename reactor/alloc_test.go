@@ -1,0 +1,100 @@
+//go:build !race
+
+package reactor
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/gale-http/gale/handlers"
+)
+
+// memConn is the part of gnet.Conn the request path uses, over memory:
+// it lets AllocsPerRun measure gale's own work per request, without the
+// kernel or gnet in the count.
+type memConn struct {
+	gnet.Conn
+	in      []byte
+	written int
+}
+
+func (c *memConn) Peek(n int) ([]byte, error) { return c.in, nil }
+func (c *memConn) Discard(n int) (int, error) {
+	if n <= 0 || n >= len(c.in) {
+		n = len(c.in)
+	}
+	c.in = c.in[n:]
+	return n, nil
+}
+func (c *memConn) InboundBuffered() int  { return len(c.in) }
+func (c *memConn) OutboundBuffered() int { return 0 }
+func (c *memConn) Writev(bs [][]byte) (int, error) {
+	n := 0
+	for _, b := range bs {
+		n += len(b)
+	}
+	c.written += n
+	return n, nil
+}
+func (c *memConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555} }
+
+const browserGET = "GET /style.css HTTP/1.1\r\n" +
+	"Host: localhost:8080\r\n" +
+	"Connection: keep-alive\r\n" +
+	"sec-ch-ua: \"Chromium\";v=\"130\", \"Not?A_Brand\";v=\"99\"\r\n" +
+	"sec-ch-ua-mobile: ?0\r\n" +
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36\r\n" +
+	"sec-ch-ua-platform: \"Linux\"\r\n" +
+	"Accept: text/css,*/*;q=0.1\r\n" +
+	"Sec-Fetch-Site: same-origin\r\n" +
+	"Sec-Fetch-Mode: no-cors\r\n" +
+	"Sec-Fetch-Dest: style\r\n" +
+	"Referer: http://localhost:8080/\r\n" +
+	"Accept-Encoding: gzip, deflate, br, zstd\r\n" +
+	"Accept-Language: en-US,en;q=0.9\r\n\r\n"
+
+// TestCacheHitAllocatesNothing: parsing a browser's request and answering
+// it from the static cache (compressed variant included) allocates nothing
+// in the reactor, codec or handler.
+func TestCacheHitAllocatesNothing(t *testing.T) {
+	root := t.TempDir()
+	css := make([]byte, 0, 8192)
+	for len(css) < 8000 {
+		css = append(css, "body { margin: 0 auto; color: #123456; }\n"...)
+	}
+	if err := os.WriteFile(filepath.Join(root, "style.css"), css, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	static, err := handlers.NewStatic(handlers.StaticConfig{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer static.Close()
+	s, err := New(Config{Handler: static})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLoop(s, nil)
+	mc := &memConn{}
+	cs := &conn{gc: mc, fd: -1, l: l}
+	cs.t.owner = cs
+	raw := []byte(browserGET)
+	serve := func() {
+		mc.in = raw
+		l.parseBatch(cs)
+	}
+	serve() // fills the cache
+	serve()
+	before := mc.written
+	allocs := testing.AllocsPerRun(1000, serve)
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per cache hit", allocs)
+	}
+	if per := (mc.written - before) / 1001; per == 0 || per >= len(css) {
+		t.Fatalf("wrote %d bytes per response: want the compressed variant (< %d)", per, len(css))
+	}
+}

@@ -3,6 +3,10 @@
 //
 //	gale                                  serve the built-in demo on :8080
 //	gale -listen 127.0.0.1:8081 -root DIR serve DIR
+//	gale fcgi-demo -listen unix:/path     run the demo FastCGI application
+//
+// The built-in demo serves its pages from memory and /app/ from the demo
+// FastCGI application, which gale runs as a supervised child process.
 package main
 
 import (
@@ -71,6 +75,9 @@ func parseFlags(args []string) (*options, error) {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "fcgi-demo" {
+		return runFCGIDemo(args[1:])
+	}
 	o, err := parseFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -120,6 +127,14 @@ func run(args []string) error {
 	defer static.Close()
 	router := &handlers.Router{}
 	router.Handle("/", static)
+	if o.root == "" && o.fastcgi == "" {
+		app, err := startDemoApp(log, o.loops)
+		if err != nil {
+			return err
+		}
+		defer app.Stop()
+		router.Handle("/app/", &appHandler{u: app.Upstream, root: root})
+	}
 	if o.fastcgi != "" {
 		backends, err := upstream.ParseAddrs(o.fastcgi)
 		if err != nil {

@@ -13,7 +13,6 @@ func benchServe(b *testing.B, parallel bool, headers ...string) {
 	req := parseReq(b, "GET", "/index.html", headers...)
 	warm(b, s, "/index.html")
 	b.ReportAllocs()
-	b.SetBytes(int64(len(compressible)))
 	b.ResetTimer()
 	if !parallel {
 		ctx := &Ctx{Scratch: make([]byte, 0, 4096)}

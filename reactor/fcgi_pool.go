@@ -56,6 +56,15 @@ type upConn struct {
 }
 
 func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
+
+// refreshLimit applies the backend's multiplexing answer, which may have
+// arrived after this connection opened, and returns the limit.
+func (uc *upConn) refreshLimit() int {
+	if lim := uc.b.MuxLimit(uc.p.u); lim != uc.proto.Limit() {
+		uc.proto.SetLimit(lim)
+	}
+	return uc.proto.Limit()
+}
 func (uc *upConn) resumeWrite() {
 	if !uc.closed {
 		uc.l.upPump(uc)
@@ -75,10 +84,17 @@ func (p *pool) assign(r *fcgiReq) {
 		}
 	}
 	for _, uc := range p.conns {
-		if !uc.closed && uc.gc != nil && uc.proto.Active() < uc.proto.Limit() && uc.proto.Limit() > 1 {
+		if !uc.closed && uc.gc != nil && uc.refreshLimit() > 1 && uc.proto.Active() < uc.proto.Limit() {
 			p.l.send(uc, r)
 			return
 		}
+	}
+	if p.probing() {
+		// Whether the backend multiplexes is not known yet: rather than
+		// open the whole budget, wait for the first connection.
+		p.enqueue(r)
+		p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
+		return
 	}
 	if b := p.u.Pick(p.l.now, r.failed); b != nil && b.Acquire() {
 		p.dial(b, r)
@@ -139,6 +155,17 @@ func (l *loop) budgetFreed(u *upstream.Upstream) {
 	})
 }
 
+// probing reports whether this loop is dialing a backend whose
+// FCGI_GET_VALUES answer is not in yet.
+func (p *pool) probing() bool {
+	for _, uc := range p.conns {
+		if uc.gc == nil && !uc.closed && !uc.b.ValuesKnown() {
+			return true
+		}
+	}
+	return false
+}
+
 // next hands a queued request to uc, which has room; false if none waits.
 func (p *pool) next(uc *upConn) bool {
 	for p.qhead < len(p.queue) {
@@ -173,6 +200,7 @@ func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 	go func() {
 		if probe {
 			probeValues(u, b)
+			b.ProbeDone()
 		}
 		d := net.Dialer{Timeout: u.ConnectTimeout}
 		c, err := d.Dial(b.Network, b.Address)
@@ -224,9 +252,7 @@ func probeValues(u *upstream.Upstream, b *upstream.Backend) {
 // upOpen runs when a dialed connection joins the loop.
 func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
 	uc.gc, uc.fd = c, c.Fd()
-	if lim := uc.b.MuxLimit(uc.p.u); lim > 1 {
-		uc.proto.SetLimit(lim)
-	}
+	uc.refreshLimit()
 	pending := uc.pending
 	uc.pending = nil
 	for _, r := range pending {
@@ -238,6 +264,7 @@ func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
 	if uc.proto.Idle() {
 		l.upIdle(uc)
 	}
+	uc.p.retry() // requests that waited for the probe
 }
 
 func (l *loop) dialFailed(uc *upConn, err error) {
@@ -311,7 +338,7 @@ func (l *loop) upTraffic(uc *upConn) {
 // upIdle gives an idle connection the next queued request, or parks it in
 // the idle list with an idle timeout so it does not pin a worker forever.
 func (l *loop) upIdle(uc *upConn) {
-	for uc.proto.Active() < uc.proto.Limit() {
+	for uc.proto.Active() < uc.refreshLimit() {
 		if !uc.p.next(uc) {
 			break
 		}

@@ -49,7 +49,7 @@ func startWith(t *testing.T, cfg reactor.Config, files map[string]string, u *ups
 			t.Fatal(err)
 		}
 	}
-	static, err := handlers.NewStatic(handlers.StaticConfig{Root: root})
+	static, err := handlers.NewStatic(handlers.DefaultStaticConfig(root))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,7 +191,7 @@ func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...a
 			return pumpFailed
 		}
 	}
-	for q.file != nil {
+	for q.file != nil && q.fileLeft > 0 {
 		n, err := unix.Sendfile(fd, int(q.file.Fd()), &q.fileOff, int(min(q.fileLeft, sendfileChunk)))
 		if n > 0 {
 			q.fileLeft -= int64(n)

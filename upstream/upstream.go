@@ -66,6 +66,7 @@ type Backend struct {
 	fails     atomic.Int32
 	downUntil atomic.Int64 // unix nanos
 	probed    atomic.Bool
+	known     atomic.Bool
 	mpxs      atomic.Bool
 	maxReqs   atomic.Int32
 	starving  atomic.Int32
@@ -226,12 +227,20 @@ func (b *Backend) StartProbe() bool { return b.probed.CompareAndSwap(false, true
 // SetValues records what the backend answered to FCGI_GET_VALUES; a
 // reported FCGI_MAX_CONNS becomes the budget unless u configures one.
 func (b *Backend) SetValues(u *Upstream, maxConns, maxReqs int, mpxs bool) {
+	defer b.known.Store(true)
 	if u.MaxConns <= 0 && maxConns > 0 {
 		b.limit.Store(int32(maxConns))
 	}
 	b.maxReqs.Store(int32(maxReqs))
 	b.mpxs.Store(mpxs)
 }
+
+// ProbeDone records that the FCGI_GET_VALUES probe ended, answered or not
+// (uWSGI never answers: it then counts as no multiplexing).
+func (b *Backend) ProbeDone() { b.known.Store(true) }
+
+// ValuesKnown reports whether the probe has ended.
+func (b *Backend) ValuesKnown() bool { return b.known.Load() }
 
 // MuxLimit is how many requests one connection may carry at once.
 func (b *Backend) MuxLimit(u *Upstream) int {

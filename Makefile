@@ -46,7 +46,7 @@ fuzz:
 test: test-deps lint race fuzz-short bench-quick
 
 bench-quick:
-	$(GO) run ./bench -quick -servers gale
+	$(GO) run ./bench -quick -strict -servers gale
 
 bench: bench-deps
 	$(GO) run ./bench

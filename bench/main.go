@@ -39,6 +39,7 @@ type Options struct {
 	ShowConfig  bool          `json:"-"`
 	GaleBin     string        `json:"gale_bin"`
 	Keep        bool          `json:"-"`
+	Strict      bool          `json:"-"`
 }
 
 func parseFlags() Options {
@@ -65,6 +66,7 @@ func parseFlags() Options {
 	flag.BoolVar(&o.ShowConfig, "show-config", false, "print each server's configuration and exit")
 	flag.StringVar(&o.GaleBin, "gale-bin", "", "prebuilt gale binary (default: go build ./cmd/gale)")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temp dir (configs, logs)")
+	flag.BoolVar(&o.Strict, "strict", false, "exit non-zero when any of gale's scenarios has no number or had errors (a smoke test)")
 	flag.Parse()
 	if o.Quick {
 		o.Runs, o.Duration, o.Warmup = 1, 2*time.Second, 500*time.Millisecond
@@ -128,7 +130,38 @@ func run(o Options) error {
 		}
 	}
 	writeMarkdown(os.Stdout, rep.Outcomes)
-	return writeOutputs(o, rep, servers)
+	if err := writeOutputs(o, rep, servers); err != nil {
+		return err
+	}
+	if o.Strict {
+		if bad := galeFailures(rep.Outcomes); len(bad) > 0 {
+			return fmt.Errorf("gale failed: %s", strings.Join(bad, "; "))
+		}
+	}
+	return nil
+}
+
+// galeFailures lists gale's scenarios that produced no number or saw
+// errors: in a smoke test either is a failure.
+func galeFailures(outs []Outcome) []string {
+	var bad []string
+	for _, oc := range outs {
+		if oc.Server != "gale" {
+			continue
+		}
+		switch {
+		case oc.NA != "":
+			bad = append(bad, oc.Scenario+": "+oc.NA)
+		case oc.Mem != nil && (oc.Mem.Errors > 0 || oc.Mem.OK < oc.Mem.Target):
+			bad = append(bad, fmt.Sprintf("%s: %d/%d ok, %d errors (%s)", oc.Scenario, oc.Mem.OK, oc.Mem.Target, oc.Mem.Errors, oc.Mem.FirstErr))
+		}
+		for _, r := range oc.Runs {
+			if r.Err != "" || r.Wrk.Non2xx > 0 || r.Wrk.Sock != (SocketErrors{}) {
+				bad = append(bad, fmt.Sprintf("%s run %d: %s non-2xx=%d socket=%+v", oc.Scenario, r.Index, r.Err, r.Wrk.Non2xx, r.Wrk.Sock))
+			}
+		}
+	}
+	return bad
 }
 
 // writeOutputs writes the -json and -svg files.

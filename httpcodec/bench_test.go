@@ -3,6 +3,7 @@ package httpcodec
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // browserGET is what Chrome sends for a stylesheet: 13 field lines, 700
@@ -83,5 +84,34 @@ func BenchmarkChunked(b *testing.B) {
 		if !d.Done() {
 			b.Fatal("not done")
 		}
+	}
+}
+
+// BenchmarkResponseHead measures writing a typical response head: status
+// line, Server, Date, Content-Type, Content-Length.
+func BenchmarkResponseHead(b *testing.B) {
+	var dc DateCache
+	dc.Update(time.Now())
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		dst = AppendStatusLine(dst[:0], 200)
+		dst = append(dst, ServerHeader...)
+		dst = append(dst, dc.Line()...)
+		dst = AppendHeader(dst, "Content-Type", "text/html; charset=utf-8")
+		dst = AppendContentLength(dst, 4096)
+		dst = append(dst, "\r\n"...)
+	}
+	b.SetBytes(int64(len(dst)))
+}
+
+// BenchmarkErrorResponse measures a complete short error response.
+func BenchmarkErrorResponse(b *testing.B) {
+	var dc DateCache
+	dc.Update(time.Now())
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		dst = AppendError(dst[:0], 431, dc.Line())
 	}
 }

@@ -406,6 +406,9 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 			r.release()
 			continue
 		}
+		if dialFailed {
+			r.failed = uc.b // try the next backend first
+		}
 		r.lost(dialFailed)
 	}
 	// The budget freed may let a queued request dial, here or elsewhere.

@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"net"
+	"os"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -49,6 +50,9 @@ type upConn struct {
 	closed    bool
 	reused    bool // has completed at least one request
 	served    int
+	// answeredSinceReuse: a byte came back since the last END_REQUEST.
+	answeredSinceReuse bool
+	closedAfterEnd     bool // the backend closed it after a clean END
 	sentAt    time.Time // when the first request went out on this connection
 	answered  bool      // any byte came back
 	starving  bool      // counted in the backend's Starving
@@ -74,7 +78,7 @@ func (uc *upConn) resumeWrite() {
 // assign finds a connection for r: an idle one, spare capacity on a
 // multiplexing one, a new one within the budget, or a place in the queue.
 func (p *pool) assign(r *fcgiReq) {
-	for len(p.idle) > 0 {
+	for len(p.idle) > 0 && !r.fresh {
 		uc := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		uc.inIdle = false
@@ -84,20 +88,26 @@ func (p *pool) assign(r *fcgiReq) {
 		}
 	}
 	for _, uc := range p.conns {
-		if !uc.closed && uc.gc != nil && uc.refreshLimit() > 1 && uc.proto.Active() < uc.proto.Limit() {
+		if !r.fresh && !uc.closed && uc.gc != nil && uc.refreshLimit() > 1 && uc.proto.Active() < uc.proto.Limit() {
 			p.l.send(uc, r)
 			return
 		}
 	}
 	if p.probing() {
 		// Whether the backend multiplexes is not known yet: rather than
-		// open the whole budget, wait for the first connection.
-		p.enqueue(r)
+		// open the whole budget, wait for the first connection. This wait
+		// is not for budget, so it does not count in Waiting.
+		p.queue = append(p.queue, r)
+		r.queued = true
 		p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
 		return
 	}
 	if b := p.u.Pick(p.l.now, r.failed); b != nil && b.Acquire() {
 		p.dial(b, r)
+		return
+	}
+	if r.failed != nil {
+		r.fail(502, "connect failed and no other backend can take the request")
 		return
 	}
 	if !p.u.Healthy(time.Now()) {
@@ -108,9 +118,10 @@ func (p *pool) assign(r *fcgiReq) {
 	p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
 }
 
+// enqueue puts r in the FIFO of requests waiting for budget.
 func (p *pool) enqueue(r *fcgiReq) {
 	p.queue = append(p.queue, r)
-	r.queued = true
+	r.queued, r.counted = true, true
 	p.u.Waiting.Add(1)
 }
 
@@ -118,7 +129,10 @@ func (p *pool) enqueue(r *fcgiReq) {
 func (p *pool) unqueue(r *fcgiReq) {
 	if r.queued {
 		r.queued = false
-		p.u.Waiting.Add(-1)
+		if r.counted {
+			r.counted = false
+			p.u.Waiting.Add(-1)
+		}
 	}
 }
 
@@ -197,11 +211,19 @@ func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 	p.conns = append(p.conns, uc)
 	probe := b.StartProbe()
 	u, el := p.u, p.l.el
-	go func() {
-		if probe {
+	if probe {
+		// In parallel with the first dial: the first request need not
+		// wait for an answer some backends (uWSGI) never give.
+		go func() {
 			probeValues(u, b)
 			b.ProbeDone()
-		}
+			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				p.retry() // requests that waited for the answer
+				return nil
+			}))
+		}()
+	}
+	go func() {
 		d := net.Dialer{Timeout: u.ConnectTimeout}
 		c, err := d.Dial(b.Network, b.Address)
 		if err == nil {
@@ -219,6 +241,9 @@ func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 	}()
 }
 
+// probeTimeout bounds the wait for an FCGI_GET_VALUES answer.
+const probeTimeout = 300 * time.Millisecond
+
 // probeValues asks the backend FCGI_GET_VALUES once, on a throwaway
 // connection, so pooled connections never carry management records: some
 // applications close the connection after answering.
@@ -228,7 +253,9 @@ func probeValues(u *upstream.Upstream, b *upstream.Backend) {
 		return
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(u.ConnectTimeout))
+	// Applications that answer do so at once; one that does not (uWSGI)
+	// must not hold requests for long.
+	c.SetDeadline(time.Now().Add(min(u.ConnectTimeout, probeTimeout)))
 	var pc fastcgi.Conn
 	pc.Reset(1)
 	if _, err := c.Write(pc.AppendGetValues(nil)); err != nil {
@@ -295,6 +322,17 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 	if uc.sentAt.IsZero() {
 		uc.sentAt = l.now
 	}
+	if r.bodyFile != nil {
+		if id != 1 {
+			if err := setFileRequestID(r.bodyFile, r.bodyFileLen, id); err != nil {
+				l.s.cfg.Logger.Error("request body spool", "err", err)
+			}
+		}
+		uc.out.views = append(uc.out.views, r.wire.B)
+		uc.out.lend(r.bodyFile, r.bodyFileLen)
+		l.upPump(uc)
+		return
+	}
 	if !uc.out.busy() && len(r.wire.B) <= l.s.cfg.HighWater {
 		_, _ = uc.gc.Write(r.wire.B) // gnet buffers a short remainder itself
 		return
@@ -315,9 +353,12 @@ func (l *loop) upPump(uc *upConn) {
 // upTraffic feeds what the backend sent to the protocol state.
 func (l *loop) upTraffic(uc *upConn) {
 	buf, _ := uc.gc.Peek(-1)
-	if !uc.answered && len(buf) > 0 {
-		uc.answered = true
-		uc.setStarving(false)
+	if len(buf) > 0 {
+		uc.answeredSinceReuse = true
+		if !uc.answered {
+			uc.answered = true
+			uc.setStarving(false)
+		}
 	}
 	n, err := uc.proto.Feed(buf)
 	if n > 0 {
@@ -338,6 +379,13 @@ func (l *loop) upTraffic(uc *upConn) {
 // upIdle gives an idle connection the next queued request, or parks it in
 // the idle list with an idle timeout so it does not pin a worker forever.
 func (l *loop) upIdle(uc *upConn) {
+	if uc.served > 0 && uc.proto.Idle() && uc.b.NoKeepAlive() {
+		// The backend closes every connection after a request (uWSGI):
+		// reusing one would race its close. Closing frees the budget for
+		// a fresh connection.
+		_ = l.el.Close(uc.gc)
+		return
+	}
 	for uc.proto.Active() < uc.refreshLimit() {
 		if !uc.p.next(uc) {
 			break
@@ -365,6 +413,17 @@ func (uc *upConn) expire(kind timerKind) {
 
 // upClosed runs from OnClose of an upstream connection.
 func (l *loop) upClosed(uc *upConn, err error) {
+	if uc.served > 0 && !uc.closed && (uc.proto.Active() == 0 || !uc.answeredSinceReuse) {
+		// Closed by the backend after a clean END_REQUEST, before it read
+		// anything more (php-fpm recycling a worker, or a backend that
+		// ignores KEEP_CONN): what was sent after the END is unread.
+		uc.closedAfterEnd = true
+		if uc.served == 1 && !uc.b.KeepsAlive() && !uc.b.NoKeepAlive() {
+			// No connection to it ever carried a second request.
+			uc.b.SetNoKeepAlive()
+			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them", "backend", uc.b.String())
+		}
+	}
 	if uc.proto.Active() > 0 {
 		l.s.cfg.Logger.Warn("upstream closed with requests in flight", "backend", uc.b.String(), "requests", uc.proto.Active(), "err", err)
 	}
@@ -409,7 +468,10 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 		if dialFailed {
 			r.failed = uc.b // try the next backend first
 		}
-		r.lost(dialFailed)
+		// A backend that closed after a clean END never read what came
+		// next: resending it is safe whatever the method.
+		r.fresh = r.fresh || uc.closedAfterEnd // and on a new connection
+		r.lost(dialFailed || uc.closedAfterEnd)
 	}
 	// The budget freed may let a queued request dial, here or elsewhere.
 	p.retry()
@@ -490,4 +552,20 @@ func (l *loop) checkStarvation() {
 			i++
 		}
 	}
+}
+
+// setFileRequestID is setRequestID for records spooled to a file.
+func setFileRequestID(f *os.File, size int64, id uint16) error {
+	var h [fastcgi.HeaderLen]byte
+	for off := int64(0); off+fastcgi.HeaderLen <= size; {
+		if _, err := f.ReadAt(h[:], off); err != nil {
+			return err
+		}
+		h[2], h[3] = byte(id>>8), byte(id)
+		if _, err := f.WriteAt(h[2:4], off+2); err != nil {
+			return err
+		}
+		off += fastcgi.HeaderLen + int64(h[4])<<8 + int64(h[5]) + int64(h[6])
+	}
+	return nil
 }

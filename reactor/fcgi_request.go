@@ -40,6 +40,12 @@ type fcgiReq struct {
 	bodyLeft int64
 	chunked  *httpcodec.ChunkedDecoder
 	rawHead  []byte // for chunked bodies: the head, to build PARAMS at the end
+	// The body's STDIN records: in wire after stdinStart, and beyond
+	// requestSpoolMemory in bodyFile (bodyFileLen bytes, EOF record last).
+	stdinStart  int
+	bodySize    int64
+	bodyFile    *os.File
+	bodyFileLen int64
 	// internal is the target of an X-Accel-Redirect or a local Location
 	// redirect, served by internalH instead of the application's body.
 	internal  []byte
@@ -61,6 +67,8 @@ type fcgiReq struct {
 	sent      bool
 	gotBytes  bool
 	queued    bool
+	counted   bool // queued for budget (counted in Upstream.Waiting)
+	fresh     bool // resend on a new connection: a reused one was closed under it
 	done      bool
 	retries   int
 	started   time.Time
@@ -90,6 +98,7 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 		r.chunked.Reset(&l.parser.Limits)
 	} else {
 		r.wire.B = l.appendParams(r.wire.B, cs, req, route, req.ContentLength)
+		r.stdinStart = len(r.wire.B)
 		r.bodyLeft = max(req.ContentLength, 0)
 	}
 	if req.Expect100 && len(rest) == 0 && req.HasBody() {
@@ -135,35 +144,40 @@ var (
 	proto11 = []byte("HTTP/1.1")
 )
 
+// requestSpoolMemory is how much of a request body is held in memory;
+// the rest goes to an unlinked temporary file, sent with sendfile.
+const requestSpoolMemory = 1 << 20
+
 // takeBody consumes request body bytes from p into STDIN records, and
-// dispatches the request when the body is complete.
+// dispatches the request when the body is complete. The whole body is read
+// before the application sees the request (nginx's request buffering), so
+// a slow upload never holds a worker and CONTENT_LENGTH is always exact.
 func (r *fcgiReq) takeBody(p []byte) int {
 	l := r.l
 	n := 0
-	if r.chunked != nil {
-		for r.chunked != nil {
-			k, data, err := r.chunked.Decode(p[n:])
-			n += k
-			if err != nil {
-				l.s.cfg.Logger.Info("bad request body", "remote", r.cs.remote(), "err", err)
-				r.failClient(httpcodec.StatusOf(err))
-				return len(p)
-			}
-			if len(data) > 0 {
-				r.wire.B = fastcgi.AppendStdin(r.wire.B, 1, data, false)
-			}
-			if r.chunked.Done() {
-				r.chunked = nil
-				r.finishChunked()
-			} else if k == 0 {
-				break
-			}
+	for r.chunked != nil {
+		k, data, err := r.chunked.Decode(p[n:])
+		n += k
+		if err != nil {
+			l.s.cfg.Logger.Info("bad request body", "remote", r.cs.remote(), "err", err)
+			r.failClient(httpcodec.StatusOf(err))
+			return len(p)
 		}
-	} else if r.bodyLeft > 0 {
+		r.appendStdin(data)
+		if r.chunked.Done() {
+			r.chunked = nil
+		} else if k == 0 {
+			break
+		}
+	}
+	if r.bodyLeft > 0 {
 		k := int(min(int64(len(p)), r.bodyLeft))
-		r.wire.B = fastcgi.AppendStdin(r.wire.B, 1, p[:k], false)
+		r.appendStdin(p[:k])
 		r.bodyLeft -= int64(k)
 		n = k
+	}
+	if r.cs == nil {
+		return len(p) // failed while spooling
 	}
 	if r.bodyLeft > 0 || r.chunked != nil {
 		l.wheel.schedule(&r.cs.t, timerBody, l.now, l.s.cfg.BodyTimeout)
@@ -173,33 +187,70 @@ func (r *fcgiReq) takeBody(p []byte) int {
 		l.wheel.cancel(&r.cs.t)
 	}
 	r.wire.B = fastcgi.AppendStdinEOF(r.wire.B, 1)
+	if r.bodyFile != nil && !r.spill() {
+		return n
+	}
+	if r.rawHead != nil && !r.finishChunked() {
+		return n
+	}
 	l.poolFor(r.u).assign(r)
 	return n
 }
 
-// finishChunked rebuilds PARAMS now that the body length is known: the
-// STDIN records so far move behind them.
-func (r *fcgiReq) finishChunked() {
+// appendStdin frames body bytes as STDIN records, spilling to the body
+// file beyond requestSpoolMemory.
+func (r *fcgiReq) appendStdin(data []byte) {
+	if len(data) == 0 || r.cs == nil {
+		return
+	}
+	r.bodySize += int64(len(data))
+	r.wire.B = fastcgi.AppendStdin(r.wire.B, 1, data, false)
+	if len(r.wire.B)-r.stdinStart > requestSpoolMemory {
+		r.spill()
+	}
+}
+
+// spill moves the STDIN records in memory to the end of the body file.
+func (r *fcgiReq) spill() bool {
+	if r.bodyFile == nil {
+		f, err := os.CreateTemp("", "gale-body-")
+		if err != nil {
+			r.l.s.cfg.Logger.Error("request body spool", "err", err)
+			r.failClient(500)
+			return false
+		}
+		os.Remove(f.Name())
+		r.bodyFile = f
+	}
+	recs := r.wire.B[r.stdinStart:]
+	if _, err := r.bodyFile.WriteAt(recs, r.bodyFileLen); err != nil {
+		r.l.s.cfg.Logger.Error("request body spool", "err", err)
+		r.failClient(500)
+		return false
+	}
+	r.bodyFileLen += int64(len(recs))
+	r.wire.B = r.wire.B[:r.stdinStart]
+	return true
+}
+
+// finishChunked builds BEGIN_REQUEST and PARAMS now that the length of a
+// chunked body is known, in front of the STDIN records held in memory (or
+// alone, when they are in the body file).
+func (r *fcgiReq) finishChunked() bool {
 	l := r.l
 	var req httpcodec.Request
 	if _, err := l.parser.Parse(r.rawHead, &req); err != nil {
 		r.failClient(500)
-		return
-	}
-	stdin := r.wire.B
-	size := int64(0)
-	for i := 0; i+fastcgi.HeaderLen <= len(stdin); {
-		clen := int(stdin[i+4])<<8 | int(stdin[i+5])
-		size += int64(clen)
-		i += fastcgi.HeaderLen + clen + int(stdin[i+6])
+		return false
 	}
 	route := r.route(&req)
 	nb := bytebufferpool.Get()
-	nb.B = l.appendParams(nb.B, r.cs, &req, route, size)
-	nb.B = append(nb.B, stdin...)
+	nb.B = l.appendParams(nb.B, r.cs, &req, route, r.bodySize)
+	nb.B = append(nb.B, r.wire.B...)
 	bytebufferpool.Put(r.wire)
 	r.wire = nb
 	r.rawHead = nil
+	return true
 }
 
 // route runs the handler again on a re-parsed head (chunked uploads only).
@@ -281,6 +332,10 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 	if r.up != nil {
 		r.up.reused = true
 		r.up.served++
+		r.up.answeredSinceReuse = false
+		if r.up.served == 2 {
+			r.up.b.SetKeepsAlive()
+		}
 		r.up.b.Succeeded()
 	}
 	if r.cs == nil {
@@ -500,8 +555,12 @@ func (q *outQueue) closeSpool() {
 	}
 }
 
-// release returns the request's pooled buffers.
+// release returns the request's pooled buffers and its body file.
 func (r *fcgiReq) release() {
+	if r.bodyFile != nil {
+		r.bodyFile.Close()
+		r.bodyFile = nil
+	}
 	if r.wire != nil {
 		bytebufferpool.Put(r.wire)
 		r.wire = nil
@@ -547,16 +606,13 @@ func (r *fcgiReq) fail(status int, why string) {
 
 // lost runs when the connection carrying r went away: resend when nothing
 // came back yet and it is safe, else 502.
-func (r *fcgiReq) lost(dialFailed bool) {
+func (r *fcgiReq) lost(unread bool) {
 	r.l.wheel.cancel(&r.t)
 	up := r.up
 	r.up = nil
-	canRetry := !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || dialFailed)
+	canRetry := !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || unread)
 	if canRetry {
 		r.retries++
-		if dialFailed && up == nil {
-			// failed is set below by the caller's backend when known
-		}
 		r.sent = false
 		r.l.poolFor(r.u).assign(r)
 		return
@@ -565,6 +621,11 @@ func (r *fcgiReq) lost(dialFailed bool) {
 		r.failClient(502)
 		return
 	}
+	served := -1
+	if up != nil {
+		served = up.served
+	}
+	r.l.s.cfg.Logger.Debug("lost request", "retries", r.retries, "got_bytes", r.gotBytes, "safe", r.safe, "fresh", r.fresh, "conn_served", served)
 	r.fail(502, "upstream connection lost")
 }
 

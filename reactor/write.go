@@ -37,6 +37,12 @@ type outQueue struct {
 	fileLeft int64
 	moved    bool // bytes went out since the send timer was last armed
 	spool    bool // file is a response spool that may still grow
+	borrowed bool // file belongs to someone else (a request body): never closed here
+}
+
+// lend queues a file owned by someone else, from its start.
+func (q *outQueue) lend(f *os.File, n int64) {
+	q.file, q.fileOff, q.fileLeft, q.borrowed, q.spool = f, 0, n, true, false
 }
 
 func (q *outQueue) busy() bool {
@@ -60,13 +66,19 @@ func (q *outQueue) closeFile() {
 // fileDone runs when the file range is sent. A spool file may still grow
 // (a FastCGI response being written to it), so it is kept open.
 func (q *outQueue) fileDone() {
-	if !q.spool {
+	switch {
+	case q.borrowed:
+		q.file, q.borrowed = nil, false
+	case !q.spool:
 		q.closeFile()
 	}
 }
 
 // release frees everything the queue holds (the connection is gone).
 func (q *outQueue) release() {
+	if q.borrowed {
+		q.file, q.borrowed, q.fileLeft = nil, false, 0
+	}
 	q.closeFile()
 	clear(q.views)
 	q.views = q.views[:0]

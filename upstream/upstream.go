@@ -70,7 +70,28 @@ type Backend struct {
 	mpxs      atomic.Bool
 	maxReqs   atomic.Int32
 	starving  atomic.Int32
+	noKeep    atomic.Bool
+	keeps     atomic.Bool
 }
+
+// KeepsAlive reports whether a connection to b ever carried two requests.
+func (b *Backend) KeepsAlive() bool { return b.keeps.Load() }
+
+// SetKeepsAlive records that b keeps connections open between requests.
+func (b *Backend) SetKeepsAlive() {
+	if !b.keeps.Load() {
+		b.keeps.Store(true)
+		b.noKeep.Store(false)
+	}
+}
+
+// NoKeepAlive reports whether the backend closes its connection after
+// every request despite FCGI_KEEP_CONN (uWSGI does).
+func (b *Backend) NoKeepAlive() bool { return b.noKeep.Load() }
+
+// SetNoKeepAlive records that the backend closes connections after each
+// request.
+func (b *Backend) SetNoKeepAlive() { b.noKeep.Store(true) }
 
 // Starving counts connections to b whose first request has had no answer
 // for a while: the backend accepted them but has no worker free, usually

@@ -52,11 +52,11 @@ type upConn struct {
 	served    int
 	// answeredSinceReuse: a byte came back since the last END_REQUEST.
 	answeredSinceReuse bool
-	closedAfterEnd     bool // the backend closed it after a clean END
-	sentAt    time.Time // when the first request went out on this connection
-	answered  bool      // any byte came back
-	starving  bool      // counted in the backend's Starving
-	inIdle    bool
+	closedAfterEnd     bool      // the backend closed it after a clean END
+	sentAt             time.Time // when the first request went out on this connection
+	answered           bool      // any byte came back
+	starving           bool      // counted in the backend's Starving
+	inIdle             bool
 }
 
 func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }

@@ -120,7 +120,9 @@ func run(args []string) error {
 		return fmt.Errorf("-root %s: not a directory", root)
 	}
 
-	static, err := handlers.NewStatic(handlers.StaticConfig{Root: root, DirListing: o.dirListing})
+	scfg := handlers.DefaultStaticConfig(root)
+	scfg.DirListing = o.dirListing
+	static, err := handlers.NewStatic(scfg)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"hash/maphash"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -39,6 +40,12 @@ type entry struct {
 
 	lastUse atomic.Int64 // clock ticks; approximate LRU
 	checked atomic.Int64 // clock ticks of the last revalidation
+
+	// files are memfd copies of large representations (see sendfile.go),
+	// closed when refs (the cache's reference and one per response in
+	// flight) drops to zero.
+	files [numEnc]*os.File
+	refs  atomic.Int64
 }
 
 // cache maps request paths to entries.
@@ -155,6 +162,7 @@ func (c *cache) dropped(e *entry) {
 	if c.onDrop != nil {
 		c.onDrop(e)
 	}
+	e.Release()
 }
 
 // clear removes every entry (inotify queue overflow).

@@ -31,8 +31,11 @@ func (s *Static) compressor() {
 			if s.watch != nil {
 				s.watch.track(ne)
 			}
-			if !s.cache.replace(e, ne) && s.watch != nil {
-				s.watch.forget(ne)
+			if !s.cache.replace(e, ne) {
+				if s.watch != nil {
+					s.watch.forget(ne)
+				}
+				ne.Release()
 			}
 		}
 	}

@@ -43,14 +43,16 @@ func (s *Static) serveEntry(ctx *Ctx, req *httpcodec.Request, resp *Response, e 
 		if len(ranges) == 1 {
 			serveSingleRange(ctx, resp, &e.meta, ranges[0])
 			rg := ranges[0]
-			resp.AddBody(r.body[rg.start : rg.start+rg.length : rg.start+rg.length])
+			if !e.fileBody(resp, sel, rg.start, rg.length) {
+				resp.AddBody(r.body[rg.start : rg.start+rg.length : rg.start+rg.length])
+			}
 			return
 		}
 		serveMultiRange(ctx, resp, &e.meta, r.body, ranges, e.boundary, true)
 	default:
 		resp.Status = 200
 		resp.Head = r.head
-		if req.Method == httpcodec.MethodGet && len(r.body) > 0 {
+		if req.Method == httpcodec.MethodGet && len(r.body) > 0 && !e.fileBody(resp, sel, 0, int64(len(r.body))) {
 			resp.AddBody(r.body)
 		}
 	}
@@ -96,6 +98,7 @@ func (s *Static) fill(fd int, m *fileMeta, key, rel string) (*entry, error) {
 		}
 	}
 	e.setCost()
+	e.attachFiles()
 	return e, nil
 }
 
@@ -113,6 +116,7 @@ func (e *entry) withVariants() *entry {
 		}
 	}
 	ne.setCost()
+	ne.attachFiles()
 	ne.lastUse.Store(e.lastUse.Load())
 	ne.checked.Store(e.checked.Load())
 	return ne

@@ -82,8 +82,11 @@ func (s *Static) serveFD(ctx *Ctx, req *httpcodec.Request, resp *Response, fd in
 		if e.compressPending {
 			s.compressLater(e)
 		}
+		s.serveEntry(ctx, req, resp, e)
+		return
 	}
 	s.serveEntry(ctx, req, resp, e)
+	e.Release() // never published: the response holds its own reference
 }
 
 // serveDir serves a directory: a redirect to the slashed path, the first

@@ -30,6 +30,9 @@ type Response struct {
 	File    *os.File
 	FileOff int64
 	FileLen int64
+	// FileRef, when set, owns File: the reactor calls Release when done
+	// instead of closing File (a cache entry's memfd, shared by responses).
+	FileRef FileRef
 	// Close asks the reactor to close the connection after this response.
 	Close bool
 	// FastCGI, when non-nil, hands the request to a FastCGI application
@@ -77,6 +80,12 @@ func (r *Response) BodyLen() int64 {
 		n += int64(len(b))
 	}
 	return n
+}
+
+// FileRef is a reference to a shared file, released when a response that
+// streams it is done.
+type FileRef interface {
+	Release()
 }
 
 // Ctx is the per-event-loop context handed to handlers. It is owned by one

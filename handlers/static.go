@@ -104,6 +104,7 @@ func (s *Static) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		s.wg.Wait()
+		s.cache.clear() // releases the memfds of large entries
 		if s.watch != nil {
 			err = s.watch.close()
 		}

@@ -206,8 +206,11 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 		}
 	}
 	if resp.File != nil {
-		cs.out.setFile(resp.File, resp.FileOff, resp.FileLen)
-		resp.File = nil
+		cs.out.setFile(resp.File, resp.FileOff, resp.FileLen, resp.FileRef)
+		resp.File, resp.FileRef = nil, nil
+		if cs.gone {
+			cs.out.release() // closed while handling: nothing will send it
+		}
 	}
 }
 

@@ -465,7 +465,7 @@ func (q *outQueue) spoolToFile(p []byte) error {
 			return err
 		}
 		os.Remove(f.Name())
-		q.file, q.spool, q.fileOff, q.fileLeft = f, true, 0, 0
+		q.file, q.spool, q.fileOff, q.fileLeft, q.fileFD = f, true, 0, 0, int(f.Fd())
 	}
 	if _, err := q.file.WriteAt(p, q.fileOff+q.fileLeft); err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/gale-http/gale/handlers"
+
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 )
@@ -35,29 +37,35 @@ type outQueue struct {
 	file     *os.File
 	fileOff  int64
 	fileLeft int64
-	moved    bool // bytes went out since the send timer was last armed
-	spool    bool // file is a response spool that may still grow
-	borrowed bool // file belongs to someone else (a request body): never closed here
+	moved    bool             // bytes went out since the send timer was last armed
+	spool    bool             // file is a response spool that may still grow
+	borrowed bool             // file belongs to someone else (a request body): never closed here
+	ref      handlers.FileRef // when set, owns file: released instead of closed
+	fileFD   int
 }
 
 // lend queues a file owned by someone else, from its start.
 func (q *outQueue) lend(f *os.File, n int64) {
-	q.file, q.fileOff, q.fileLeft, q.borrowed, q.spool = f, 0, n, true, false
+	q.file, q.fileOff, q.fileLeft, q.borrowed, q.spool, q.fileFD = f, 0, n, true, false, int(f.Fd())
 }
 
 func (q *outQueue) busy() bool {
 	return len(q.views) > 0 || q.fileLeft > 0 || (q.file != nil && !q.spool)
 }
 
-func (q *outQueue) setFile(f *os.File, off, n int64) {
-	q.file, q.fileOff, q.fileLeft = f, off, n
+func (q *outQueue) setFile(f *os.File, off, n int64, ref handlers.FileRef) {
+	q.file, q.fileOff, q.fileLeft, q.ref, q.fileFD = f, off, n, ref, int(f.Fd())
 	if n == 0 {
 		q.closeFile()
 	}
 }
 
 func (q *outQueue) closeFile() {
-	if q.file != nil {
+	switch {
+	case q.ref != nil:
+		q.ref.Release()
+		q.ref, q.file = nil, nil
+	case q.file != nil:
 		_ = q.file.Close()
 		q.file = nil
 	}
@@ -189,7 +197,15 @@ func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...a
 		return pumpStalled
 	}
 	for len(q.views) > 0 {
-		n, err := unix.Writev(fd, q.views[:min(len(q.views), maxIovecs)])
+		var n int
+		var err error
+		if q.fileLeft > 0 {
+			// A file follows: MSG_MORE lets the head ride in the same
+			// segment as the file's first bytes instead of its own packet.
+			n, err = unix.SendmsgBuffers(fd, q.views[:min(len(q.views), maxIovecs)], nil, nil, unix.MSG_MORE)
+		} else {
+			n, err = unix.Writev(fd, q.views[:min(len(q.views), maxIovecs)])
+		}
 		if n > 0 {
 			q.advance(n)
 			q.moved = true
@@ -204,7 +220,7 @@ func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...a
 		}
 	}
 	for q.file != nil && q.fileLeft > 0 {
-		n, err := unix.Sendfile(fd, int(q.file.Fd()), &q.fileOff, int(min(q.fileLeft, sendfileChunk)))
+		n, err := unix.Sendfile(fd, q.fileFD, &q.fileOff, int(min(q.fileLeft, sendfileChunk)))
 		if n > 0 {
 			q.fileLeft -= int64(n)
 			q.moved = true

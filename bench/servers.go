@@ -279,7 +279,7 @@ func (h *h2o) Start(e Env) (*Proc, error) {
 	return startWithConfig(e, "h2o", "h2o.conf", h.Config(e), nil, h.bin, "-c", conf)
 }
 
-// caddy is not packaged in Debian bookworm; it runs only if on PATH.
+// caddy is Debian's caddy package (bookworm: 2.6.2); it runs only if on PATH.
 type caddy struct{ bin string }
 
 func (*caddy) Name() string { return "caddy" }

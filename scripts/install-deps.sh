@@ -23,6 +23,7 @@ case "${1:-test}" in
     need h2o h2o
     need h2load nghttp2-client
     need ab apache2-utils
+    need caddy caddy
     ;;
 esac
 want=($(printf '%s\n' "${want[@]}" | grep -v '^$' | sort -u || true))

@@ -23,7 +23,6 @@ func (f fixedHandler) Serve(ctx *handlers.Ctx, _ *httpcodec.Request, resp *handl
 	resp.AddBody([]byte(f))
 }
 
-
 // TestSetHandlerAndRetireUpstream: after SetHandler a request on an
 // already open keep-alive connection gets the new handler's answer (the
 // connection is not closed); RetireUpstream then closes the pooled idle

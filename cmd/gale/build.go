@@ -21,7 +21,7 @@ import (
 type generation struct {
 	cfg       *config.Config
 	handler   handlers.Handler
-	upstreams map[string]*liveUpstream     // by name
+	upstreams map[string]*liveUpstream    // by name
 	statics   map[string]*handlers.Static // by fingerprint of their config
 }
 

@@ -171,7 +171,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(k, "duplicate key %q", k.Value)
 			continue
 		}
-				e := reflect.New(v.Type().Elem()).Elem()
+		e := reflect.New(v.Type().Elem()).Elem()
 		setDefaults(e)
 		d.decode(val, e, join(path, k.Value))
 		m.SetMapIndex(reflect.ValueOf(k.Value), e)

@@ -51,8 +51,24 @@ func Parse(file string, data []byte) (*Config, error) {
 	var errs Errors
 	d := decoder{file: file, errs: &errs, pos: c.pos}
 	d.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
-	if err := errs.err(); err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		// Report the meaning errors too, so one `gale -t` shows all it
+		// can; a value that did not decode kept its default, so what it
+		// would add at the same place is left out.
+		at := map[Pos]bool{}
+		for _, e := range errs {
+			at[Pos{Line: e.Line, Col: e.Col}] = true
+		}
+		var verrs Errors
+		if err, ok := c.Validate().(Errors); ok {
+			verrs = err
+		}
+		for _, e := range verrs {
+			if !at[Pos{Line: e.Line, Col: e.Col}] {
+				errs = append(errs, e)
+			}
+		}
+		return nil, errs.err()
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -310,7 +311,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 		}
 		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
 		if f.Mode == "front_controller" {
-			v.root(p+".root", root, "front_controller (existing files are served)")
+			v.root(p+".root", root, "a front_controller's existing files")
 			if !strings.HasPrefix(f.Index, "/") || !strings.HasSuffix(f.Index, f.Ext) {
 				v.errorf(fp+".index", "%s.index: %q must start with / and end with %s", fp, f.Index, f.Ext)
 			}
@@ -331,13 +332,13 @@ func (loc *Location) EffectiveRoot(vh *VHost) string {
 
 func (v *validator) root(path, dir, what string) {
 	if dir == "" {
-		v.errorf(path, "%s: %s need a root", path, what)
+		v.errorf(path, "%s: missing: %s are served from a root", path, what)
 		return
 	}
 	st, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		v.errorf(path, "%s: %v", path, err)
+		v.errorf(path, "%s: %s: %v", path, dir, errors.Unwrap(err))
 	case !st.IsDir():
 		v.errorf(path, "%s: %s is not a directory", path, dir)
 	}

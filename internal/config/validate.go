@@ -298,9 +298,13 @@ func (v *validator) locations(vp string, vh *VHost) {
 		}
 		loc.Root = v.abs(loc.Root)
 		root := loc.EffectiveRoot(vh)
+		rootPath := p + ".root" // where a root error is reported
+		if loc.Root == "" && vh.Root != "" {
+			rootPath = vp + ".root" // inherited
+		}
 		f := loc.FastCGI
 		if f == nil {
-			v.root(p+".root", root, "static files")
+			v.root(rootPath, root, "static files")
 			continue
 		}
 		fp := p + ".fastcgi"
@@ -311,7 +315,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 		}
 		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
 		if f.Mode == "front_controller" {
-			v.root(p+".root", root, "a front_controller's existing files")
+			v.root(rootPath, root, "a front_controller's existing files")
 			if !strings.HasPrefix(f.Index, "/") || !strings.HasSuffix(f.Index, f.Ext) {
 				v.errorf(fp+".index", "%s.index: %q must start with / and end with %s", fp, f.Index, f.Ext)
 			}

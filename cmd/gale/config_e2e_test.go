@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -255,5 +254,3 @@ func onlyChild(t *testing.T, parent int, name string) int {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-var reloadedLine = regexp.MustCompile(`msg="configuration reloaded"`)

@@ -25,6 +25,8 @@ func (st *state) reload() {
 			for _, e := range errs {
 				log.Error("reload: configuration error", "at", e.Error())
 			}
+			log.Error("reload rejected: the previous configuration keeps serving", "file", st.o.config, "errors", len(errs))
+			return
 		}
 		log.Error("reload rejected: the previous configuration keeps serving", "file", st.o.config, "err", err)
 		return

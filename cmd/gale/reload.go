@@ -37,7 +37,7 @@ func (st *state) reload() {
 		log.Error("reload rejected: the previous configuration keeps serving", "file", st.o.config, "err", err)
 		return
 	}
-	warnRestartOnly(st, old.cfg, cfg)
+	keepRestartOnly(st, old.cfg, cfg)
 	st.setLevel(cfg)
 	st.srv.SetHandler(gen.handler)
 	st.gen = gen
@@ -86,9 +86,10 @@ func (st *state) retire(old, gen *generation) {
 	}
 }
 
-// warnRestartOnly logs the changes a reload cannot apply: the listener,
-// the loops and the per-connection settings the reactor holds.
-func warnRestartOnly(st *state, old, cfg *config.Config) {
+// keepRestartOnly logs the changes a reload cannot apply (the listener,
+// the loops, the settings the reactor and the logs hold) and keeps their
+// old values in cfg.
+func keepRestartOnly(st *state, old, cfg *config.Config) {
 	for _, c := range []struct {
 		what     string
 		old, new any
@@ -107,4 +108,8 @@ func warnRestartOnly(st *state, old, cfg *config.Config) {
 				"setting", c.what, "old", c.old, "new", c.new)
 		}
 	}
+	// Keep the values in force, so the next reload compares against them
+	// (and warns again while the file still differs).
+	cfg.Listen, cfg.Loops, cfg.Timeouts, cfg.Limits = old.Listen, old.Loops, old.Timeouts, old.Limits
+	cfg.Log.Format, cfg.Log.Access, cfg.Log.AccessFormat, cfg.Admin = old.Log.Format, old.Log.Access, old.Log.AccessFormat, old.Admin
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 // TestReloadUnderLoad: clients on keep-alive connections hammer gale while
@@ -194,4 +197,51 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 		c.once.Do(func() { c.closed.Add(1) })
 	}
 	return n, err
+}
+
+// TestReloadListenChangeNeedsRestart: a reload that changes the listen
+// address says it needs a restart, keeps serving on the old address, and
+// applies the rest of the file.
+func TestReloadListenChangeNeedsRestart(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a/v.txt", "A\n")
+	writeFile(t, dir, "b/v.txt", "B\n")
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	other := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := writeFile(t, dir, "gale.yaml", "listen: "+addr+"\nvhosts: [{root: a}]\n")
+	out := &outBuffer{}
+	cmd := exec.Command(galeBin, "-config", cfg)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, addr: addr, out: out}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("gale output:\n%s", out)
+		}
+	}()
+	testenv.WaitPort(t, addr, 10*time.Second)
+	writeFile(t, dir, "gale.yaml", "listen: "+other+"\nvhosts: [{root: b}]\n")
+	cmd.Process.Signal(syscall.SIGHUP)
+	c := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, body, err := fetchHost(c, p, "t", "/v.txt"); err == nil && body == "B\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reload did not take effect on the old address")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "takes effect only after a restart") || !strings.Contains(out.String(), "setting=listen") {
+		t.Fatalf("no log line saying the listen change needs a restart:\n%s", out)
+	}
+	if conn, err := net.DialTimeout("tcp", other, 200*time.Millisecond); err == nil {
+		conn.Close()
+		t.Fatalf("gale listens on the new address %s without a restart", other)
+	}
 }

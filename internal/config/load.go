@@ -72,7 +72,3 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	return c, nil
 }
-
-// File is the path the configuration was read from ("" when built from
-// flags).
-func (c *Config) File() string { return c.file }

@@ -77,6 +77,11 @@ func reactorConfig(cfg *config.Config, gen *generation, log *slog.Logger) reacto
 
 // serve runs gale with cfg until SIGTERM or SIGINT; SIGHUP reloads.
 func (st *state) serve(cfg *config.Config) error {
+	// Signals are caught from the start: a SIGHUP sent as soon as the port
+	// answers must not kill gale (its default action).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sig)
 	log := st.newLogger(cfg)
 	slog.SetDefault(log)
 	st.log = log
@@ -110,9 +115,6 @@ func (st *state) serve(cfg *config.Config) error {
 	}
 	fmt.Printf("gale: serving %s on %s (%d loops)\n", st.what(cfg), serveURL(srv.Addr(), cfg.Listen), rc.Loops)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sig)
 	for {
 		select {
 		case err := <-done:

@@ -37,6 +37,12 @@ func NewFrontController(static *Static, u *upstream.Upstream, root string) *Fron
 	return fc
 }
 
+// SetIndex makes script ("/index.php") the front controller script.
+func (fc *FrontController) SetIndex(script string) {
+	fc.Index = script
+	fc.indexB = []byte(script)
+}
+
 // Serve implements Handler.
 func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	ext := fc.ext()

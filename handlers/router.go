@@ -11,12 +11,26 @@ import (
 // prefix locations. It is configured before serving starts and read-only
 // afterwards, so loops share it without locks.
 type Router struct {
-	routes []route // longest prefix first
+	exts   []extRoute // checked first, in order
+	routes []route    // longest prefix first
 }
 
 type route struct {
 	prefix []byte
 	h      Handler
+}
+
+type extRoute struct {
+	ext, extSlash []byte // ".php", ".php/"
+	h             Handler
+}
+
+// HandleExt maps requests whose path ends with ext (".php"), or has it at
+// the end of a segment followed by more path ("/index.php/x", PATH_INFO),
+// to h. Extension routes are checked before prefixes, in the order added,
+// like nginx's regex locations.
+func (rt *Router) HandleExt(ext string, h Handler) {
+	rt.exts = append(rt.exts, extRoute{[]byte(ext), []byte(ext + "/"), h})
 }
 
 // Handle maps requests whose path starts with prefix to h. A later Handle
@@ -34,9 +48,17 @@ func (rt *Router) Handle(prefix string, h Handler) {
 	})
 }
 
-// Serve implements Handler: the longest prefix's handler serves the
-// request; without a match the answer is 404.
+// Serve implements Handler: the first matching extension's handler, else
+// the longest prefix's, serves the request; without a match the answer is
+// 404.
 func (rt *Router) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+	for i := range rt.exts {
+		e := &rt.exts[i]
+		if bytes.HasSuffix(req.Path, e.ext) || bytes.Contains(req.Path, e.extSlash) {
+			e.h.Serve(ctx, req, resp)
+			return
+		}
+	}
 	for i := range rt.routes {
 		if bytes.HasPrefix(req.Path, rt.routes[i].prefix) {
 			rt.routes[i].h.Serve(ctx, req, resp)

@@ -40,3 +40,19 @@ func TestRouterNoMatch(t *testing.T) {
 		t.Fatalf("%d %q", r.resp.Status, r.body)
 	}
 }
+
+func TestRouterExtensionFirst(t *testing.T) {
+	var rt Router
+	rt.Handle("/", named("root"))
+	rt.Handle("/static/", named("static"))
+	rt.HandleExt(".php", named("php"))
+	rt.HandleExt(".cgi", named("cgi"))
+	for path, want := range map[string]string{
+		"/index.php": "php", "/static/x.php": "php", "/index.php/a/b": "php", "/a.cgi": "cgi",
+		"/x.phpx": "root", "/php": "root", "/static/a.css": "static", "/a.php.txt": "root",
+	} {
+		if r := serve(t, &rt, "GET", path); r.body != want {
+			t.Errorf("%s: %q, want %q", path, r.body, want)
+		}
+	}
+}

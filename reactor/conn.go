@@ -136,7 +136,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 		l.rawHead = buf[off : off+n]
 		off += n
 		l.resp.Reset()
-		l.s.cfg.Handler.Serve(&l.hctx, &l.req, &l.resp)
+		l.s.currentHandler().Serve(&l.hctx, &l.req, &l.resp)
 		cs.nreq++
 		if route := l.resp.FastCGI; route != nil {
 			off += l.startFastCGI(cs, route, buf[off:])

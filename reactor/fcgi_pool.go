@@ -23,15 +23,44 @@ type pool struct {
 	conns []*upConn // every open or dialing connection (for multiplexing)
 	queue []*fcgiReq
 	qhead int
+	// retired: no handler routes here any more (Server.RetireUpstream).
+	// Connections close when idle; the pool leaves the loop when empty.
+	retired bool
 }
 
 func (l *loop) poolFor(u *upstream.Upstream) *pool {
 	p := l.pools[u]
 	if p == nil {
 		p = &pool{l: l, u: u}
+		if _, ok := l.s.retired.Load(u); ok {
+			p.retired = true // a request that began before the reload
+		}
 		l.pools[u] = p
 	}
 	return p
+}
+
+// retire closes the idle connections; upIdle closes the others as their
+// requests end.
+func (p *pool) retire() {
+	p.retired = true
+	for len(p.idle) > 0 {
+		uc := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		uc.inIdle = false
+		if !uc.closed && uc.gc != nil {
+			_ = p.l.el.Close(uc.gc)
+		}
+	}
+	p.forgetIfEmpty()
+}
+
+// forgetIfEmpty drops a retired pool with nothing left in it from its
+// loop, so the upstream can be garbage collected.
+func (p *pool) forgetIfEmpty() {
+	if p.retired && len(p.conns) == 0 && p.qhead == len(p.queue) && p.l.pools[p.u] == p {
+		delete(p.l.pools, p.u)
+	}
 }
 
 // upConn is one connection to a FastCGI backend, registered on the loop
@@ -394,6 +423,10 @@ func (l *loop) upIdle(uc *upConn) {
 	if !uc.proto.Idle() || uc.inIdle {
 		return
 	}
+	if uc.p.retired {
+		_ = l.el.Close(uc.gc) // a reload removed its upstream
+		return
+	}
 	if uc.p.u.Waiting.Load() > 0 {
 		// Requests wait on another loop and this one has none: hand the
 		// budget over rather than keep an idle connection.
@@ -476,6 +509,7 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	// The budget freed may let a queued request dial, here or elsewhere.
 	p.retry()
 	l.budgetFreed(p.u)
+	p.forgetIfEmpty()
 }
 
 func (p *pool) popQueued() *fcgiReq {

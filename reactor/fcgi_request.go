@@ -258,7 +258,7 @@ func (r *fcgiReq) route(req *httpcodec.Request) *handlers.FastCGIRoute {
 	var resp handlers.Response
 	resp.Reset()
 	var ctx handlers.Ctx
-	r.l.s.cfg.Handler.Serve(&ctx, req, &resp)
+	r.l.s.currentHandler().Serve(&ctx, req, &resp)
 	if resp.FastCGI == nil {
 		return &handlers.FastCGIRoute{Upstream: r.u}
 	}

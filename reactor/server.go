@@ -16,6 +16,9 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/upstream"
 )
 
 // Server runs the HTTP/1.1 engine.
@@ -30,7 +33,13 @@ type Server struct {
 	loops    sync.Map     // gnet.EventLoop -> *loop
 	stalled  atomic.Int64 // connections waiting for socket space, all loops
 	draining atomic.Bool
+	// handler is Config.Handler until SetHandler swaps it (reload); each
+	// request loads it once, so a request is answered by one tree.
+	handler atomic.Pointer[handlerRef]
+	retired sync.Map // *upstream.Upstream -> struct{}, see RetireUpstream
 }
+
+type handlerRef struct{ h handlers.Handler }
 
 // New returns a server for cfg; call Serve to run it.
 func New(cfg Config) (*Server, error) {
@@ -41,7 +50,41 @@ func New(cfg Config) (*Server, error) {
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return nil, fmt.Errorf("reactor: listen address %q: %w", cfg.Addr, err)
 	}
-	return &Server{cfg: cfg, booted: make(chan struct{})}, nil
+	s := &Server{cfg: cfg, booted: make(chan struct{})}
+	s.handler.Store(&handlerRef{cfg.Handler})
+	return s, nil
+}
+
+// SetHandler makes h answer every request parsed from now on, on every
+// connection, open or new; requests in progress finish with the handler
+// they started with. It is how a configuration reload takes effect
+// without closing any connection.
+func (s *Server) SetHandler(h handlers.Handler) {
+	if h != nil {
+		s.handler.Store(&handlerRef{h})
+	}
+}
+
+// currentHandler is the handler for a request starting now.
+func (s *Server) currentHandler() handlers.Handler { return s.handler.Load().h }
+
+// RetireUpstream winds down the connection pools of an upstream that no
+// handler routes to any more (a reload removed or replaced it): on every
+// loop its idle connections close now, busy ones close when their
+// requests finish, and queued requests are still served. Call it after
+// SetHandler.
+func (s *Server) RetireUpstream(u *upstream.Upstream) {
+	s.retired.Store(u, struct{}{})
+	s.loops.Range(func(_, v any) bool {
+		l := v.(*loop)
+		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if p := l.pools[u]; p != nil {
+				p.retire()
+			}
+			return nil
+		}))
+		return true
+	})
 }
 
 // Serve listens and serves until Shutdown; it returns nil after a clean stop.

@@ -9,6 +9,7 @@ case "${1:-test}" in
     need curl curl
     [ -x /usr/sbin/php-fpm8.2 ] || want+=(php8.2-fpm)
     need php8.2 php8.2-cli
+    need php-cgi php8.2-cgi   # spawned backends (cmd/gale config tests)
     need uwsgi uwsgi
     [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || want+=(uwsgi-plugin-python3)
     need wrk wrk

@@ -3,6 +3,8 @@
 //
 //	gale                                  serve the built-in demo on :8080
 //	gale -listen 127.0.0.1:8081 -root DIR serve DIR
+//	gale -config gale.yaml                serve what the file says (SIGHUP reloads it)
+//	gale -t -config gale.yaml             check the file, print FILE:LINE:COL errors
 //	gale fcgi-demo -listen unix:/path     run the demo FastCGI application
 //
 // The built-in demo serves its pages from memory and /app/ from the demo
@@ -10,23 +12,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
-	"github.com/gale-http/gale/handlers"
-	"github.com/gale-http/gale/reactor"
-	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/internal/config"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -34,7 +29,9 @@ var version = "dev"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "gale:", err)
+		if err != errExit {
+			fmt.Fprintln(os.Stderr, "gale:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -50,10 +47,13 @@ type options struct {
 	fastcgi         string
 	fcgiMaxConns    int
 	cpuProfile      string
+	config          string
+	test            bool
 }
 
-func parseFlags(args []string) (*options, error) {
-	o := &options{}
+// parseFlags parses args; set holds the names of the flags given.
+func parseFlags(args []string) (o *options, set map[string]bool, err error) {
+	o = &options{}
 	fs := flag.NewFlagSet("gale", flag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", ":8080", "listen address, host:port")
 	fs.StringVar(&o.root, "root", "", "directory to serve (default: the built-in demo site)")
@@ -65,20 +65,24 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per FastCGI backend (default: what the backend reports, else 4 per loop)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until exit")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&o.config, "config", "", "YAML configuration file (flags given as well override it; SIGHUP reloads it)")
+	fs.BoolVar(&o.test, "t", false, "check the configuration, print each error as FILE:LINE:COL: message, and exit")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return o, nil
+	set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return o, set, nil
 }
 
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "fcgi-demo" {
 		return runFCGIDemo(args[1:])
 	}
-	o, err := parseFlags(args)
+	o, set, err := parseFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -89,9 +93,19 @@ func run(args []string) error {
 		fmt.Println("gale", version)
 		return nil
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+	st := &state{o: o, set: set}
+	defer st.cleanup()
+	cfg, err := st.loadConfig()
+	if o.test {
+		return printTestResult(o.config, err)
+	}
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) && len(errs) > 1 {
+			fmt.Fprintln(os.Stderr, err)
+			return errExit
+		}
+		return err
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -103,89 +117,7 @@ func run(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	slog.SetDefault(log)
-
-	root := o.root
-	if root == "" {
-		dir, err := extractDemo()
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		root = dir
-	} else if st, err := os.Stat(root); err != nil {
-		return fmt.Errorf("-root: %w", err)
-	} else if !st.IsDir() {
-		return fmt.Errorf("-root %s: not a directory", root)
-	}
-
-	scfg := handlers.DefaultStaticConfig(root)
-	scfg.DirListing = o.dirListing
-	static, err := handlers.NewStatic(scfg)
-	if err != nil {
-		return err
-	}
-	defer static.Close()
-	router := &handlers.Router{}
-	router.Handle("/", static)
-	if o.root == "" && o.fastcgi == "" {
-		app, err := startDemoApp(log, o.loops)
-		if err != nil {
-			return err
-		}
-		defer app.Stop()
-		router.Handle("/app/", &appHandler{u: app.Upstream, root: root})
-	}
-	if o.fastcgi != "" {
-		backends, err := upstream.ParseAddrs(o.fastcgi)
-		if err != nil {
-			return fmt.Errorf("-fastcgi: %w", err)
-		}
-		abs, err := filepath.Abs(root)
-		if err != nil {
-			return err
-		}
-		u := &upstream.Upstream{Name: "fastcgi", Backends: backends, MaxConns: o.fcgiMaxConns}
-		u.Init(o.loops)
-		router.Handle("/", handlers.NewFrontController(static, u, abs))
-	}
-
-	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log})
-	if err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("listen %s: %w", o.listen, err)
-	case <-srv.Ready():
-	}
-	what := root
-	if o.root == "" {
-		what = "the built-in demo site"
-	}
-	fmt.Printf("gale: serving %s on %s (%d loops)\n", what, serveURL(srv.Addr(), o.listen), o.loops)
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case err := <-done:
-		return err
-	case s := <-sig:
-		log.Info("draining", "signal", s.String(), "deadline", o.shutdownTimeout)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-	defer cancel()
-	serr := srv.Shutdown(ctx)
-	if err := <-done; err != nil {
-		return err
-	}
-	if serr != nil {
-		log.Warn("shutdown cut requests off", "err", serr)
-	}
-	return nil
+	return st.serve(cfg)
 }
 
 // serveURL is the URL a person can paste into a browser.

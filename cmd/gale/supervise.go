@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Restart backoff of the supervised demo application: the first restart
+// Restart backoff of supervised backends: the first restart
 // comes quickly (a crash or a kill is usually a one-off), later ones slow
 // down so a child that cannot start does not spin.
 const (
@@ -28,14 +28,20 @@ const (
 type child struct {
 	path string
 	args []string
-	log  *slog.Logger
-	stop chan struct{}
-	done chan struct{}
+	env  []string // nil: gale's environment
+	// socket, when set, is the unix socket the child listens on: a stale
+	// file left by a killed child is removed before each start, since
+	// most FastCGI programs (php-cgi) refuse to bind over it.
+	socket string
+	log    *slog.Logger
+	stop   chan struct{}
+	done   chan struct{}
 }
 
-// superviseChild starts path with args and keeps it running until Stop.
-func superviseChild(log *slog.Logger, path string, args ...string) *child {
-	c := &child{path: path, args: args, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+// superviseProcess starts c (path, args, env, socket and log set) and
+// keeps it running until Stop.
+func superviseProcess(c *child) *child {
+	c.stop, c.done = make(chan struct{}), make(chan struct{})
 	go c.loop()
 	return c
 }
@@ -63,7 +69,11 @@ func (c *child) loop() {
 
 // runOnce runs the child until it exits (false) or Stop is called (true).
 func (c *child) runOnce() (stopped bool) {
+	if c.socket != "" {
+		removeStaleSocket(c.socket)
+	}
 	cmd := exec.Command(c.path, c.args...)
+	cmd.Env = c.env
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
@@ -80,6 +90,12 @@ func (c *child) runOnce() (stopped bool) {
 		return false
 	case <-c.stop:
 	}
+	c.terminate(cmd, exited)
+	return true
+}
+
+// terminate stops a running child: SIGTERM, then SIGKILL after stopGrace.
+func (c *child) terminate(cmd *exec.Cmd, exited <-chan error) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
@@ -87,7 +103,22 @@ func (c *child) runOnce() (stopped bool) {
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-	return true
+	if c.socket != "" {
+		removeStaleSocket(c.socket)
+	}
+}
+
+// removeStaleSocket removes a socket file nothing accepts on.
+func removeStaleSocket(path string) {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode().Type() != os.ModeSocket {
+		return
+	}
+	if conn, err := net.DialTimeout("unix", path, 100*time.Millisecond); err == nil {
+		conn.Close()
+		return
+	}
+	_ = os.Remove(path)
 }
 
 // Stop terminates the child (SIGTERM, then SIGKILL after a grace period)

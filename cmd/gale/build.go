@@ -1,0 +1,292 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/internal/config"
+	"github.com/gale-http/gale/upstream"
+)
+
+// generation is what one configuration built: the handler tree and the
+// upstreams, spawned backends and static handlers it uses. A reload builds
+// the next generation from the previous one, reusing every part whose
+// configuration did not change (its pools, processes and cache stay
+// warm), and retires the rest.
+type generation struct {
+	cfg       *config.Config
+	handler   handlers.Handler
+	upstreams map[string]*liveUpstream    // by name
+	statics   map[string]*handlers.Static // by fingerprint of their config
+}
+
+// liveUpstream is a running upstream and, when gale spawns its backends,
+// their processes.
+type liveUpstream struct {
+	fp      string // fingerprint of its configuration
+	spawnFP string
+	u       *upstream.Upstream
+	spawn   *spawnGroup
+}
+
+// fingerprint is a canonical encoding of a configuration part (maps
+// sorted), equal exactly when the parts are.
+func fingerprint(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain data: cannot happen
+	}
+	return string(b)
+}
+
+// build makes the generation for cfg (validated) with loops event loops,
+// reusing what prev (nil at startup) has unchanged. On error nothing new
+// is left running.
+func build(log *slog.Logger, cfg *config.Config, loops int, prev *generation) (g *generation, err error) {
+	g = &generation{cfg: cfg, upstreams: map[string]*liveUpstream{}, statics: map[string]*handlers.Static{}}
+	if prev == nil {
+		prev = &generation{}
+	}
+	defer func() {
+		if err != nil {
+			g.discardNew(prev)
+		}
+	}()
+	var started []*spawnGroup
+	for _, name := range sortedKeys(cfg.Upstreams) {
+		lu, fresh, err := buildUpstream(log, name, cfg.Upstreams[name], loops, prev)
+		if err != nil {
+			return g, fmt.Errorf("upstream %s: %w", name, err)
+		}
+		g.upstreams[name] = lu
+		if fresh && lu.spawn != nil {
+			started = append(started, lu.spawn)
+		}
+	}
+	vhosts := &handlers.VHosts{}
+	var only handlers.Handler
+	for i, vh := range cfg.VHosts {
+		rt, err := g.buildVHost(cfg, vh, prev)
+		if err != nil {
+			return g, fmt.Errorf("vhosts[%d]: %w", i, err)
+		}
+		if err := vhosts.Add(rt, vh.Names...); err != nil {
+			return g, fmt.Errorf("vhosts[%d]: %w", i, err)
+		}
+		if i == cfg.DefaultVHost() {
+			vhosts.SetDefault(rt)
+		}
+		only = rt
+	}
+	g.handler = vhosts
+	if len(cfg.VHosts) == 1 {
+		// One vhost answers every Host: skip the lookup.
+		g.handler = only
+	}
+	// New backends get a moment to listen before the first request.
+	for _, sg := range started {
+		sg.waitListening(log, 5*time.Second)
+	}
+	return g, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// buildUpstream returns prev's upstream of that name when its
+// configuration is unchanged, else a new one (reusing prev's processes
+// when only the spawn section is unchanged). fresh reports new processes.
+func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int, prev *generation) (lu *liveUpstream, fresh bool, err error) {
+	fp := fingerprint(c)
+	if old := prev.upstreams[name]; old != nil && old.fp == fp {
+		return old, false, nil
+	}
+	lu = &liveUpstream{fp: fp}
+	addrs := append([]string(nil), c.Backends...)
+	if c.Spawn != nil {
+		lu.spawnFP = fingerprint(c.Spawn)
+		for _, old := range prev.upstreams {
+			if old.spawn != nil && old.spawnFP == lu.spawnFP {
+				lu.spawn = old.spawn
+				break
+			}
+		}
+		if lu.spawn == nil {
+			if lu.spawn, err = startSpawn(log, name, c.Spawn); err != nil {
+				return nil, false, err
+			}
+			fresh = true
+		}
+		addrs = append(addrs, lu.spawn.backends()...)
+	}
+	backends, err := upstream.ParseAddrs(strings.Join(addrs, ","))
+	if err != nil {
+		if fresh {
+			lu.spawn.Stop()
+		}
+		return nil, false, err
+	}
+	u := &upstream.Upstream{
+		Name:           name,
+		Backends:       backends,
+		MaxConns:       c.MaxConns,
+		MaxMux:         c.MaxMux,
+		ConnectTimeout: c.Timeouts.Connect.D(),
+		ReadTimeout:    c.Timeouts.Read.D(),
+		QueueTimeout:   c.Timeouts.Queue.D(),
+		IdleTimeout:    c.Timeouts.Idle.D(),
+		MaxFails:       c.MaxFails,
+		FailTimeout:    c.FailTimeout.D(),
+	}
+	if c.Balance == "least_conn" {
+		u.Balance = upstream.LeastConn
+	}
+	for _, k := range sortedKeys(c.Params) {
+		u.Params = append(u.Params, [2]string{k, c.Params[k]})
+	}
+	u.Init(loops)
+	lu.u = u
+	return lu, fresh, nil
+}
+
+// buildVHost makes a vhost's router from its locations.
+func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
+	rt := &handlers.Router{}
+	if len(vh.Locations) == 0 {
+		s, err := g.static(cfg, vh, vh.Root, prev)
+		if err != nil {
+			return nil, err
+		}
+		rt.Handle("/", s)
+		return rt, nil
+	}
+	for i, loc := range vh.Locations {
+		h, err := g.location(cfg, vh, loc, prev)
+		if err != nil {
+			return nil, fmt.Errorf("locations[%d]: %w", i, err)
+		}
+		if loc.Prefix != "" {
+			rt.Handle(loc.Prefix, h)
+		}
+		for _, ext := range loc.Ext {
+			rt.HandleExt(ext, h)
+		}
+	}
+	return rt, nil
+}
+
+// location makes the handler of one location.
+func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.Location, prev *generation) (handlers.Handler, error) {
+	root := loc.EffectiveRoot(vh)
+	f := loc.FastCGI
+	if f == nil {
+		return g.static(cfg, vh, root, prev)
+	}
+	u := g.upstreams[f.Upstream].u
+	if f.Mode == "pass" {
+		return &appHandler{u: u, root: root}, nil
+	}
+	s, err := g.static(cfg, vh, root, prev)
+	if err != nil {
+		return nil, err
+	}
+	fc := handlers.NewFrontController(s, u, root)
+	fc.Ext = f.Ext
+	fc.SetIndex(f.Index)
+	return fc, nil
+}
+
+// static returns the static handler for root with the vhost's settings,
+// shared by the locations that have the same, and reused from prev.
+func (g *generation) static(cfg *config.Config, vh *config.VHost, root string, prev *generation) (*handlers.Static, error) {
+	sc := handlers.DefaultStaticConfig(root)
+	sc.CacheMaxFile = int64(cfg.Cache.MaxFile)
+	sc.CacheMaxTotal = int64(cfg.Cache.MaxTotal)
+	sc.Compress = cfg.Compression == nil || *cfg.Compression
+	sc.DirListing = vh.DirListing
+	if len(vh.Index) > 0 {
+		sc.Index = vh.Index
+	}
+	fp := fingerprint(sc)
+	if s := g.statics[fp]; s != nil {
+		return s, nil
+	}
+	if s := prev.statics[fp]; s != nil {
+		g.statics[fp] = s
+		return s, nil
+	}
+	s, err := handlers.NewStatic(sc)
+	if err != nil {
+		return nil, err
+	}
+	g.statics[fp] = s
+	return s, nil
+}
+
+// discardNew closes what a failed build started that prev does not own.
+func (g *generation) discardNew(prev *generation) {
+	ups, statics := g.notIn(prev)
+	for _, s := range statics {
+		s.Close()
+	}
+	for _, lu := range ups {
+		if lu.spawn != nil && !prev.usesSpawn(lu.spawn) {
+			lu.spawn.Stop()
+		}
+	}
+}
+
+// notIn lists g's upstreams and static handlers that next does not use.
+func (g *generation) notIn(next *generation) (ups []*liveUpstream, statics []*handlers.Static) {
+	for _, name := range sortedKeys(g.upstreams) {
+		lu := g.upstreams[name]
+		if next.upstreams[name] != lu {
+			ups = append(ups, lu)
+		}
+	}
+	kept := map[*handlers.Static]bool{}
+	for _, s := range next.statics {
+		kept[s] = true
+	}
+	for _, fp := range sortedKeys(g.statics) {
+		if s := g.statics[fp]; !kept[s] {
+			statics = append(statics, s)
+		}
+	}
+	return ups, statics
+}
+
+// usesSpawn reports whether one of g's upstreams runs on sg's processes.
+func (g *generation) usesSpawn(sg *spawnGroup) bool {
+	for _, lu := range g.upstreams {
+		if lu.spawn == sg {
+			return true
+		}
+	}
+	return false
+}
+
+// close stops everything g runs (at exit, after the server stopped).
+func (g *generation) close() {
+	for _, s := range g.statics {
+		s.Close()
+	}
+	stopped := map[*spawnGroup]bool{}
+	for _, lu := range g.upstreams {
+		if lu.spawn != nil && !stopped[lu.spawn] {
+			stopped[lu.spawn] = true
+			lu.spawn.Stop()
+		}
+	}
+}

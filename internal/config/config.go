@@ -1,0 +1,223 @@
+// Package config is gale's configuration model: the YAML file read by
+// `gale -config FILE`, its validation with file:line:col errors (`gale -t`),
+// and the GALE_* environment overrides. It only describes what to serve;
+// cmd/gale builds the handler tree, the upstreams and the reactor from it.
+//
+// Every field's doc comment is its reference entry: the README's
+// configuration reference is rendered from these comments (see Reference),
+// and a test fails when a field has none.
+package config
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the address gale listens on, host:port. One address: run
+	// a second gale for a second port. Changing it needs a restart.
+	Listen string `yaml:"listen" default:":8080"`
+	// Loops is the number of event loops; 0 means one per CPU. Changing it
+	// needs a restart.
+	Loops int `yaml:"loops" default:"0"`
+	// ShutdownTimeout is how long in-flight requests may take on SIGTERM
+	// or SIGINT before gale stops anyway.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout" default:"30s"`
+	// Admin is the address of the admin listener (/metrics, /healthz,
+	// /readyz), e.g. 127.0.0.1:9145; empty means none.
+	Admin string `yaml:"admin" default:""`
+	// Log configures the error log and the access log.
+	Log Log `yaml:"log"`
+	// Timeouts bound what clients may take (nginx client_header_timeout,
+	// client_body_timeout, send_timeout, keepalive_timeout). Changing them
+	// needs a restart.
+	Timeouts Timeouts `yaml:"timeouts"`
+	// Limits bound what clients may send. Changing them needs a restart.
+	Limits Limits `yaml:"limits"`
+	// Cache sizes the in-memory static file cache of every root.
+	Cache Cache `yaml:"cache"`
+	// Compression serves gzip and zstd variants of compressible static
+	// files (computed once, cached).
+	Compression *bool `yaml:"compression" default:"true"`
+	// Upstreams are the FastCGI applications, by name.
+	Upstreams map[string]*Upstream `yaml:"upstreams"`
+	// VHosts are the virtual hosts, chosen by the Host header.
+	VHosts []*VHost `yaml:"vhosts"`
+
+	file string         // where it was read from, for errors
+	pos  map[string]Pos // path of each value -> its place in the file
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is the error log level: debug, info, warn or error.
+	Level string `yaml:"level" default:"info"`
+	// Format is the error log format: text or json.
+	Format string `yaml:"format" default:"text"`
+	// Access is where the access log goes: a file path, "stdout", or
+	// "off".
+	Access string `yaml:"access" default:"off"`
+	// AccessFormat is the access log format: combined or json.
+	AccessFormat string `yaml:"access_format" default:"combined"`
+}
+
+// Timeouts are the client-side timeouts.
+type Timeouts struct {
+	// Idle closes a kept-alive connection with no request.
+	Idle Duration `yaml:"idle" default:"60s"`
+	// Header bounds the first byte to the end of the headers; then 408.
+	Header Duration `yaml:"header" default:"10s"`
+	// Body bounds the gap between two reads of a request body; then 408.
+	Body Duration `yaml:"body" default:"30s"`
+	// Send closes a connection whose client reads nothing for this long.
+	Send Duration `yaml:"send" default:"60s"`
+}
+
+// Limits bound requests. Sizes take a number of bytes or a suffix: 512KiB,
+// 10MiB, 1GiB (also K, M, G, KB, MB, GB; all powers of 1024).
+type Limits struct {
+	// MaxRequestLine bounds the request line; longer gives 414.
+	MaxRequestLine Size `yaml:"max_request_line" default:"8KiB"`
+	// MaxHeaderBytes bounds the header section; more gives 431.
+	MaxHeaderBytes Size `yaml:"max_header_bytes" default:"16KiB"`
+	// MaxHeaders bounds the number of header lines; more gives 431.
+	MaxHeaders int `yaml:"max_headers" default:"100"`
+	// MaxBody bounds a request body (nginx client_max_body_size); more
+	// gives 413.
+	MaxBody Size `yaml:"max_body" default:"10MiB"`
+	// MaxChunkExt bounds the extensions of one chunk-size line; more gives
+	// 400.
+	MaxChunkExt Size `yaml:"max_chunk_ext" default:"256"`
+	// MaxTrailerBytes bounds the trailers of a chunked body; more gives
+	// 431.
+	MaxTrailerBytes Size `yaml:"max_trailer_bytes" default:"4KiB"`
+	// MaxRequestsPerConn closes a connection after this many requests
+	// (nginx keepalive_requests).
+	MaxRequestsPerConn int `yaml:"max_requests_per_conn" default:"10000"`
+}
+
+// Cache sizes the static file cache.
+type Cache struct {
+	// MaxFile is the largest file kept in memory; larger files are
+	// streamed from disk with sendfile.
+	MaxFile Size `yaml:"max_file" default:"1MiB"`
+	// MaxTotal bounds the cache of one root, compressed variants included.
+	MaxTotal Size `yaml:"max_total" default:"256MiB"`
+}
+
+// Upstream is a FastCGI application: a group of backends (php-fpm pools,
+// php-cgi, a Go or Python app) with the connection budget, balancing,
+// timeouts and passive health gale applies to them. Connections are
+// persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
+type Upstream struct {
+	// Backends are the addresses: host:port or unix:/path. May be left out
+	// when Spawn starts the backends (their sockets are the backends).
+	Backends []string `yaml:"backends"`
+	// MaxConns caps connections per backend across all loops; 0 means the
+	// backend's FCGI_MAX_CONNS when it reports one, else 4 per loop. Set
+	// it to php-fpm's pm.max_children.
+	MaxConns int `yaml:"max_conns" default:"0"`
+	// MaxMux caps requests multiplexed on one connection, for backends
+	// that allow it (FCGI_MPXS_CONNS).
+	MaxMux int `yaml:"max_mux" default:"64"`
+	// Balance picks a backend for a new connection: round_robin or
+	// least_conn.
+	Balance string `yaml:"balance" default:"round_robin"`
+	// Timeouts bound the exchanges with the backends.
+	Timeouts UpstreamTimeouts `yaml:"timeouts"`
+	// MaxFails failures within FailTimeout mark a backend down for
+	// FailTimeout (nginx max_fails). A lone backend is never marked down.
+	MaxFails int `yaml:"max_fails" default:"1"`
+	// FailTimeout is the window of MaxFails and how long a backend stays
+	// down (nginx fail_timeout).
+	FailTimeout Duration `yaml:"fail_timeout" default:"10s"`
+	// Params are extra FastCGI parameters sent with every request (nginx
+	// fastcgi_param), e.g. APP_ENV: production.
+	Params map[string]string `yaml:"params"`
+	// Spawn makes gale start and supervise the backends itself.
+	Spawn *Spawn `yaml:"spawn"`
+}
+
+// UpstreamTimeouts are the timeouts towards an upstream's backends.
+type UpstreamTimeouts struct {
+	// Connect fails a dial (502; nginx fastcgi_connect_timeout).
+	Connect Duration `yaml:"connect" default:"5s"`
+	// Read bounds the wait for the response and any silence in it (504;
+	// nginx fastcgi_read_timeout).
+	Read Duration `yaml:"read" default:"60s"`
+	// Queue bounds the wait for a connection when the budget is used
+	// (503).
+	Queue Duration `yaml:"queue" default:"10s"`
+	// Idle closes pooled connections nobody used, so they do not pin
+	// backend workers (nginx keepalive_timeout in an upstream block).
+	Idle Duration `yaml:"idle" default:"30s"`
+}
+
+// Spawn describes backends gale starts and keeps running (lighttpd
+// bin-path, h2o fastcgi.spawn): Count processes, each listening on its own
+// unix socket, restarted with an exponential backoff (100 ms doubling to
+// 5 s) when they exit, stopped (SIGTERM) when gale exits.
+type Spawn struct {
+	// Command is the program and its arguments. "{socket}" in an argument
+	// is replaced by the process's socket path, e.g.
+	// [php-cgi, -b, "{socket}"] or [gale, fcgi-demo, -listen, "unix:{socket}"].
+	Command []string `yaml:"command"`
+	// Count is the number of processes.
+	Count int `yaml:"count" default:"1"`
+	// Socket is the unix socket path of each process; "{n}" is replaced by
+	// the process number (0, 1, ...) and is required when Count > 1.
+	Socket string `yaml:"socket"`
+	// Env holds extra environment variables for the processes (added to
+	// gale's own), e.g. PHP_FCGI_CHILDREN: "4".
+	Env map[string]string `yaml:"env"`
+}
+
+// VHost is a virtual host: the locations served for a set of Host names.
+type VHost struct {
+	// Names are the host names this vhost answers (nginx server_name):
+	// exact names ("example.com") and wildcards ("*.example.com", which
+	// matches sub.example.com but not example.com). Matching ignores case
+	// and the port.
+	Names []string `yaml:"names"`
+	// Default makes this vhost answer Hosts no vhost names (nginx
+	// default_server). Without one, the first vhost is the default.
+	Default bool `yaml:"default" default:"false"`
+	// Root is the document root of the locations that name none.
+	Root string `yaml:"root"`
+	// Index lists the names tried for a directory.
+	Index []string `yaml:"index" default:"[index.html]"`
+	// DirListing lists directories that have no index.
+	DirListing bool `yaml:"dir_listing" default:"false"`
+	// Locations map request paths to what serves them. Without any, the
+	// whole vhost is static files from Root.
+	Locations []*Location `yaml:"locations"`
+}
+
+// Location is a nginx-style location: a prefix match (the longest wins)
+// or an extension match (checked first, in order), served from a root or
+// by a FastCGI upstream.
+type Location struct {
+	// Prefix matches request paths that start with it ("/", "/app/").
+	Prefix string `yaml:"prefix"`
+	// Ext matches request paths that end with one of these extensions
+	// (".php"), like nginx's location ~ \.php$. Either Prefix or Ext.
+	Ext []string `yaml:"ext"`
+	// Root is the document root for static files here (the vhost's Root
+	// when empty).
+	Root string `yaml:"root"`
+	// FastCGI sends requests here to an upstream instead of serving files.
+	FastCGI *FastCGI `yaml:"fastcgi"`
+}
+
+// FastCGI routes a location to an upstream.
+type FastCGI struct {
+	// Upstream names the upstream (a key of upstreams).
+	Upstream string `yaml:"upstream"`
+	// Mode is front_controller or pass. front_controller is nginx's
+	// try_files $uri $uri/ /index.php: an existing file is served
+	// statically, *.php and unknown paths go to the application (a
+	// directory runs its index.php, anything else the front controller
+	// script). pass sends every request (fastcgi_pass): SCRIPT_NAME is the
+	// request path, for applications that route by path themselves.
+	Mode string `yaml:"mode" default:"front_controller"`
+	// Index is the front controller script.
+	Index string `yaml:"index" default:"/index.php"`
+	// Ext is the script extension of front_controller.
+	Ext string `yaml:"ext" default:".php"`
+}

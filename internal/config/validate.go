@@ -1,0 +1,370 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gale-http/gale/upstream"
+)
+
+// validator collects the meaning errors of a decoded configuration.
+type validator struct {
+	c    *Config
+	errs Errors
+}
+
+// errorf records an error at the value named path, or at the nearest
+// enclosing value the file has (a key left out is reported at its parent).
+func (v *validator) errorf(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	for p := path; ; p = parent(p) {
+		if pos, ok := v.c.pos[p]; ok {
+			if pos.env != "" {
+				v.errs = append(v.errs, Error{File: "$" + pos.env, Msg: msg})
+			} else {
+				v.errs.add(v.c.file, pos.Line, pos.Col, msg)
+			}
+			return
+		}
+		if p == "" {
+			v.errs = append(v.errs, Error{File: v.fileName(), Msg: msg})
+			return
+		}
+	}
+}
+
+func (v *validator) fileName() string {
+	if v.c.file == "" {
+		return "flags"
+	}
+	return v.c.file
+}
+
+// parent strips the last element of a path: "a.b[2]" -> "a.b" -> "a".
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// Validate checks what the file means: addresses, durations, roots that
+// exist, locations that name defined upstreams, one default vhost, and
+// so on. It reports every problem, each at its place in the file. It also
+// makes relative paths absolute, relative to the file's directory.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	v.top()
+	for _, name := range c.upstreamNames() {
+		v.upstream(name, c.Upstreams[name])
+	}
+	v.vhosts()
+	return v.errs.err()
+}
+
+func (c *Config) upstreamNames() []string {
+	names := make([]string, 0, len(c.Upstreams))
+	for n := range c.Upstreams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (v *validator) top() {
+	c := v.c
+	v.hostPort("listen", c.Listen)
+	if c.Admin != "" {
+		v.hostPort("admin", c.Admin)
+	}
+	if c.Loops < 0 {
+		v.errorf("loops", "loops: must be 0 (one per CPU) or more")
+	}
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", c.Log.Format, "text", "json")
+	v.oneOf("log.access_format", c.Log.AccessFormat, "combined", "json")
+	if c.Log.Access == "" {
+		v.errorf("log.access", "log.access: want a path, stdout or off")
+	}
+	v.positive("shutdown_timeout", c.ShutdownTimeout)
+	v.positive("timeouts.idle", c.Timeouts.Idle)
+	v.positive("timeouts.header", c.Timeouts.Header)
+	v.positive("timeouts.body", c.Timeouts.Body)
+	v.positive("timeouts.send", c.Timeouts.Send)
+	l := c.Limits
+	for path, n := range map[string]int64{
+		"limits.max_request_line": int64(l.MaxRequestLine), "limits.max_header_bytes": int64(l.MaxHeaderBytes),
+		"limits.max_headers": int64(l.MaxHeaders), "limits.max_body": int64(l.MaxBody),
+		"limits.max_chunk_ext": int64(l.MaxChunkExt), "limits.max_trailer_bytes": int64(l.MaxTrailerBytes),
+		"limits.max_requests_per_conn": int64(l.MaxRequestsPerConn),
+		"cache.max_file":               int64(c.Cache.MaxFile), "cache.max_total": int64(c.Cache.MaxTotal),
+	} {
+		if n <= 0 {
+			v.errorf(path, "%s: must be positive", path)
+		}
+	}
+	if len(c.VHosts) == 0 {
+		v.errorf("vhosts", "vhosts: at least one vhost is needed")
+	}
+}
+
+func (v *validator) hostPort(path, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		v.errorf(path, "%s: bad address %q: want host:port or :port", path, addr)
+		return
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		v.errorf(path, "%s: bad port %q", path, port)
+	}
+	if strings.ContainsAny(host, " /") {
+		v.errorf(path, "%s: bad host %q", path, host)
+	}
+}
+
+func (v *validator) oneOf(path, val string, allowed ...string) {
+	for _, a := range allowed {
+		if val == a {
+			return
+		}
+	}
+	v.errorf(path, "%s: %q is not one of %s", path, val, strings.Join(allowed, ", "))
+}
+
+func (v *validator) positive(path string, d Duration) {
+	if d <= 0 {
+		v.errorf(path, "%s: must be a positive duration", path)
+	}
+}
+
+func (v *validator) upstream(name string, u *Upstream) {
+	p := "upstreams." + name
+	if u == nil {
+		v.errorf(p, "%s: empty upstream", p)
+		return
+	}
+	for i, b := range u.Backends {
+		if _, err := upstream.ParseAddrs(b); err != nil || strings.Contains(b, ",") {
+			v.errorf(fmt.Sprintf("%s.backends[%d]", p, i), "%s.backends[%d]: bad backend %q: want host:port or unix:/path", p, i, b)
+		}
+	}
+	if len(u.Backends) == 0 && u.Spawn == nil {
+		v.errorf(p, "%s: no backends (list them, or spawn them)", p)
+	}
+	if u.MaxConns < 0 {
+		v.errorf(p+".max_conns", "%s.max_conns: must be 0 (automatic) or more", p)
+	}
+	if u.MaxMux < 1 {
+		v.errorf(p+".max_mux", "%s.max_mux: must be 1 or more", p)
+	}
+	if u.MaxFails < 1 {
+		v.errorf(p+".max_fails", "%s.max_fails: must be 1 or more", p)
+	}
+	v.oneOf(p+".balance", u.Balance, "round_robin", "least_conn")
+	v.positive(p+".timeouts.connect", u.Timeouts.Connect)
+	v.positive(p+".timeouts.read", u.Timeouts.Read)
+	v.positive(p+".timeouts.queue", u.Timeouts.Queue)
+	v.positive(p+".timeouts.idle", u.Timeouts.Idle)
+	v.positive(p+".fail_timeout", u.FailTimeout)
+	if s := u.Spawn; s != nil {
+		v.spawn(p+".spawn", s)
+	}
+}
+
+func (v *validator) spawn(p string, s *Spawn) {
+	if len(s.Command) == 0 || s.Command[0] == "" {
+		v.errorf(p+".command", "%s.command: the program to run is missing", p)
+	} else if _, err := exec.LookPath(s.Command[0]); err != nil {
+		v.errorf(p+".command[0]", "%s.command: %v", p, err)
+	}
+	if s.Count < 1 {
+		v.errorf(p+".count", "%s.count: must be 1 or more", p)
+	}
+	if s.Socket == "" {
+		v.errorf(p+".socket", "%s.socket: the unix socket path is missing", p)
+		return
+	}
+	s.Socket = v.abs(s.Socket)
+	if s.Count > 1 && !strings.Contains(s.Socket, "{n}") {
+		v.errorf(p+".socket", "%s.socket: with count %d the path needs {n} (one socket per process)", p, s.Count)
+	}
+	if len(s.SocketPath(s.Count-1)) > 107 {
+		v.errorf(p+".socket", "%s.socket: longer than a unix socket path may be (107 bytes)", p)
+	}
+	if st, err := os.Stat(filepath.Dir(s.Socket)); err != nil || !st.IsDir() {
+		v.errorf(p+".socket", "%s.socket: directory %s does not exist", p, filepath.Dir(s.Socket))
+	}
+}
+
+// SocketPath is the socket of process i.
+func (s *Spawn) SocketPath(i int) string {
+	return strings.ReplaceAll(s.Socket, "{n}", strconv.Itoa(max(i, 0)))
+}
+
+// abs resolves a relative path against the configuration file's
+// directory (the working directory for flags).
+func (v *validator) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	base := "."
+	if v.c.file != "" {
+		base = filepath.Dir(v.c.file)
+	}
+	a, err := filepath.Abs(filepath.Join(base, p))
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func (v *validator) vhosts() {
+	names := map[string]string{} // name -> the vhost that has it
+	defaults := 0
+	for i, vh := range v.c.VHosts {
+		p := fmt.Sprintf("vhosts[%d]", i)
+		if vh == nil {
+			v.errorf(p, "%s: empty vhost", p)
+			continue
+		}
+		if vh.Default {
+			defaults++
+			if defaults > 1 {
+				v.errorf(p+".default", "%s.default: only one vhost can be the default", p)
+			}
+		}
+		if len(vh.Names) == 0 && !vh.Default && len(v.c.VHosts) > 1 {
+			v.errorf(p, "%s: no names and not the default: it would never be used", p)
+		}
+		for j, n := range vh.Names {
+			np := fmt.Sprintf("%s.names[%d]", p, j)
+			ln := strings.ToLower(n)
+			if !validHostPattern(ln) {
+				v.errorf(np, "%s: bad host name %q (want example.com or *.example.com)", np, n)
+				continue
+			}
+			if other, dup := names[ln]; dup {
+				v.errorf(np, "%s: %q is already a name of %s", np, n, other)
+			}
+			names[ln] = p
+		}
+		for j, idx := range vh.Index {
+			if idx == "" || strings.ContainsRune(idx, '/') || idx[0] == '.' {
+				v.errorf(fmt.Sprintf("%s.index[%d]", p, j), "%s.index: bad index name %q", p, idx)
+			}
+		}
+		vh.Root = v.abs(vh.Root)
+		if len(vh.Locations) == 0 {
+			v.root(p+".root", vh.Root, "static files")
+		}
+		v.locations(p, vh)
+	}
+}
+
+func (v *validator) locations(vp string, vh *VHost) {
+	prefixes := map[string]bool{}
+	for i, loc := range vh.Locations {
+		p := fmt.Sprintf("%s.locations[%d]", vp, i)
+		if loc == nil {
+			v.errorf(p, "%s: empty location", p)
+			continue
+		}
+		switch {
+		case loc.Prefix != "" && len(loc.Ext) > 0:
+			v.errorf(p, "%s: prefix and ext are exclusive: one location matches one way", p)
+		case loc.Prefix == "" && len(loc.Ext) == 0:
+			v.errorf(p, "%s: needs a prefix (\"/\") or an ext ([.php])", p)
+		case loc.Prefix != "":
+			if loc.Prefix[0] != '/' {
+				v.errorf(p+".prefix", "%s.prefix: %q must start with /", p, loc.Prefix)
+			}
+			if prefixes[loc.Prefix] {
+				v.errorf(p+".prefix", "%s.prefix: %q is already a location of this vhost", p, loc.Prefix)
+			}
+			prefixes[loc.Prefix] = true
+		}
+		for j, e := range loc.Ext {
+			if len(e) < 2 || e[0] != '.' || strings.ContainsRune(e, '/') {
+				v.errorf(fmt.Sprintf("%s.ext[%d]", p, j), "%s.ext: bad extension %q (want .php)", p, e)
+			}
+		}
+		loc.Root = v.abs(loc.Root)
+		root := loc.EffectiveRoot(vh)
+		rootPath := p + ".root" // where a root error is reported
+		if loc.Root == "" && vh.Root != "" {
+			rootPath = vp + ".root" // inherited
+		}
+		f := loc.FastCGI
+		if f == nil {
+			v.root(rootPath, root, "static files")
+			continue
+		}
+		fp := p + ".fastcgi"
+		if f.Upstream == "" {
+			v.errorf(fp+".upstream", "%s.upstream: missing", fp)
+		} else if v.c.Upstreams[f.Upstream] == nil {
+			v.errorf(fp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", fp, f.Upstream, strings.Join(v.c.upstreamNames(), ", "))
+		}
+		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
+		if f.Mode == "front_controller" {
+			v.root(rootPath, root, "a front_controller's existing files")
+			if !strings.HasPrefix(f.Index, "/") || !strings.HasSuffix(f.Index, f.Ext) {
+				v.errorf(fp+".index", "%s.index: %q must start with / and end with %s", fp, f.Index, f.Ext)
+			}
+			if len(f.Ext) < 2 || f.Ext[0] != '.' {
+				v.errorf(fp+".ext", "%s.ext: bad extension %q", fp, f.Ext)
+			}
+		}
+	}
+}
+
+// EffectiveRoot is the location's root, or its vhost's.
+func (loc *Location) EffectiveRoot(vh *VHost) string {
+	if loc.Root != "" {
+		return loc.Root
+	}
+	return vh.Root
+}
+
+func (v *validator) root(path, dir, what string) {
+	if dir == "" {
+		v.errorf(path, "%s: missing: %s are served from a root", path, what)
+		return
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		v.errorf(path, "%s: %s: %v", path, dir, errors.Unwrap(err))
+	case !st.IsDir():
+		v.errorf(path, "%s: %s is not a directory", path, dir)
+	}
+}
+
+// validHostPattern accepts a lower-case host name, optionally "*."
+// followed by one.
+func validHostPattern(n string) bool {
+	n = strings.TrimPrefix(n, "*.")
+	if n == "" || len(n) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(n, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}

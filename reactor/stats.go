@@ -219,3 +219,6 @@ func (l *loop) addStats(out *Stats) {
 		}
 	}
 }
+
+// Draining reports whether Shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }

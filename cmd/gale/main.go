@@ -4,6 +4,7 @@
 //	gale                                  serve the built-in demo on :8080
 //	gale -listen 127.0.0.1:8081 -root DIR serve DIR
 //	gale fcgi-demo -listen unix:/path     run the demo FastCGI application
+//	gale healthcheck [-url URL]           exit 0 if the admin /healthz answers 200
 //
 // The built-in demo serves its pages from memory and /app/ from the demo
 // FastCGI application, which gale runs as a supervised child process.
@@ -50,6 +51,10 @@ type options struct {
 	fastcgi         string
 	fcgiMaxConns    int
 	cpuProfile      string
+	logFormat       string
+	accessLog       string
+	accessFormat    string
+	admin           string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -65,6 +70,10 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per FastCGI backend (default: what the backend reports, else 4 per loop)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until exit")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&o.logFormat, "log-format", "text", "error log format: text or json")
+	fs.StringVar(&o.accessLog, "access-log", "", "access log file (\"-\": stdout; default: none); SIGUSR1 reopens it")
+	fs.StringVar(&o.accessFormat, "access-log-format", "combined", "access log format: combined or json")
+	fs.StringVar(&o.admin, "admin", os.Getenv("GALE_ADMIN"), "admin listener for /metrics, /healthz, /readyz, host:port (default $GALE_ADMIN; none when empty)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -77,6 +86,9 @@ func parseFlags(args []string) (*options, error) {
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "fcgi-demo" {
 		return runFCGIDemo(args[1:])
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(args[1:])
 	}
 	o, err := parseFlags(args)
 	if err != nil {
@@ -103,8 +115,23 @@ func run(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newErrorLogger(os.Stderr, o.logFormat, level)
+	if err != nil {
+		return err
+	}
 	slog.SetDefault(log)
+	var accessLog *reactor.AccessLog
+	if o.accessLog != "" {
+		format, err := reactor.ParseAccessFormat(o.accessFormat)
+		if err != nil {
+			return fmt.Errorf("-access-log-format: %w", err)
+		}
+		if accessLog, err = reactor.OpenAccessLog(o.accessLog, format); err != nil {
+			return err
+		}
+		defer accessLog.Close()
+	}
+	var upstreams []*upstream.Upstream // for /readyz and the metrics
 
 	root := o.root
 	if root == "" {
@@ -136,6 +163,7 @@ func run(args []string) error {
 		}
 		defer app.Stop()
 		router.Handle("/app/", &appHandler{u: app.Upstream, root: root})
+		upstreams = append(upstreams, app.Upstream)
 	}
 	if o.fastcgi != "" {
 		backends, err := upstream.ParseAddrs(o.fastcgi)
@@ -149,11 +177,21 @@ func run(args []string) error {
 		u := &upstream.Upstream{Name: "fastcgi", Backends: backends, MaxConns: o.fcgiMaxConns}
 		u.Init(o.loops)
 		router.Handle("/", handlers.NewFrontController(static, u, abs))
+		upstreams = append(upstreams, u)
 	}
 
-	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log})
+	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log, AccessLog: accessLog})
 	if err != nil {
 		return err
+	}
+	defer reopenOnUSR1(srv, log)()
+	if o.admin != "" {
+		adm, err := startAdmin(o.admin, srv, []*handlers.Static{static}, upstreams, log)
+		if err != nil {
+			return err
+		}
+		defer adm.Close()
+		log.Info("admin listener", "addr", adm.Addr().String())
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()

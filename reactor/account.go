@@ -31,7 +31,10 @@ func (l *loop) accountSync(cs *conn, headLen int) {
 	l.stats.count(HandlerStatic, resp.Status)
 	if l.s.cfg.AccessLog != nil {
 		l.info.fill(cs, &l.req, l.batchStart)
-		d := accessDone{status: resp.Status, bytes: body, end: time.Now()}
+		// Like nginx, the clock is read once per event (here per batch),
+		// not per request: a response made within its batch logs a
+		// request_time of 0.000.
+		d := accessDone{status: resp.Status, bytes: body, end: l.batchStart}
 		l.logAccess(&l.info, &d)
 	}
 }

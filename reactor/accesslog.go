@@ -156,6 +156,19 @@ func (s *Server) FlushAccessLog() {
 	s.onLoops(func(l *loop) int { l.flushAccess(); return 0 })
 }
 
+// flushStopped writes the lines logged after the last flush, once the
+// loops have stopped (connections closed during the stop): no loop runs, so
+// their buffers are read from here.
+func (s *Server) flushStopped() {
+	if s.cfg.AccessLog == nil {
+		return
+	}
+	s.loops.Range(func(_, v any) bool {
+		v.(*loop).flushAccess()
+		return true
+	})
+}
+
 // flushAccess writes the loop's buffered lines, whole lines per write.
 func (l *loop) flushAccess() {
 	b := l.alBuf

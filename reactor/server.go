@@ -173,6 +173,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer cancel()
 	if e := s.eng.Stop(stopCtx); e != nil && err == nil {
 		err = e
+	} else if e == nil {
+		s.flushStopped()
 	}
 	return err
 }

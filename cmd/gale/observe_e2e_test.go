@@ -287,6 +287,23 @@ func TestMetricsLogsHealth(t *testing.T) {
 		t.Errorf("rotated file has %d lines, want 18", n)
 	}
 
+	// A client that gives up before the application answers: 499.
+	c, err = net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /app/sleep?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	waitFor(t, "the 499 line", func() bool {
+		l := readLines(logPath)
+		return len(l) == 2 && strings.Contains(l[1], `"status":499`) && strings.Contains(l[1], `"uri":"/app/sleep?ms=300"`)
+	})
+	mf = scrape(t, admin)
+	if got := value(t, mf, "gale_http_requests_total", "handler", "fastcgi", "code", "4xx"); got != 3 {
+		t.Errorf("fastcgi 4xx after a 499: %v, want 3", got)
+	}
+
 	// Health: ready while the backend accepts; not once it is gone.
 	status := func(path string) (int, string) {
 		resp, err := http.Get("http://" + admin + path)
@@ -312,5 +329,55 @@ func TestMetricsLogsHealth(t *testing.T) {
 	}
 	if err := runHealthcheck([]string{"-url", "http://" + admin + "/readyz"}); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("healthcheck of a 503: %v", err)
+	}
+}
+
+// TestMetricsUpstreamDown: a backend that refuses connections gives 502s
+// counted as connect errors and 5xx, logged with the backend's address,
+// and /readyz says why it is not ready.
+func TestMetricsUpstreamDown(t *testing.T) {
+	testenv.CheckLeaks(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "nobody.sock")
+	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	logPath := filepath.Join(dir, "access.log")
+	p := startGale(t, "-root", dir, "-loops", "1", "-fastcgi", "unix:"+sock, "-admin", admin, "-access-log", logPath)
+	defer func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.cmd.Wait()
+	}()
+	testenv.WaitPort(t, admin, 5*time.Second)
+	for range 2 {
+		if resp, _ := get(t, p.url("/index.php")); resp.StatusCode != 502 {
+			t.Fatalf("with the backend down: %d, want 502", resp.StatusCode)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+	mf := scrape(t, admin)
+	backend := "unix:" + sock
+	if got := value(t, mf, "gale_upstream_errors_total", "backend", backend, "kind", "connect"); got != 2 {
+		t.Errorf("connect errors %v, want 2", got)
+	}
+	if got := value(t, mf, "gale_http_requests_total", "handler", "fastcgi", "code", "5xx"); got != 2 {
+		t.Errorf("fastcgi 5xx %v, want 2", got)
+	}
+	if h := metric(mf, "gale_upstream_response_seconds", "backend", backend).GetHistogram(); h.GetSampleCount() != 0 {
+		t.Errorf("%d latency samples without a response", h.GetSampleCount())
+	}
+	var lines []string
+	waitFor(t, "2 log lines", func() bool { lines = readLines(logPath); return len(lines) == 2 })
+	for _, l := range lines {
+		if !strings.Contains(l, `"GET /index.php HTTP/1.1" 502 `) {
+			t.Errorf("log line: %s", l)
+		}
+	}
+	resp, err := http.Get("http://" + admin + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "upstream fastcgi: no healthy backend") || !strings.Contains(string(body), sock) {
+		t.Errorf("/readyz: %d %q", resp.StatusCode, body)
 	}
 }

@@ -27,12 +27,15 @@ const adminDialTimeout = time.Second
 // /readyz on a plain net/http server, in its own goroutines, away from the
 // event loops (a scrape costs the loops one short task each).
 type admin struct {
-	srv       *reactor.Server
+	srv *reactor.Server
+
+	mu        sync.Mutex // guards the targets, replaced on a reload
 	statics   []*handlers.Static
 	upstreams []*upstream.Upstream
-	http      *http.Server
-	ln        net.Listener
-	done      chan struct{}
+
+	http *http.Server
+	ln   net.Listener
+	done chan struct{}
 }
 
 // startAdmin listens on addr and serves the admin endpoints for srv.
@@ -60,6 +63,19 @@ func startAdmin(addr string, srv *reactor.Server, statics []*handlers.Static, up
 	return a, nil
 }
 
+// SetTargets replaces the caches and upstreams reported (after a reload).
+func (a *admin) SetTargets(statics []*handlers.Static, ups []*upstream.Upstream) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.statics, a.upstreams = statics, ups
+}
+
+func (a *admin) targets() ([]*handlers.Static, []*upstream.Upstream) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.statics, a.upstreams
+}
+
 // Addr is the bound admin address.
 func (a *admin) Addr() net.Addr { return a.ln.Addr() }
 
@@ -84,9 +100,10 @@ func (a *admin) readyz(w http.ResponseWriter, r *http.Request) {
 	default:
 		why = append(why, "not listening yet")
 	}
+	_, ups := a.targets()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, u := range a.upstreams {
+	for _, u := range ups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -179,13 +196,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descLoops, prometheus.GaugeValue, float64(st.Loops))
 	ch <- prometheus.MustNewConstMetric(descCacheHits, prometheus.CounterValue, float64(st.CacheHits))
 	ch <- prometheus.MustNewConstMetric(descCacheMisses, prometheus.CounterValue, float64(st.CacheMisses))
+	statics, ups := c.a.targets()
 	var cacheBytes int64
-	for _, s := range c.a.statics {
+	for _, s := range statics {
 		cacheBytes += s.CacheBytes()
 	}
 	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(cacheBytes))
 	now := time.Now()
-	for _, u := range c.a.upstreams {
+	for _, u := range ups {
 		queued := 0
 		if us := st.Upstreams[u]; us != nil {
 			queued = us.Queued

@@ -38,6 +38,7 @@ type Options struct {
 	SVG         string        `json:"-"`
 	ShowConfig  bool          `json:"-"`
 	GaleBin     string        `json:"gale_bin"`
+	GaleFlags   string        `json:"gale_flags,omitempty"`
 	Keep        bool          `json:"-"`
 	Strict      bool          `json:"-"`
 }
@@ -65,6 +66,7 @@ func parseFlags() Options {
 	flag.StringVar(&o.SVG, "svg", "", "write a bar chart (rps and CPU/request) to this SVG file")
 	flag.BoolVar(&o.ShowConfig, "show-config", false, "print each server's configuration and exit")
 	flag.StringVar(&o.GaleBin, "gale-bin", "", "prebuilt gale binary (default: go build ./cmd/gale)")
+	flag.StringVar(&o.GaleFlags, "gale-flags", "", "extra gale flags, space-separated; {dir} is the run's temp dir (e.g. \"-access-log {dir}/access.log\")")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temp dir (configs, logs)")
 	flag.BoolVar(&o.Strict, "strict", false, "exit non-zero when any of gale's scenarios has no number or had errors (a smoke test)")
 	flag.Parse()
@@ -207,6 +209,7 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 		}
 		if g, ok := found.(*gale); ok {
 			g.bin = o.GaleBin
+			g.extra = strings.Fields(strings.ReplaceAll(o.GaleFlags, "{dir}", tmp))
 			if g.bin == "" {
 				g.bin, g.buildErr = buildGale(tmp)
 			}

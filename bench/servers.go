@@ -69,7 +69,8 @@ func runAsRoot() bool { return os.Geteuid() == 0 }
 // gale is the server this repository builds.
 type gale struct {
 	bin      string
-	buildErr error // why bin is empty, reported as the n/a reason
+	extra    []string // -gale-flags
+	buildErr error    // why bin is empty, reported as the n/a reason
 }
 
 func (*gale) Name() string { return "gale" }
@@ -90,7 +91,7 @@ func (g *gale) args(e Env) []string {
 	if e.FastCGI != "" {
 		a = append(a, "-fastcgi", "unix:"+e.FastCGI)
 	}
-	return a
+	return append(a, g.extra...)
 }
 
 // Config is gale's command line: it has no config file, and its defaults

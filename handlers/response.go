@@ -39,10 +39,24 @@ type Response struct {
 	// instead: Head, Body and File are unused and the reactor answers with
 	// what the application returns.
 	FastCGI *FastCGIRoute
+	// Cache says whether the static cache answered, for metrics.
+	Cache CacheResult
 
 	body [4][]byte // backing for Body
 	fcgi FastCGIRoute
 }
+
+// CacheResult is a static response's cache outcome.
+type CacheResult uint8
+
+const (
+	// CacheNone: the response did not involve the static cache.
+	CacheNone CacheResult = iota
+	// CacheHit: answered from the cache.
+	CacheHit
+	// CacheMiss: the file was looked up on disk.
+	CacheMiss
+)
 
 // FastCGIRoute says which application a request goes to and which script
 // it runs. ScriptName and PathInfo are views of the request's Path or of

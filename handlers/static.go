@@ -144,10 +144,16 @@ func (s *Static) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	}
 	if e := s.cache.get(req.Path); e != nil && s.fresh(e) {
 		s.serveEntry(ctx, req, resp, e)
+		resp.Cache = CacheHit
 		return
 	}
 	s.serveMiss(ctx, req, resp, 2)
+	resp.Cache = CacheMiss
 }
+
+// CacheBytes is the memory the cache holds (bodies and their compressed
+// variants), for metrics.
+func (s *Static) CacheBytes() int64 { return s.cache.total.Load() }
 
 // serveOptions answers OPTIONS with the allowed methods.
 func serveOptions(ctx *Ctx, resp *Response) {

@@ -41,7 +41,10 @@ func (c *memConn) Writev(bs [][]byte) (int, error) {
 	c.written += n
 	return n, nil
 }
-func (c *memConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555} }
+func (c *memConn) RemoteAddr() net.Addr { return memRemote }
+
+// memRemote is allocated once, as gnet keeps a connection's address.
+var memRemote = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}
 
 const browserGET = "GET /style.css HTTP/1.1\r\n" +
 	"Host: localhost:8080\r\n" +

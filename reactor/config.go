@@ -38,6 +38,8 @@ type Config struct {
 	Tick time.Duration
 	// Logger receives the error log (default slog.Default()).
 	Logger *slog.Logger
+	// AccessLog, when set, receives one line per request (see AccessFormat).
+	AccessLog *AccessLog
 }
 
 func (c *Config) setDefaults() {

@@ -3,6 +3,7 @@ package reactor
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -40,6 +41,7 @@ func (l *loop) open(c gnet.Conn) {
 	cs.t.owner = cs
 	c.SetContext(cs)
 	l.conns.add(cs)
+	l.stats.conns++
 	// A new connection gets the header timeout for its first byte, as
 	// nginx's client_header_timeout: an open socket that never speaks is
 	// not a kept-alive client.
@@ -50,6 +52,7 @@ func (l *loop) closed(cs *conn, err error) {
 	cs.gone = true
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
+	l.stats.conns--
 	cs.out.release()
 	if r := cs.fcgi; r != nil {
 		cs.fcgi = nil
@@ -119,6 +122,9 @@ func (l *loop) parseBatch(cs *conn) bool {
 	buf, _ := cs.gc.Peek(-1)
 	off := 0
 	more := false // stopped early for a streamed response, with input left
+	if l.s.cfg.AccessLog != nil {
+		l.batchStart = time.Now()
+	}
 	for off < len(buf) {
 		n, err := l.parser.Parse(buf[off:], &l.req)
 		if err == httpcodec.ErrNeedMore {
@@ -130,6 +136,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 		if err != nil {
 			l.s.cfg.Logger.Info("bad request", "remote", cs.remote(), "status", httpcodec.StatusOf(err), "err", err)
 			l.queueError(cs, httpcodec.StatusOf(err))
+			l.accountError(cs, httpcodec.StatusOf(err), l.batchStart)
 			off = len(buf)
 			break
 		}
@@ -148,6 +155,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 			if err != nil {
 				l.s.cfg.Logger.Info("bad request body", "remote", cs.remote(), "status", httpcodec.StatusOf(err), "err", err)
 				l.queueError(cs, httpcodec.StatusOf(err))
+				l.accountError(cs, httpcodec.StatusOf(err), l.batchStart)
 				off = len(buf)
 				break
 			}
@@ -200,6 +208,7 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 	}
 	l.hctx.Scratch = scratch
 	l.iov = append(l.iov, resp.Head, scratch[start:])
+	l.accountSync(cs, len(resp.Head)+len(scratch)-start)
 	for _, b := range resp.Body {
 		if len(b) > 0 {
 			l.iov = append(l.iov, b)
@@ -220,5 +229,6 @@ func (l *loop) queueError(cs *conn, status int) {
 	start := len(l.hctx.Scratch)
 	l.hctx.Scratch = httpcodec.AppendError(l.hctx.Scratch, status, l.date.Line())
 	l.iov = append(l.iov, l.hctx.Scratch[start:])
+	l.stats.sentBytes += uint64(len(l.hctx.Scratch) - start)
 	cs.closeAfter = true
 }

@@ -86,6 +86,7 @@ type upConn struct {
 	answered           bool      // any byte came back
 	starving           bool      // counted in the backend's Starving
 	inIdle             bool
+	st                 *backendStats // this loop's counters for b
 }
 
 func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
@@ -234,6 +235,7 @@ func (p *pool) next(uc *upConn) bool {
 // into this loop: the loop never blocks on it.
 func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 	uc := &upConn{l: p.l, p: p, b: b}
+	uc.st = p.l.statsFor(uc)
 	uc.t.owner = uc
 	uc.proto.Reset(p.u.MaxMux)
 	uc.pending = append(uc.pending, r)
@@ -325,6 +327,7 @@ func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
 
 func (l *loop) dialFailed(uc *upConn, err error) {
 	l.s.cfg.Logger.Error("upstream connect failed", "backend", uc.b.String(), "err", err)
+	uc.upError(upErrConnect)
 	uc.b.Failed(uc.p.u, time.Now())
 	l.upDrop(uc, true)
 }
@@ -342,6 +345,7 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 		return
 	}
 	r.up, r.id = uc, id
+	r.sentAt = time.Now()
 	if uc.t.kind == timerUpIdle {
 		l.wheel.cancel(&uc.t)
 	}
@@ -396,6 +400,7 @@ func (l *loop) upTraffic(uc *upConn) {
 	l.finishDone()
 	if err != nil {
 		l.s.cfg.Logger.Error("upstream protocol error", "backend", uc.b.String(), "err", err)
+		uc.upError(upErrProtocol)
 		uc.b.Failed(uc.p.u, time.Now())
 		_ = l.el.Close(uc.gc)
 		return

@@ -72,6 +72,13 @@ type fcgiReq struct {
 	done      bool
 	retries   int
 	started   time.Time
+
+	// For metrics and the access log (account.go).
+	info     reqInfo
+	bodySent int64         // response body bytes sent to the client
+	sentAt   time.Time     // when the request went to the backend
+	upTime   time.Duration // backend response time, once it ended
+	upStats  *backendStats // the backend that answered
 }
 
 func (r *fcgiReq) abandoned() bool { return r.cs == nil }
@@ -92,6 +99,7 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 	}
 	r.wire = bytebufferpool.Get()
 	cs.fcgi = r
+	r.startInfo(cs)
 	if req.Chunked {
 		r.rawHead = append([]byte(nil), l.rawHead...)
 		r.chunked = &httpcodec.ChunkedDecoder{}
@@ -330,6 +338,7 @@ func trimNL(p []byte) []byte {
 func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 	r.l.wheel.cancel(&r.t)
 	if r.up != nil {
+		r.upEnded(r.up)
 		r.up.reused = true
 		r.up.served++
 		r.up.answeredSinceReuse = false
@@ -399,6 +408,7 @@ func (r *fcgiReq) sendHead(streaming bool) {
 		r.appendOut(b)
 		r.writeBody(body)
 	default:
+		r.bodySent += int64(len(body))
 		r.appendOut(b, body) // head and body in one write
 	}
 	l.hctx.Scratch = l.hctx.Scratch[:0]
@@ -406,6 +416,7 @@ func (r *fcgiReq) sendHead(streaming bool) {
 
 // writeBody sends a piece of the body, chunk-framed when chunked.
 func (r *fcgiReq) writeBody(p []byte) {
+	r.bodySent += int64(len(p))
 	if r.chunkedTE {
 		var hdr [20]byte
 		h := strconv.AppendInt(hdr[:0], int64(len(p)), 16)
@@ -430,6 +441,7 @@ func (r *fcgiReq) appendOut(ps ...[]byte) {
 	for _, p := range ps {
 		total += len(p)
 	}
+	r.l.stats.sentBytes += uint64(total)
 	q := &cs.out
 	if !q.busy() && cs.gc.OutboundBuffered()+total <= r.l.s.cfg.HighWater {
 		_, _ = cs.gc.Writev(ps) // gnet copies what the socket does not take now
@@ -506,9 +518,9 @@ func (l *loop) recycle(r *fcgiReq) {
 	if len(l.freeReqs) >= 256 {
 		return
 	}
-	rp, body := r.rp, r.body[:0]
+	rp, body, info := r.rp, r.body[:0], r.info
 	rp.Reset()
-	*r = fcgiReq{l: l, rp: rp, body: body}
+	*r = fcgiReq{l: l, rp: rp, body: body, info: reqInfo{buf: info.buf[:0]}}
 	r.t.owner = r
 	l.freeReqs = append(l.freeReqs, r)
 }
@@ -519,15 +531,25 @@ func (r *fcgiReq) finishClient() {
 	cs := r.cs
 	keep := r.keep
 	internal, h, minor, head := r.internal, r.internalH, r.minor, r.isHead
+	if cs != nil && internal == nil {
+		r.accountFastCGI(r.rp.Status)
+	}
 	r.internal = nil // its storage goes with the parsed request below
 	r.release()
-	r.l.recycle(r)
 	if cs == nil || cs.gone {
+		r.l.recycle(r)
 		return
 	}
 	cs.fcgi = nil
+	if internal == nil {
+		r.l.recycle(r)
+	}
 	if internal != nil {
+		// r stays out of the free list until its log line is written.
+		cs.l.logFrom = r
 		cs.l.serveInternal(cs, h, internal, head, minor, keep)
+		cs.l.logFrom = nil
+		r.l.recycle(r)
 		if cs.gone || cs.out.busy() || cs.closeAfter {
 			return
 		}
@@ -575,6 +597,12 @@ func (r *fcgiReq) failClient(status int) {
 	r.l.wheel.cancel(&r.t)
 	r.l.poolFor(r.u).unqueue(r)
 	r.cs = nil
+	if cs != nil {
+		if r.head {
+			status = r.rp.Status // the client got this head, then a close
+		}
+		r.accountFastCGI(status)
+	}
 	if cs == nil || cs.gone {
 		r.release()
 		return
@@ -617,6 +645,9 @@ func (r *fcgiReq) lost(unread bool) {
 		r.l.poolFor(r.u).assign(r)
 		return
 	}
+	if up != nil {
+		up.upError(upErrLost)
+	}
 	if r.head {
 		r.failClient(502)
 		return
@@ -642,6 +673,7 @@ func (r *fcgiReq) expire(kind timerKind) {
 	case timerUpstream:
 		if r.up != nil && !r.done {
 			uc := r.up
+			uc.upError(upErrTimeout)
 			r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.b.String(), "after", r.u.ReadTimeout,
 				"inbound", inboundBytes(uc), "conn_closed", uc.closed, "dialing", uc.gc == nil, "queued_out", uc.out.busy(), "retries", r.retries, "reused", uc.reused, "served", uc.served, "id", r.id)
 			if r.up.gc != nil {
@@ -664,6 +696,9 @@ func (r *fcgiReq) receiving() bool { return r.bodyLeft > 0 || r.chunked != nil }
 // request leaves the queue, or its ID stops delivering (kept reserved until
 // END_REQUEST so the connection stays in step).
 func (r *fcgiReq) clientGone() {
+	if r.cs != nil {
+		r.accountFastCGI(499) // nginx's "client closed request"
+	}
 	r.cs = nil
 	r.l.wheel.cancel(&r.t)
 	r.l.poolFor(r.u).unqueue(r)
@@ -726,6 +761,7 @@ func (l *loop) serveInternal(cs *conn, h handlers.Handler, target []byte, head b
 	if _, err := l.parser.Parse(raw, req); err != nil {
 		l.s.cfg.Logger.Error("bad internal redirect from the application", "target", string(target), "err", err)
 		l.queueError(cs, 502)
+		l.accountError(cs, 502, time.Time{})
 		l.flush(cs)
 		return
 	}

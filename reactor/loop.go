@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -56,6 +57,16 @@ type loop struct {
 	stalled  []stallable
 	stalled2 []stallable
 	draining bool
+
+	// Metrics and the access log (stats.go, accesslog.go): plain fields,
+	// only this loop touches them.
+	stats      loopStats
+	alBuf      []byte
+	alFile     *os.File
+	alTimes    logTimes
+	info       reqInfo   // the synchronous request in hand, for its log line
+	batchStart time.Time // when the current batch was read (access log on)
+	logFrom    *fcgiReq  // the FastCGI request an internal redirect serves
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
@@ -82,6 +93,9 @@ func (l *loop) tick(now time.Time) {
 	if len(l.pools) > 0 {
 		l.checkStarvation()
 	}
+	if len(l.alBuf) > 0 {
+		l.flushAccess()
+	}
 }
 
 func fireTimer(n *timerNode, kind timerKind) { n.owner.expire(kind) }
@@ -96,6 +110,7 @@ func (cs *conn) expire(kind timerKind) {
 	case timerHeader, timerBody:
 		l.s.cfg.Logger.Info("request timeout", "remote", cs.remote(), "phase", kindName(kind))
 		l.queueError(cs, 408)
+		l.accountError(cs, 408, time.Time{})
 		l.flush(cs)
 	case timerSend:
 		l.s.cfg.Logger.Info("send timeout: client reads nothing", "remote", cs.remote())

@@ -211,10 +211,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		break
 	}
+	s.FlushAccessLog()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if e := s.eng.Stop(stopCtx); e != nil && err == nil {
 		err = e
+	} else if e == nil {
+		s.flushStopped()
 	}
 	return err
 }

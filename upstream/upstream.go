@@ -274,3 +274,6 @@ func (b *Backend) MuxLimit(u *Upstream) int {
 	}
 	return max(n, 1)
 }
+
+// Up reports whether b is not marked down by the passive health check.
+func (b *Backend) Up(now time.Time) bool { return b.healthy(now) }

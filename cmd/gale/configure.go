@@ -79,6 +79,24 @@ func (st *state) applyFlags(cfg *config.Config) error {
 			return fmt.Errorf("-fastcgi: %w", err)
 		}
 	}
+	if set["log-format"] {
+		cfg.Log.Format = o.logFormat
+	}
+	if set["access-log"] {
+		cfg.Log.Access = o.accessLog
+		switch o.accessLog {
+		case "-":
+			cfg.Log.Access = "stdout"
+		case "":
+			cfg.Log.Access = "off"
+		}
+	}
+	if set["access-log-format"] {
+		cfg.Log.AccessFormat = o.accessFormat
+	}
+	if set["admin"] {
+		cfg.Admin = o.admin
+	}
 	if set["fastcgi-max-conns"] {
 		for _, u := range cfg.Upstreams {
 			u.MaxConns = o.fcgiMaxConns

@@ -6,6 +6,7 @@
 //	gale -config gale.yaml                serve what the file says (SIGHUP reloads it)
 //	gale -t -config gale.yaml             check the file, print FILE:LINE:COL errors
 //	gale fcgi-demo -listen unix:/path     run the demo FastCGI application
+//	gale healthcheck [-url URL]           exit 0 if the admin /healthz answers 200
 //
 // The built-in demo serves its pages from memory and /app/ from the demo
 // FastCGI application, which gale runs as a supervised child process.
@@ -49,6 +50,10 @@ type options struct {
 	cpuProfile      string
 	config          string
 	test            bool
+	logFormat       string
+	accessLog       string
+	accessFormat    string
+	admin           string
 }
 
 // parseFlags parses args; set holds the names of the flags given.
@@ -67,6 +72,10 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&o.config, "config", "", "YAML configuration file (flags given as well override it; SIGHUP reloads it)")
 	fs.BoolVar(&o.test, "t", false, "check the configuration, print each error as FILE:LINE:COL: message, and exit")
+	fs.StringVar(&o.logFormat, "log-format", "text", "error log format: text or json")
+	fs.StringVar(&o.accessLog, "access-log", "", "access log: a file, \"-\" or \"stdout\" (default: none); SIGUSR1 reopens it")
+	fs.StringVar(&o.accessFormat, "access-log-format", "combined", "access log format: combined or json")
+	fs.StringVar(&o.admin, "admin", "", "admin listener for /metrics, /healthz, /readyz, host:port (default $GALE_ADMIN; none when empty)")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -81,6 +90,9 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "fcgi-demo" {
 		return runFCGIDemo(args[1:])
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(args[1:])
 	}
 	o, set, err := parseFlags(args)
 	if err != nil {

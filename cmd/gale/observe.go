@@ -3,29 +3,62 @@ package main
 import (
 	"log/slog"
 
+	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/reactor"
+	"github.com/gale-http/gale/upstream"
 )
 
-// wireObservability connects the access log (cfg.Log.Access,
-// cfg.Log.AccessFormat) and the admin listener (cfg.Admin: /metrics,
-// /healthz, /readyz) to the reactor configuration, and returns what stops
-// them.
-//
-// MERGE POINT (ops-observe): that branch adds the access log fields of
-// reactor.Config, the admin listener, and the flags -access-log,
-// -access-log-format, -log-format and -admin. Connect them here: set
-// rc's access log fields from cfg.Log, start the admin listener on
-// cfg.Admin; and in applyFlags (configure.go) map those flags onto
-// cfg.Log.Access, cfg.Log.AccessFormat, cfg.Log.Format and cfg.Admin. The
-// error log format (cfg.Log.Format) is already applied by newLogger.
-func wireObservability(cfg *config.Config, rc *reactor.Config, log *slog.Logger) (stop func(), err error) {
-	_ = rc
-	if cfg.Log.Access != "off" {
-		log.Warn("log.access is set but this build has no access log yet", "access", cfg.Log.Access)
+// openAccessLog opens the access log cfg.Log asks for ("off": none) and
+// sets it on rc; the returned function closes it.
+func openAccessLog(cfg *config.Config, rc *reactor.Config) (closeFn func(), err error) {
+	if cfg.Log.Access == "off" || cfg.Log.Access == "" {
+		return func() {}, nil
 	}
-	if cfg.Admin != "" {
-		log.Warn("admin is set but this build has no admin listener yet", "admin", cfg.Admin)
+	format, err := reactor.ParseAccessFormat(cfg.Log.AccessFormat)
+	if err != nil {
+		return nil, err
 	}
-	return func() {}, nil
+	al, err := reactor.OpenAccessLog(cfg.Log.Access, format)
+	if err != nil {
+		return nil, err
+	}
+	rc.AccessLog = al
+	return func() { al.Close() }, nil
+}
+
+// startObservability starts what watches a running server: SIGUSR1
+// reopening the access log, and the admin listener (/metrics, /healthz,
+// /readyz) when cfg.Admin is set. The returned function stops both.
+func (st *state) startObservability(cfg *config.Config, srv *reactor.Server, log *slog.Logger) (stop func(), err error) {
+	stopUSR1 := reopenOnUSR1(srv, log)
+	if cfg.Admin == "" {
+		return stopUSR1, nil
+	}
+	statics, ups := st.gen.targets()
+	adm, err := startAdmin(cfg.Admin, srv, statics, ups, log)
+	if err != nil {
+		stopUSR1()
+		return nil, err
+	}
+	st.admin = adm
+	log.Info("admin listener", "addr", adm.Addr().String())
+	return func() {
+		stopUSR1()
+		adm.Close()
+	}, nil
+}
+
+// targets lists the static caches and upstreams a generation serves with,
+// for the metrics and /readyz.
+func (g *generation) targets() ([]*handlers.Static, []*upstream.Upstream) {
+	var statics []*handlers.Static
+	for _, k := range sortedKeys(g.statics) {
+		statics = append(statics, g.statics[k])
+	}
+	var ups []*upstream.Upstream
+	for _, k := range sortedKeys(g.upstreams) {
+		ups = append(ups, g.upstreams[k].u)
+	}
+	return statics, ups
 }

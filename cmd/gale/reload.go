@@ -41,6 +41,9 @@ func (st *state) reload() {
 	st.setLevel(cfg)
 	st.srv.SetHandler(gen.handler)
 	st.gen = gen
+	if st.admin != nil {
+		st.admin.SetTargets(gen.targets())
+	}
 	st.retire(old, gen)
 	log.Info("configuration reloaded", "file", st.o.config, "vhosts", len(cfg.VHosts), "upstreams", len(cfg.Upstreams))
 }

@@ -27,6 +27,7 @@ type state struct {
 	level slog.LevelVar
 	srv   *reactor.Server
 	gen   *generation
+	admin *admin // nil without an admin listener
 
 	// What reloads replaced closes after a grace period, or at exit
 	// (exiting closed), whichever comes first; wg waits for it.
@@ -96,16 +97,21 @@ func (st *state) serve(cfg *config.Config) error {
 		st.gen.close()
 	}()
 	rc := reactorConfig(cfg, gen, log)
-	stopObs, err := wireObservability(cfg, &rc, log)
+	closeAccess, err := openAccessLog(cfg, &rc)
 	if err != nil {
 		return err
 	}
-	defer stopObs()
+	defer closeAccess()
 	srv, err := reactor.New(rc)
 	if err != nil {
 		return err
 	}
 	st.srv = srv
+	stopObs, err := st.startObservability(cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	defer stopObs()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()
 	select {

@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 // writeFile writes name under dir (creating directories) and returns its path.
@@ -253,4 +257,63 @@ func onlyChild(t *testing.T, parent int, name string) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestConfigLogAndAdmin: the config file's log: and admin: sections take
+// effect (access log lines in JSON, the admin listener's /healthz and
+// /metrics), not only the flags of the same names.
+func TestConfigLogAndAdmin(t *testing.T) {
+	testenv.CheckLeaks(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "www/index.html", "hello from the config\n")
+	access := filepath.Join(dir, "access.log")
+	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	conf := writeFile(t, dir, "gale.yaml", fmt.Sprintf(`log:
+  access: %s
+  access_format: json
+admin: %s
+vhosts:
+  - root: %s
+`, access, admin, filepath.Join(dir, "www")))
+	p := startGale(t, "-config", conf)
+	resp, body := get(t, p.url("/index.html"))
+	if resp.StatusCode != 200 || string(body) != "hello from the config\n" {
+		t.Fatalf("GET /index.html: %d %q", resp.StatusCode, body)
+	}
+	// The access log is flushed on the loop's tick (100 ms).
+	var line string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(access)
+		if s := strings.TrimSpace(string(b)); s != "" {
+			line = s
+			break
+		}
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		t.Fatalf("access log line %q is not JSON: %v", line, err)
+	}
+	if rec["status"] != float64(200) || rec["method"] != "GET" || rec["uri"] != "/index.html" {
+		t.Errorf("access log line %q: want status 200 for GET /index.html", line)
+	}
+	testenv.WaitPort(t, admin, 5*time.Second)
+	if resp, _ := get(t, "http://"+admin+"/healthz"); resp.StatusCode != 200 {
+		t.Errorf("/healthz: %d", resp.StatusCode)
+	}
+	_, metrics := get(t, "http://"+admin+"/metrics")
+	if !regexp.MustCompile(`(?m)^gale_http_requests_total\{code="2xx",handler="static"\} 1$`).Match(metrics) {
+		t.Errorf("/metrics has no gale_http_requests_total for the one static 2xx:\n%s", grepLines(string(metrics), "gale_http_requests_total"))
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -20,11 +20,6 @@ import (
 // write; a longer one is sent chunked as it comes.
 const headBuffer = 64 << 10
 
-// spoolMemory is how much of a response may wait in memory for a slow
-// client before the rest goes to a temporary file: the backend worker is
-// freed at the speed of the backend, not of the client.
-const spoolMemory = 1 << 20
-
 // fcgiReq is one request on its way to a FastCGI application and back. It
 // is the fastcgi.Sink of its request ID.
 type fcgiReq struct {
@@ -418,62 +413,6 @@ func (r *fcgiReq) writeBody(p []byte) {
 
 var crlf = []byte("\r\n")
 
-// appendOut queues bytes for the client, copying them: they are views of
-// an upstream buffer or of scratch. Straight to the socket when it has
-// room; otherwise into the connection's spool (memory, then a file).
-func (r *fcgiReq) appendOut(ps ...[]byte) {
-	cs := r.cs
-	if cs == nil || cs.gone {
-		return
-	}
-	total := 0
-	for _, p := range ps {
-		total += len(p)
-	}
-	q := &cs.out
-	if !q.busy() && cs.gc.OutboundBuffered()+total <= r.l.s.cfg.HighWater {
-		_, _ = cs.gc.Writev(ps) // gnet copies what the socket does not take now
-		return
-	}
-	for _, p := range ps {
-		if q.file == nil && q.memBytes()+len(p) <= spoolMemory {
-			q.take([][]byte{p}, p)
-		} else if err := q.spoolToFile(p); err != nil {
-			r.l.s.cfg.Logger.Error("response spool", "err", err)
-			r.l.kill(cs)
-			return
-		}
-	}
-	r.l.pump(cs)
-}
-
-// memBytes counts the bytes queued in memory.
-func (q *outQueue) memBytes() int {
-	n := 0
-	for _, v := range q.views {
-		n += len(v)
-	}
-	return n
-}
-
-// spoolToFile appends p to the queue's spool file, creating it (unlinked)
-// on first use; sendfile then streams it to the client.
-func (q *outQueue) spoolToFile(p []byte) error {
-	if q.file == nil {
-		f, err := os.CreateTemp("", "gale-spool-")
-		if err != nil {
-			return err
-		}
-		os.Remove(f.Name())
-		q.file, q.spool, q.fileOff, q.fileLeft, q.fileFD = f, true, 0, 0, int(f.Fd())
-	}
-	if _, err := q.file.WriteAt(p, q.fileOff+q.fileLeft); err != nil {
-		return err
-	}
-	q.fileLeft += int64(len(p))
-	return nil
-}
-
 // finishDone completes the client side of requests that ended during the
 // last upstream read: it runs after Feed returned, so that a client moving
 // on to its next request never re-enters the upstream connection's Feed.
@@ -507,6 +446,11 @@ func (l *loop) recycle(r *fcgiReq) {
 		return
 	}
 	rp, body := r.rp, r.body[:0]
+	if cap(body) > 16<<10 && len(l.freeReqs) >= 32 {
+		// Keep few large head buffers: hundreds of concurrent big
+		// responses would otherwise leave 64 KiB each on the free list.
+		body = nil
+	}
 	rp.Reset()
 	*r = fcgiReq{l: l, rp: rp, body: body}
 	r.t.owner = r
@@ -537,21 +481,13 @@ func (r *fcgiReq) finishClient() {
 	if !keep {
 		cs.closeAfter = true
 	}
+	cs.out.closeSpool() // the response is complete: its file goes once sent
 	if cs.out.busy() {
 		return // the sweep resumes it when the spool drains
 	}
-	cs.out.closeSpool()
 	cs.l.afterWrite(cs)
 	if !cs.gone && !cs.closeAfter && !cs.lingering {
 		cs.l.process(cs)
-	}
-}
-
-// closeSpool drops a drained spool file.
-func (q *outQueue) closeSpool() {
-	if q.spool && q.fileLeft == 0 {
-		q.spool = false
-		q.closeFile()
 	}
 }
 
@@ -661,18 +597,17 @@ func (r *fcgiReq) expire(kind timerKind) {
 func (r *fcgiReq) receiving() bool { return r.bodyLeft > 0 || r.chunked != nil }
 
 // clientGone runs when the client closed before its response ended: the
-// request leaves the queue, or its ID stops delivering (kept reserved until
-// END_REQUEST so the connection stays in step).
+// request leaves the queue, or the backend is told to abort it (see
+// loop.abort).
 func (r *fcgiReq) clientGone() {
 	r.cs = nil
 	r.l.wheel.cancel(&r.t)
 	r.l.poolFor(r.u).unqueue(r)
-	if r.up != nil && !r.done {
-		r.up.proto.Detach(r.id)
-	}
 	if r.up == nil || r.done {
 		r.release()
+		return
 	}
+	r.l.abort(r.up, r)
 }
 
 // addrs formats the connection's addresses for CGI variables into the

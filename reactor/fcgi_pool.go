@@ -59,6 +59,8 @@ type upConn struct {
 	inIdle             bool
 	closing            bool       // gale closes it: not the backend's doing
 	closeAfterFeed     bool       // upClose was asked for during Feed
+	partial            bool       // the last read ended inside a record
+	broken             bool       // the backend broke the protocol: no resend
 	aborted            []*fcgiReq // released when the connection closes
 }
 
@@ -377,9 +379,11 @@ func (l *loop) upTraffic(uc *upConn) {
 	if err != nil {
 		l.s.cfg.Logger.Error("upstream protocol error", "backend", uc.b.String(), "err", err)
 		uc.b.Failed(uc.p.u, time.Now())
-		_ = l.el.Close(uc.gc)
+		uc.broken = true
+		l.upClose(uc)
 		return
 	}
+	uc.partial = n < len(buf)
 	if !uc.closed && uc.proto.Idle() && n == len(buf) && len(uc.pending) == 0 {
 		l.upIdle(uc)
 	}
@@ -439,7 +443,12 @@ func (l *loop) upClosed(uc *upConn, err error) {
 			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them", "backend", uc.b.String())
 		}
 	}
-	if uc.proto.Live() > 0 {
+	if uc.proto.Live() > 0 && uc.partial && !uc.closing {
+		// A record cut short is a broken response, not a recyclable
+		// connection: like garbage, it is answered 502 and not resent.
+		uc.broken = true
+		l.s.cfg.Logger.Error("upstream closed inside a record", "backend", uc.b.String(), "requests", uc.proto.Live(), "err", err)
+	} else if uc.proto.Live() > 0 {
 		l.s.cfg.Logger.Warn("upstream closed with requests in flight", "backend", uc.b.String(), "requests", uc.proto.Live(), "err", err)
 	}
 	l.upDrop(uc, false)
@@ -483,6 +492,10 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	for _, r := range victims {
 		if r.abandoned() {
 			r.release()
+			continue
+		}
+		if uc.broken {
+			r.fail(502, "upstream broke the FastCGI protocol")
 			continue
 		}
 		if dialFailed {

@@ -67,6 +67,8 @@ type fcgiReq struct {
 	done      bool
 	retries   int
 	started   time.Time
+	bodyIn    int64 // response body bytes taken from the application
+	overrun   bool  // the application sent more than its Content-Length
 }
 
 func (r *fcgiReq) abandoned() bool { return r.cs == nil }
@@ -293,6 +295,19 @@ func (r *fcgiReq) Stdout(p []byte) error {
 	if r.noBody || len(p) == 0 {
 		return nil
 	}
+	if cl := r.rp.ContentLength; cl >= 0 && int64(len(p)) > cl-r.bodyIn {
+		// Bytes beyond the declared length would be read by the client
+		// as the start of its next response: drop them, and close after.
+		if !r.overrun {
+			r.overrun, r.keep = true, false
+			r.l.s.cfg.Logger.Error("fastcgi response longer than its Content-Length; excess dropped", "backend", r.backend(), "content_length", cl)
+		}
+		p = p[:cl-r.bodyIn]
+		if len(p) == 0 {
+			return nil
+		}
+	}
+	r.bodyIn += int64(len(p))
 	if !r.head {
 		if len(r.body)+len(p) <= headBuffer || r.rp.NoBuffering && false {
 			r.body = append(r.body, p...)
@@ -307,11 +322,15 @@ func (r *fcgiReq) Stdout(p []byte) error {
 // Stderr implements fastcgi.Sink: the application's error output goes to
 // the error log with the request it belongs to.
 func (r *fcgiReq) Stderr(p []byte) {
-	backend := ""
+	r.l.s.cfg.Logger.Warn("fastcgi stderr", "backend", r.backend(), "msg", string(trimNL(p)))
+}
+
+// backend names the backend serving r, for log lines.
+func (r *fcgiReq) backend() string {
 	if r.up != nil {
-		backend = r.up.b.String()
+		return r.up.b.String()
 	}
-	r.l.s.cfg.Logger.Warn("fastcgi stderr", "backend", backend, "msg", string(trimNL(p)))
+	return ""
 }
 
 func trimNL(p []byte) []byte {
@@ -338,7 +357,15 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 		return
 	}
 	if !r.rp.Done() {
-		r.l.s.cfg.Logger.Error("fastcgi response ended without a head", "backend", r.up.b.String(), "app_status", appStatus, "protocol_status", protoStatus)
+		r.l.s.cfg.Logger.Error("fastcgi response ended without a head", "backend", r.backend(), "app_status", appStatus, "protocol_status", protoStatus)
+		r.failClient(502)
+		return
+	}
+	if cl := r.rp.ContentLength; cl >= 0 && r.bodyIn < cl && !r.noBody {
+		// The application promised more than it sent: a truncated body
+		// must not pass for a complete one. 502 before the head, a cut
+		// connection after it.
+		r.l.s.cfg.Logger.Error("fastcgi response shorter than its Content-Length", "backend", r.backend(), "content_length", cl, "got", r.bodyIn)
 		r.failClient(502)
 		return
 	}

@@ -207,4 +207,3 @@ func waitConns(t *testing.T, b *upstream.Backend, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-

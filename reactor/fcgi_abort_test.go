@@ -139,11 +139,92 @@ func TestFCGIClientAbortMultiplexed(t *testing.T) {
 			t.Fatalf("the request sharing the connection got %q", got)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the request sharing the connection never completed")
+		t.Fatalf("the request sharing the connection never completed\n%s", logs)
 	}
 	b.await(t, "the connection with a quarantined ID closed", func(e rawEvent) bool { return e.typ == 0 && e.conn == conn.serial })
 	waitConns(t, be, 0)
 	if strings.Contains(logs.String(), "protocol error") {
 		t.Fatalf("stray records of the aborted ID were taken for a protocol error:\n%s", logs)
 	}
+}
+
+// TestGoFCGIClientAbort: against Go's net/http/fcgi, which answers an
+// ABORT with END_REQUEST at once while its handler runs on and later
+// writes output and a second END_REQUEST for the same ID: while another
+// request keeps the connection alive, requests multiplexed on it before and
+// while the late output arrives each get their own response, and the
+// budget (one connection) is whole afterwards.
+func TestGoFCGIClientAbort(t *testing.T) {
+	started := make(chan struct{}, 2)
+	release, holdRelease := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/leave.php", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first bytes\n")
+		w.(http.Flusher).Flush()
+		started <- struct{}{}
+		<-release
+		for i := 0; i < 50; i++ {
+			io.WriteString(w, strings.Repeat("LATE OUTPUT OF THE ABORTED HANDLER\n", 100))
+			w.(http.Flusher).Flush()
+			time.Sleep(time.Millisecond)
+		}
+	})
+	mux.HandleFunc("/hold.php", func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-holdRelease
+		io.WriteString(w, "held")
+	})
+	mux.HandleFunc("/n.php", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(w, "n="+r.URL.Query().Get("n"))
+	})
+	u := &upstream.Upstream{MaxConns: 1}
+	s, _ := startGoFCGI(t, mux, 1, u)
+	check := func(round int) {
+		var wg sync.WaitGroup
+		errs := make(chan string, 40)
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(i) * 2 * time.Millisecond)
+				client := &http.Client{Timeout: 5 * time.Second}
+				resp, err := client.Get(s.url(fmt.Sprintf("/n.php?n=%d", i)))
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(body) != fmt.Sprintf("n=%d", i) {
+					errs <- fmt.Sprintf("round %d #%d: %d %.60q", round, i, resp.StatusCode, body)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+	}
+	check(0) // the connection is up and multiplexing is known
+	held := make(chan string, 1)
+	go func() {
+		resp, body := httpGet(t, s.url("/hold.php"))
+		held <- fmt.Sprint(resp.StatusCode, " ", body)
+	}()
+	<-started
+	c := s.dial(t)
+	fmt.Fprintf(c, "GET /leave.php HTTP/1.1\r\nHost: t\r\n\r\n")
+	<-started
+	c.Close()
+	check(1) // the aborted handler still runs
+	close(release)
+	check(2) // its late output and second END arrive meanwhile
+	close(holdRelease)
+	if got := <-held; got != "200 held" {
+		t.Fatalf("the request holding the connection got %q", got)
+	}
+	check(3)
+	waitConns(t, u.Backends[0], 1)
 }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/fcgi"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
+)
+
+// TestFastCGIMemoryBound: 500 clients that read slowly at first each get a
+// 16 MiB FastCGI response. gale reads the responses off the backend at the
+// backend's speed, holds at most its response memory budget in memory and
+// spools the rest to files, so its RSS stays under 128 MiB; every download
+// then completes intact (CRC-32 of the whole body), and no spool file is
+// left open once its response is sent.
+func TestFastCGIMemoryBound(t *testing.T) {
+	const (
+		clients = 500
+		size    = 16 << 20
+		rssMax  = 128 << 20
+	)
+	body := make([]byte, size)
+	rng := rand.NewChaCha8([32]byte{'g', 'a', 'l', 'e'})
+	rng.Read(body)
+	want := crc32.ChecksumIEEE(body)
+
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		fcgi.Serve(nl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", fmt.Sprint(size))
+			w.Write(body)
+		}))
+	}()
+	defer func() { nl.Close(); <-served }()
+
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "big.php"), nil, 0o644)
+	p := startGale(t, "-root", root, "-fastcgi", nl.Addr().String(), "-loops", "2",
+		// Room for all 500 at once: Go interleaves the responses fairly, so
+		// none would finish early enough to free a slot within the queue
+		// timeout.
+		"-fastcgi-max-conns", "16", "-log-level", "warn")
+	pid := p.cmd.Process.Pid
+
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Add(1)
+	go func() {
+		defer sampler.Done()
+		for {
+			if rss, err := testenv.ProcRSS(pid); err == nil && rss > peak.Load() {
+				peak.Store(rss)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+
+	began := time.Now()
+	var headsIn sync.WaitGroup // every client has its head: the backend has been asked for all
+	headsIn.Add(clients)
+	allHeads := make(chan struct{})
+	go func() { headsIn.Wait(); close(allHeads) }()
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- download(p.addr, size, want, &headsIn, allHeads)
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	sampler.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			if failed < 5 {
+				t.Error(err)
+			}
+			failed++
+		}
+	}
+	t.Logf("%d clients x %d MiB in %v, %d failed; gale's peak RSS %.1f MiB",
+		clients, size>>20, time.Since(began).Round(time.Millisecond), failed, float64(peak.Load())/(1<<20))
+	if failed > 0 {
+		t.Fatalf("%d of %d downloads failed", failed, clients)
+	}
+	if peak.Load() > rssMax {
+		t.Fatalf("gale's RSS peaked at %.1f MiB serving %d slow readers of %d MiB FastCGI responses (bound %d MiB)",
+			float64(peak.Load())/(1<<20), clients, size>>20, rssMax>>20)
+	}
+	// Spool files are unlinked at creation; an open one shows in /proc as
+	// "(deleted)". None may outlive its response.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := openSpools(t, pid)
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d spool files still open after every response was sent", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// download fetches /big.php over a raw connection: slowly (a few KiB, then
+// a pause) until every client has its head, so gale must hold or spool
+// almost all of each response, then at full speed, checking length and CRC.
+func download(addr string, size int, want uint32, headsIn *sync.WaitGroup, allHeads <-chan struct{}) (err error) {
+	headDone := false
+	defer func() {
+		if !headDone {
+			headsIn.Done()
+		}
+	}()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(32 << 10)
+	c.SetDeadline(time.Now().Add(90 * time.Second))
+	if _, err := io.WriteString(c, "GET /big.php HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(c, 32<<10)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	headDone = true
+	headsIn.Done()
+	if resp.StatusCode != 200 || resp.ContentLength != int64(size) {
+		return fmt.Errorf("status %d, length %d", resp.StatusCode, resp.ContentLength)
+	}
+	h := crc32.NewIEEE()
+	buf := make([]byte, 32<<10)
+	got := 0
+	slow := true
+	for {
+		if slow {
+			select {
+			case <-allHeads:
+				slow = false
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		lim := len(buf)
+		if slow {
+			lim = 4 << 10
+		}
+		n, err := resp.Body.Read(buf[:lim])
+		h.Write(buf[:n])
+		got += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("after %d bytes: %w", got, err)
+		}
+	}
+	if got != size || h.Sum32() != want {
+		return fmt.Errorf("got %d bytes, crc %08x, want %d bytes, crc %08x", got, h.Sum32(), size, want)
+	}
+	return nil
+}
+
+// openSpools counts gale's open spool files.
+func openSpools(t *testing.T, pid int) int {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.Contains(target, "gale-spool-") {
+			n++
+		}
+	}
+	return n
+}

@@ -309,7 +309,9 @@ func (r *fcgiReq) Stdout(p []byte) error {
 	}
 	r.bodyIn += int64(len(p))
 	if !r.head {
-		if len(r.body)+len(p) <= headBuffer || r.rp.NoBuffering && false {
+		// A body announced beyond the head buffer cannot go out in one
+		// write anyway: the head goes now, and no 64 KiB is held for it.
+		if len(r.body)+len(p) <= headBuffer && r.rp.ContentLength <= headBuffer {
 			r.body = append(r.body, p...)
 			return nil
 		}

@@ -85,27 +85,26 @@ func TestFastCGIMemoryBound(t *testing.T) {
 	allHeads := make(chan struct{})
 	go func() { headsIn.Wait(); close(allHeads) }()
 	errs := make(chan error, clients)
+	hold := make(chan struct{}) // keeps the connections open for the spool check
 	var wg sync.WaitGroup
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- download(p.addr, size, want, &headsIn, allHeads)
+			download(p.addr, size, want, &headsIn, allHeads, errs, hold)
 		}()
 	}
-	wg.Wait()
-	close(stop)
-	sampler.Wait()
-	close(errs)
 	failed := 0
-	for err := range errs {
-		if err != nil {
+	for i := 0; i < clients; i++ {
+		if err := <-errs; err != nil {
 			if failed < 5 {
 				t.Error(err)
 			}
 			failed++
 		}
 	}
+	close(stop)
+	sampler.Wait()
 	t.Logf("%d clients x %d MiB in %v, %d failed; gale's peak RSS %.1f MiB",
 		clients, size>>20, time.Since(began).Round(time.Millisecond), failed, float64(peak.Load())/(1<<20))
 	if failed > 0 {
@@ -115,8 +114,8 @@ func TestFastCGIMemoryBound(t *testing.T) {
 		t.Fatalf("gale's RSS peaked at %.1f MiB serving %d slow readers of %d MiB FastCGI responses (bound %d MiB)",
 			float64(peak.Load())/(1<<20), clients, size>>20, rssMax>>20)
 	}
-	// Spool files are unlinked at creation; an open one shows in /proc as
-	// "(deleted)". None may outlive its response.
+	// Spool files are unlinked at creation and take disk until closed.
+	// None may outlive its response, even on a kept-alive connection.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		n := openSpools(t, pid)
@@ -128,12 +127,21 @@ func TestFastCGIMemoryBound(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	close(hold)
+	wg.Wait()
 }
 
-// download fetches /big.php over a raw connection: slowly (a few KiB, then
-// a pause) until every client has its head, so gale must hold or spool
-// almost all of each response, then at full speed, checking length and CRC.
-func download(addr string, size int, want uint32, headsIn *sync.WaitGroup, allHeads <-chan struct{}) (err error) {
+// download fetches /big.php over a raw kept-alive connection: slowly (a
+// few KiB, then a pause) until every client has its head, so gale must hold
+// or spool almost all of each response, then at full speed, checking length
+// and CRC. It reports on errs and keeps the connection open until hold.
+func download(addr string, size int, want uint32, headsIn *sync.WaitGroup, allHeads <-chan struct{}, errs chan<- error, hold <-chan struct{}) {
+	if err := fetchBig(addr, size, want, headsIn, allHeads, errs, hold); err != nil {
+		errs <- err
+	}
+}
+
+func fetchBig(addr string, size int, want uint32, headsIn *sync.WaitGroup, allHeads <-chan struct{}, errs chan<- error, hold <-chan struct{}) (err error) {
 	headDone := false
 	defer func() {
 		if !headDone {
@@ -147,7 +155,7 @@ func download(addr string, size int, want uint32, headsIn *sync.WaitGroup, allHe
 	defer c.Close()
 	c.(*net.TCPConn).SetReadBuffer(32 << 10)
 	c.SetDeadline(time.Now().Add(90 * time.Second))
-	if _, err := io.WriteString(c, "GET /big.php HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(c, "GET /big.php HTTP/1.1\r\nHost: t\r\n\r\n"); err != nil {
 		return err
 	}
 	br := bufio.NewReaderSize(c, 32<<10)
@@ -189,6 +197,8 @@ func download(addr string, size int, want uint32, headsIn *sync.WaitGroup, allHe
 	if got != size || h.Sum32() != want {
 		return fmt.Errorf("got %d bytes, crc %08x, want %d bytes, crc %08x", got, h.Sum32(), size, want)
 	}
+	errs <- nil
+	<-hold // the connection stays open, idle
 	return nil
 }
 

@@ -34,6 +34,11 @@ type Config struct {
 	// stops handing the socket layer more and streams from the cache or the
 	// file itself as the client reads (default 256 KiB).
 	HighWater int
+	// UpstreamBufferMemory bounds the FastCGI response bytes held in memory,
+	// across all connections, for clients slower than their backend; beyond
+	// it responses spill to temporary files at once (default 32 MiB, shared
+	// evenly by the loops).
+	UpstreamBufferMemory int
 	// Tick is the timer wheel's resolution (default 100 ms).
 	Tick time.Duration
 	// Logger receives the error log (default slog.Default()).
@@ -65,6 +70,9 @@ func (c *Config) setDefaults() {
 	def(&c.Tick, 100*time.Millisecond)
 	if c.MaxRequestsPerConn <= 0 {
 		c.MaxRequestsPerConn = 10000
+	}
+	if c.UpstreamBufferMemory <= 0 {
+		c.UpstreamBufferMemory = 32 << 20
 	}
 	if c.HighWater <= 0 {
 		c.HighWater = 256 << 10

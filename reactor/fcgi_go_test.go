@@ -273,3 +273,41 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestGoFCGIIdleCloseKeepsPooling: gale closing a connection that served one
+// request (its idle timeout) is not the backend closing after each request:
+// the backend stays pooled, and later requests share a connection again.
+func TestGoFCGIIdleCloseKeepsPooling(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	u := &upstream.Upstream{IdleTimeout: 200 * time.Millisecond}
+	s, l := startGoFCGI(t, h, 1, u)
+	get := func() {
+		t.Helper()
+		resp, err := http.Get(s.url("/x.php"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	get()
+	// Wait for the idle timeout (plus the timer wheel's tick) to close it.
+	for deadline := time.Now().Add(3 * time.Second); l.open.Load() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d backend connections still open after the idle timeout", l.open.Load())
+		}
+	}
+	if u.Backends[0].NoKeepAlive() {
+		t.Fatal("gale's own idle close was taken for a backend that closes after each request")
+	}
+	before := l.accepted.Load()
+	for i := 0; i < 5; i++ {
+		get()
+	}
+	if n := l.accepted.Load() - before; n != 1 {
+		t.Fatalf("5 sequential requests opened %d backend connections, want 1 (pooled)", n)
+	}
+}

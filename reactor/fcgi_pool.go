@@ -48,9 +48,7 @@ func (p *pool) retire() {
 		uc := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		uc.inIdle = false
-		if !uc.closed && uc.gc != nil {
-			_ = p.l.el.Close(uc.gc)
-		}
+		p.l.upClose(uc)
 	}
 	p.forgetIfEmpty()
 }
@@ -87,6 +85,11 @@ type upConn struct {
 	starving           bool      // counted in the backend's Starving
 	inIdle             bool
 	st                 *backendStats // this loop's counters for b
+	closing            bool          // gale closes it: not the backend's doing
+	closeAfterFeed     bool          // upClose was asked for during Feed
+	partial            bool          // the last read ended inside a record
+	broken             bool          // the backend broke the protocol: no resend
+	aborted            []*fcgiReq    // released when the connection closes
 }
 
 func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
@@ -118,7 +121,7 @@ func (p *pool) assign(r *fcgiReq) {
 		}
 	}
 	for _, uc := range p.conns {
-		if !r.fresh && !uc.closed && uc.gc != nil && uc.refreshLimit() > 1 && uc.proto.Active() < uc.proto.Limit() {
+		if !r.fresh && !uc.closed && uc.gc != nil && uc.refreshLimit() > 1 && uc.room() {
 			p.l.send(uc, r)
 			return
 		}
@@ -393,18 +396,26 @@ func (l *loop) upTraffic(uc *upConn) {
 			uc.setStarving(false)
 		}
 	}
+	l.feeding = uc
 	n, err := uc.proto.Feed(buf)
+	l.feeding = nil
 	if n > 0 {
 		_, _ = uc.gc.Discard(n)
 	}
 	l.finishDone()
+	if uc.closeAfterFeed {
+		l.upClose(uc)
+		return
+	}
 	if err != nil {
 		l.s.cfg.Logger.Error("upstream protocol error", "backend", uc.b.String(), "err", err)
 		uc.upError(upErrProtocol)
 		uc.b.Failed(uc.p.u, time.Now())
-		_ = l.el.Close(uc.gc)
+		uc.broken = true
+		l.upClose(uc)
 		return
 	}
+	uc.partial = n < len(buf)
 	if !uc.closed && uc.proto.Idle() && n == len(buf) && len(uc.pending) == 0 {
 		l.upIdle(uc)
 	}
@@ -420,7 +431,13 @@ func (l *loop) upIdle(uc *upConn) {
 		_ = l.el.Close(uc.gc)
 		return
 	}
-	for uc.proto.Active() < uc.refreshLimit() {
+	if uc.proto.Quarantined() > 0 {
+		// Aborted IDs may still receive stray records: a fresh
+		// connection is the only proof of a clean one (see abort).
+		l.upClose(uc)
+		return
+	}
+	for uc.refreshLimit() > 0 && uc.room() {
 		if !uc.p.next(uc) {
 			break
 		}
@@ -429,13 +446,13 @@ func (l *loop) upIdle(uc *upConn) {
 		return
 	}
 	if uc.p.retired {
-		_ = l.el.Close(uc.gc) // a reload removed its upstream
+		l.upClose(uc) // a reload removed its upstream
 		return
 	}
 	if uc.p.u.Waiting.Load() > 0 {
 		// Requests wait on another loop and this one has none: hand the
 		// budget over rather than keep an idle connection.
-		_ = l.el.Close(uc.gc)
+		l.upClose(uc)
 		return
 	}
 	uc.inIdle = true
@@ -445,13 +462,13 @@ func (l *loop) upIdle(uc *upConn) {
 
 func (uc *upConn) expire(kind timerKind) {
 	if kind == timerUpIdle && !uc.closed && uc.gc != nil && uc.proto.Idle() {
-		_ = uc.l.el.Close(uc.gc)
+		uc.l.upClose(uc)
 	}
 }
 
 // upClosed runs from OnClose of an upstream connection.
 func (l *loop) upClosed(uc *upConn, err error) {
-	if uc.served > 0 && !uc.closed && (uc.proto.Active() == 0 || !uc.answeredSinceReuse) {
+	if uc.served > 0 && !uc.closed && !uc.closing && (uc.proto.Live() == 0 || !uc.answeredSinceReuse) {
 		// Closed by the backend after a clean END_REQUEST, before it read
 		// anything more (php-fpm recycling a worker, or a backend that
 		// ignores KEEP_CONN): what was sent after the END is unread.
@@ -462,8 +479,13 @@ func (l *loop) upClosed(uc *upConn, err error) {
 			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them", "backend", uc.b.String())
 		}
 	}
-	if uc.proto.Active() > 0 {
-		l.s.cfg.Logger.Warn("upstream closed with requests in flight", "backend", uc.b.String(), "requests", uc.proto.Active(), "err", err)
+	if uc.proto.Live() > 0 && uc.partial && !uc.closing {
+		// A record cut short is a broken response, not a recyclable
+		// connection: like garbage, it is answered 502 and not resent.
+		uc.broken = true
+		l.s.cfg.Logger.Error("upstream closed inside a record", "backend", uc.b.String(), "requests", uc.proto.Live(), "err", err)
+	} else if uc.proto.Live() > 0 {
+		l.s.cfg.Logger.Warn("upstream closed with requests in flight", "backend", uc.b.String(), "requests", uc.proto.Live(), "err", err)
 	}
 	l.upDrop(uc, false)
 }
@@ -478,6 +500,11 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	uc.setStarving(false)
 	l.wheel.cancel(&uc.t)
 	uc.out.release()
+	for i, r := range uc.aborted {
+		r.release() // nothing refers to its buffers now that out is gone
+		uc.aborted[i] = nil
+	}
+	uc.aborted = nil
 	uc.b.Release()
 	p := uc.p
 	for i, c := range p.conns {
@@ -501,6 +528,10 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	for _, r := range victims {
 		if r.abandoned() {
 			r.release()
+			continue
+		}
+		if uc.broken {
+			r.fail(502, "upstream broke the FastCGI protocol")
 			continue
 		}
 		if dialFailed {
@@ -583,7 +614,7 @@ func (l *loop) checkStarvation() {
 		for i := 0; i < len(p.idle); {
 			uc := p.idle[i]
 			if uc.b.Starving().Load() > 0 && !uc.closed {
-				_ = l.el.Close(uc.gc) // removes it from p.idle via upDrop
+				l.upClose(uc) // removes it from p.idle via upDrop
 				if uc.closed {
 					continue
 				}
@@ -607,4 +638,67 @@ func setFileRequestID(f *os.File, size int64, id uint16) error {
 		off += fastcgi.HeaderLen + int64(h[4])<<8 + int64(h[5]) + int64(h[6])
 	}
 	return nil
+}
+
+// room reports whether uc may take one more request: a free ID within the
+// limit, and not retiring (half its IDs quarantined: it drains and closes
+// rather than run on with ever fewer usable IDs).
+func (uc *upConn) room() bool {
+	return uc.proto.Active() < uc.proto.Limit() && uc.proto.Quarantined()*2 < uc.proto.Limit()
+}
+
+// upClose closes uc on gale's initiative.
+func (l *loop) upClose(uc *upConn) {
+	if l.feeding == uc {
+		// Called from a Sink during uc's Feed (a client write failed):
+		// Feed is still reading uc's inbound buffer.
+		uc.closeAfterFeed = true
+		return
+	}
+	if !uc.closed && uc.gc != nil {
+		uc.closing = true
+		_ = l.el.Close(uc.gc)
+	}
+}
+
+// abort handles a request whose client left while the backend was working
+// on it: FCGI_ABORT_REQUEST goes out for its ID, and then
+//
+//   - on a connection that carries one request at a time (php-fpm, uWSGI),
+//     gale closes the connection, as nginx does. php-fpm reads the socket
+//     only while it reads a request (main/fastcgi.c, fcgi_read_request and
+//     the STDIN reads): an ABORT during the script is not seen, the script
+//     runs to its end, and the ABORT is then read where the next request's
+//     BEGIN_REQUEST should be, which makes php-fpm drop the connection. So
+//     keeping the connection would only race that close, while closing it
+//     makes the script's next output fail, which ends the script
+//     (ignore_user_abort off) and frees the worker early.
+//   - on a multiplexed connection (Go's net/http/fcgi), the others' requests
+//     go on. The ID is quarantined (fastcgi.Conn.Abort) until the connection
+//     closes: Go answers the ABORT with an END_REQUEST at once but its
+//     handler runs on and may write output and a second END_REQUEST for the
+//     same ID, so no END proves the ID free. The connection closes as soon
+//     as it has no live request (upIdle), or stops taking requests when half
+//     its IDs are quarantined.
+//
+// The request's buffers may still be queued for writing on uc, so r is
+// released when uc closes.
+func (l *loop) abort(uc *upConn, r *fcgiReq) {
+	uc.proto.Abort(r.id)
+	uc.aborted = append(uc.aborted, r)
+	var rec [fastcgi.HeaderLen]byte
+	abort := fastcgi.AppendAbort(rec[:0], r.id)
+	closeNow := uc.proto.Limit() == 1 || uc.proto.Idle()
+	switch {
+	case uc.out.busy() && closeNow:
+		// The request is not fully written: the close says it all.
+	case uc.out.busy():
+		uc.out.take([][]byte{abort}, abort) // after the request's records
+	default:
+		_, _ = uc.gc.Write(abort) // gnet flushes it even if we close now
+	}
+	l.s.cfg.Logger.Info("client left; request aborted", "backend", uc.b.String(), "id", r.id, "closing_upstream", closeNow)
+	if closeNow {
+		l.upClose(uc)
+	}
 }

@@ -20,11 +20,6 @@ import (
 // write; a longer one is sent chunked as it comes.
 const headBuffer = 64 << 10
 
-// spoolMemory is how much of a response may wait in memory for a slow
-// client before the rest goes to a temporary file: the backend worker is
-// freed at the speed of the backend, not of the client.
-const spoolMemory = 1 << 20
-
 // fcgiReq is one request on its way to a FastCGI application and back. It
 // is the fastcgi.Sink of its request ID.
 type fcgiReq struct {
@@ -79,6 +74,8 @@ type fcgiReq struct {
 	sentAt   time.Time     // when the request went to the backend
 	upTime   time.Duration // backend response time, once it ended
 	upStats  *backendStats // the backend that answered
+	bodyIn   int64         // response body bytes taken from the application
+	overrun  bool          // the application sent more than its Content-Length
 }
 
 func (r *fcgiReq) abandoned() bool { return r.cs == nil }
@@ -306,8 +303,23 @@ func (r *fcgiReq) Stdout(p []byte) error {
 	if r.noBody || len(p) == 0 {
 		return nil
 	}
+	if cl := r.rp.ContentLength; cl >= 0 && int64(len(p)) > cl-r.bodyIn {
+		// Bytes beyond the declared length would be read by the client
+		// as the start of its next response: drop them, and close after.
+		if !r.overrun {
+			r.overrun, r.keep = true, false
+			r.l.s.cfg.Logger.Error("fastcgi response longer than its Content-Length; excess dropped", "backend", r.backend(), "content_length", cl)
+		}
+		p = p[:cl-r.bodyIn]
+		if len(p) == 0 {
+			return nil
+		}
+	}
+	r.bodyIn += int64(len(p))
 	if !r.head {
-		if len(r.body)+len(p) <= headBuffer || r.rp.NoBuffering && false {
+		// A body announced beyond the head buffer cannot go out in one
+		// write anyway: the head goes now, and no 64 KiB is held for it.
+		if len(r.body)+len(p) <= headBuffer && r.rp.ContentLength <= headBuffer {
 			r.body = append(r.body, p...)
 			return nil
 		}
@@ -320,11 +332,15 @@ func (r *fcgiReq) Stdout(p []byte) error {
 // Stderr implements fastcgi.Sink: the application's error output goes to
 // the error log with the request it belongs to.
 func (r *fcgiReq) Stderr(p []byte) {
-	backend := ""
+	r.l.s.cfg.Logger.Warn("fastcgi stderr", "backend", r.backend(), "msg", string(trimNL(p)))
+}
+
+// backend names the backend serving r, for log lines.
+func (r *fcgiReq) backend() string {
 	if r.up != nil {
-		backend = r.up.b.String()
+		return r.up.b.String()
 	}
-	r.l.s.cfg.Logger.Warn("fastcgi stderr", "backend", backend, "msg", string(trimNL(p)))
+	return ""
 }
 
 func trimNL(p []byte) []byte {
@@ -352,7 +368,15 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 		return
 	}
 	if !r.rp.Done() {
-		r.l.s.cfg.Logger.Error("fastcgi response ended without a head", "backend", r.up.b.String(), "app_status", appStatus, "protocol_status", protoStatus)
+		r.l.s.cfg.Logger.Error("fastcgi response ended without a head", "backend", r.backend(), "app_status", appStatus, "protocol_status", protoStatus)
+		r.failClient(502)
+		return
+	}
+	if cl := r.rp.ContentLength; cl >= 0 && r.bodyIn < cl && !r.noBody {
+		// The application promised more than it sent: a truncated body
+		// must not pass for a complete one. 502 before the head, a cut
+		// connection after it.
+		r.l.s.cfg.Logger.Error("fastcgi response shorter than its Content-Length", "backend", r.backend(), "content_length", cl, "got", r.bodyIn)
 		r.failClient(502)
 		return
 	}
@@ -429,63 +453,6 @@ func (r *fcgiReq) writeBody(p []byte) {
 
 var crlf = []byte("\r\n")
 
-// appendOut queues bytes for the client, copying them: they are views of
-// an upstream buffer or of scratch. Straight to the socket when it has
-// room; otherwise into the connection's spool (memory, then a file).
-func (r *fcgiReq) appendOut(ps ...[]byte) {
-	cs := r.cs
-	if cs == nil || cs.gone {
-		return
-	}
-	total := 0
-	for _, p := range ps {
-		total += len(p)
-	}
-	r.l.stats.sentBytes += uint64(total)
-	q := &cs.out
-	if !q.busy() && cs.gc.OutboundBuffered()+total <= r.l.s.cfg.HighWater {
-		_, _ = cs.gc.Writev(ps) // gnet copies what the socket does not take now
-		return
-	}
-	for _, p := range ps {
-		if q.file == nil && q.memBytes()+len(p) <= spoolMemory {
-			q.take([][]byte{p}, p)
-		} else if err := q.spoolToFile(p); err != nil {
-			r.l.s.cfg.Logger.Error("response spool", "err", err)
-			r.l.kill(cs)
-			return
-		}
-	}
-	r.l.pump(cs)
-}
-
-// memBytes counts the bytes queued in memory.
-func (q *outQueue) memBytes() int {
-	n := 0
-	for _, v := range q.views {
-		n += len(v)
-	}
-	return n
-}
-
-// spoolToFile appends p to the queue's spool file, creating it (unlinked)
-// on first use; sendfile then streams it to the client.
-func (q *outQueue) spoolToFile(p []byte) error {
-	if q.file == nil {
-		f, err := os.CreateTemp("", "gale-spool-")
-		if err != nil {
-			return err
-		}
-		os.Remove(f.Name())
-		q.file, q.spool, q.fileOff, q.fileLeft, q.fileFD = f, true, 0, 0, int(f.Fd())
-	}
-	if _, err := q.file.WriteAt(p, q.fileOff+q.fileLeft); err != nil {
-		return err
-	}
-	q.fileLeft += int64(len(p))
-	return nil
-}
-
 // finishDone completes the client side of requests that ended during the
 // last upstream read: it runs after Feed returned, so that a client moving
 // on to its next request never re-enters the upstream connection's Feed.
@@ -519,6 +486,11 @@ func (l *loop) recycle(r *fcgiReq) {
 		return
 	}
 	rp, body, info := r.rp, r.body[:0], r.info
+	if cap(body) > 16<<10 && len(l.freeReqs) >= 32 {
+		// Keep few large head buffers: hundreds of concurrent big
+		// responses would otherwise leave 64 KiB each on the free list.
+		body = nil
+	}
 	rp.Reset()
 	*r = fcgiReq{l: l, rp: rp, body: body, info: reqInfo{buf: info.buf[:0]}}
 	r.t.owner = r
@@ -559,21 +531,13 @@ func (r *fcgiReq) finishClient() {
 	if !keep {
 		cs.closeAfter = true
 	}
+	cs.out.closeSpool() // the response is complete: its file goes once sent
 	if cs.out.busy() {
 		return // the sweep resumes it when the spool drains
 	}
-	cs.out.closeSpool()
 	cs.l.afterWrite(cs)
 	if !cs.gone && !cs.closeAfter && !cs.lingering {
 		cs.l.process(cs)
-	}
-}
-
-// closeSpool drops a drained spool file.
-func (q *outQueue) closeSpool() {
-	if q.spool && q.fileLeft == 0 {
-		q.spool = false
-		q.closeFile()
 	}
 }
 
@@ -693,8 +657,8 @@ func (r *fcgiReq) expire(kind timerKind) {
 func (r *fcgiReq) receiving() bool { return r.bodyLeft > 0 || r.chunked != nil }
 
 // clientGone runs when the client closed before its response ended: the
-// request leaves the queue, or its ID stops delivering (kept reserved until
-// END_REQUEST so the connection stays in step).
+// request leaves the queue, or the backend is told to abort it (see
+// loop.abort).
 func (r *fcgiReq) clientGone() {
 	if r.cs != nil {
 		r.accountFastCGI(499) // nginx's "client closed request"
@@ -702,12 +666,11 @@ func (r *fcgiReq) clientGone() {
 	r.cs = nil
 	r.l.wheel.cancel(&r.t)
 	r.l.poolFor(r.u).unqueue(r)
-	if r.up != nil && !r.done {
-		r.up.proto.Detach(r.id)
-	}
 	if r.up == nil || r.done {
 		r.release()
+		return
 	}
+	r.l.abort(r.up, r)
 }
 
 // addrs formats the connection's addresses for CGI variables into the

@@ -48,6 +48,11 @@ type loop struct {
 	freeReqs []*fcgiReq
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
+	// respMem is what this loop's clients hold in memory of FastCGI
+	// responses they have not read yet (see holdResponse).
+	respMem int
+	// feeding is the upstream connection whose records are being fed.
+	feeding *upConn
 
 	// now is the time of the last tick, used to arm timers without a clock
 	// read per request; timers are only as precise as the tick anyway.

@@ -42,6 +42,10 @@ type outQueue struct {
 	borrowed bool             // file belongs to someone else (a request body): never closed here
 	ref      handlers.FileRef // when set, owns file: released instead of closed
 	fileFD   int
+	// charged is how much of views counts against the loop's budget for
+	// buffered upstream responses (*budget); returned when views drain.
+	charged int
+	budget  *int
 }
 
 // lend queues a file owned by someone else, from its start.
@@ -90,6 +94,7 @@ func (q *outQueue) release() {
 	q.closeFile()
 	clear(q.views)
 	q.views = q.views[:0]
+	q.uncharge()
 	if q.own != nil {
 		bytebufferpool.Put(q.own)
 		q.own = nil
@@ -143,6 +148,9 @@ func (q *outQueue) advance(n int) {
 		q.views[i] = q.views[i][n:]
 	}
 	q.views = q.views[:copy(q.views, q.views[i:])]
+	if len(q.views) == 0 {
+		q.uncharge()
+	}
 	if len(q.views) == 0 && q.own != nil {
 		bytebufferpool.Put(q.own)
 		q.own = nil

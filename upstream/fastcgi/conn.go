@@ -17,8 +17,9 @@ type Sink interface {
 
 // slot is one request ID's state; ID i lives at slots[i-1].
 type slot struct {
-	sink  Sink
-	inUse bool
+	sink    Sink
+	inUse   bool
+	aborted bool // quarantined: FCGI_ABORT_REQUEST sent, never reused on this Conn
 }
 
 // Conn is the client-side protocol state of one upstream connection: which
@@ -35,8 +36,11 @@ type Conn struct {
 	slots  []slot
 	limit  int
 	maxMux int
-	active int
-	values Values
+	active int // requests in flight, quarantined ones included
+	// quarantined counts aborted IDs: their slots stay taken until the
+	// connection closes (see Abort).
+	quarantined int
+	values      Values
 }
 
 // NewConn returns a Conn that will multiplex at most maxMux requests once
@@ -71,13 +75,20 @@ func (c *Conn) Values() Values { return c.values }
 // Limit is the number of requests that may be in flight at once now.
 func (c *Conn) Limit() int { return c.limit }
 
-// Active is the number of requests in flight.
+// Active is the number of request IDs taken: requests in flight and
+// quarantined (aborted) IDs. Begin succeeds while Active < Limit.
 func (c *Conn) Active() int { return c.active }
 
-// Idle reports whether no request is in flight. A connection goes back to
-// the pool only when it is idle and Feed consumed every byte read, i.e. at
-// a clean FCGI_END_REQUEST boundary.
-func (c *Conn) Idle() bool { return c.active == 0 }
+// Live is the number of requests in flight, quarantined IDs excluded.
+func (c *Conn) Live() int { return c.active - c.quarantined }
+
+// Quarantined is the number of aborted IDs held until the connection closes.
+func (c *Conn) Quarantined() int { return c.quarantined }
+
+// Idle reports whether no live request is in flight. A connection goes back
+// to the pool only when it is idle, has no quarantined ID and Feed consumed
+// every byte read, i.e. at a clean FCGI_END_REQUEST boundary.
+func (c *Conn) Idle() bool { return c.active == c.quarantined }
 
 // Begin allocates a request ID whose records will go to sink. It reports
 // false when the connection is at its limit. The lowest free ID is reused,
@@ -96,11 +107,24 @@ func (c *Conn) Begin(sink Sink) (id uint16, ok bool) {
 	return 0, false
 }
 
+// Abort quarantines id after the reactor sent FCGI_ABORT_REQUEST for it:
+// its records are dropped from now on and the ID is never reused on this
+// Conn, because an application may answer the abort with an
+// FCGI_END_REQUEST and still write the handler's output and a second
+// FCGI_END_REQUEST later (Go's net/http/fcgi does: its handler goroutine
+// runs on). Only a new connection proves the ID clean, so the reactor
+// closes a connection with quarantined IDs once it has no live request.
+func (c *Conn) Abort(id uint16) {
+	if s := c.slot(id); s != nil && !s.aborted {
+		s.sink, s.aborted = nil, true
+		c.quarantined++
+	}
+}
+
 // Detach stops delivering id's output (the client went away) while keeping
 // the ID reserved until its FCGI_END_REQUEST arrives, so the stream stays
-// in sync. Sending FCGI_ABORT_REQUEST is optional and the reactor's call:
-// php-fpm ignores it, and Go's net/http/fcgi answers it with an extra
-// FCGI_END_REQUEST that would then hit a reused ID.
+// in sync. The reactor uses it when it closes the connection anyway (a
+// timeout, a bad response); a client that left goes through Abort.
 func (c *Conn) Detach(id uint16) {
 	if s := c.slot(id); s != nil {
 		s.sink = nil
@@ -156,6 +180,9 @@ func (c *Conn) dispatch(r *Record) error {
 			s.sink.Stderr(r.Content)
 		}
 	case TypeEndRequest:
+		if s.aborted {
+			return nil // the slot stays quarantined: more may follow
+		}
 		return c.end(r, s)
 	default:
 		return protoErr(ErrUnexpectedType, r.Type, r.ID)

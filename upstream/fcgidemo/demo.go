@@ -5,6 +5,7 @@
 //	/app/          an HTML page showing the request, with a form posting back
 //	/app/echo      the request body, then a line with its SHA-256
 //	/app/sleep?ms= waits ms milliseconds (at most 10 s), then says so
+//	/app/bytes?n=  n deterministic pseudo-random bytes (at most 1 GiB), see Bytes
 package fcgidemo
 
 import (
@@ -31,6 +32,7 @@ func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/app/echo", echo)
 	mux.HandleFunc("/app/sleep", sleep)
+	mux.HandleFunc("/app/bytes", bytesHandler)
 	mux.HandleFunc("/app/", page)
 	return mux
 }

@@ -1,7 +1,10 @@
 package fcgidemo
 
 import (
+	"bytes"
+	"io"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -36,5 +39,25 @@ func TestEchoAndSleep(t *testing.T) {
 	Handler().ServeHTTP(w, httptest.NewRequest("GET", "/app/sleep?ms=0", nil))
 	if w.Code != 200 || w.Body.String() != "slept 0 ms\n" {
 		t.Errorf("sleep: %d %q", w.Code, w.Body.String())
+	}
+}
+
+func TestBytes(t *testing.T) {
+	want := make([]byte, prefixLen+100000)
+	io.ReadFull(Bytes(), want)
+	for _, n := range []int{200000, prefixLen + 100000} { // from the cache, and beyond it
+		w := httptest.NewRecorder()
+		Handler().ServeHTTP(w, httptest.NewRequest("GET", "/app/bytes?n="+strconv.Itoa(n), nil))
+		if w.Code != 200 || w.Header().Get("Content-Length") != strconv.Itoa(n) || !bytes.Equal(w.Body.Bytes(), want[:n]) {
+			t.Fatalf("n=%d: %d, length %q, %d bytes, equal %v", n, w.Code, w.Header().Get("Content-Length"), w.Body.Len(), bytes.Equal(w.Body.Bytes(), want[:n]))
+		}
+	}
+	var w *httptest.ResponseRecorder
+	for _, bad := range []string{"-1", "x", "1073741825"} {
+		w = httptest.NewRecorder()
+		Handler().ServeHTTP(w, httptest.NewRequest("GET", "/app/bytes?n="+bad, nil))
+		if w.Code != 400 {
+			t.Errorf("n=%s: %d", bad, w.Code)
+		}
 	}
 }

@@ -6,8 +6,9 @@ import (
 )
 
 // FuzzParse: no panic, n within the buffer, a Path that is absolute and
-// free of dot-segments, and the same result when parsed again and when
-// parsed from any prefix (ErrNeedMore or the same result).
+// free of dot-segments, the same result when parsed again and when parsed
+// from any prefix (ErrNeedMore or the same result), and, when net/http
+// accepts the same head, the same framing, Host and persistence.
 func FuzzParse(f *testing.F) {
 	for _, c := range parseCases {
 		f.Add([]byte(c.in))
@@ -25,6 +26,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("n=%d of %d", n, len(in))
 			}
 			checkPath(t, r.Path)
+			differParse(t, in, n, &r)
 		} else if StatusOf(err) == 500 {
 			t.Fatalf("unmapped error %v", err)
 		}
@@ -59,8 +61,10 @@ func checkPath(t *testing.T, p []byte) {
 	}
 }
 
-// FuzzChunked: no panic, n within src, the data a view of src, and the
-// same data and outcome whether the input comes whole or byte by byte.
+// FuzzChunked: no panic, n within src, the data a view of src, the same
+// data and outcome whether the input comes whole or byte by byte, the same
+// data as net/http's chunked reader whenever both decode the body, and the
+// input, taken as data, survives a chunked encode and decode.
 func FuzzChunked(f *testing.F) {
 	for _, c := range chunkedCases {
 		f.Add([]byte(c.in))
@@ -91,11 +95,17 @@ func FuzzChunked(f *testing.F) {
 		if data != string(whole) || err1 != err {
 			t.Fatalf("byte by byte: %q %v, whole: %q %v", data, err1, whole, err)
 		}
+		if err == nil {
+			differChunked(t, in, whole)
+		}
+		roundTripChunked(t, in, in)
 	})
 }
 
-// FuzzNormalizePath: no panic, and a result that is absolute, free of
-// dot-segments, empty segments and NUL, and stable when normalized again.
+// FuzzNormalizePath: no panic, a result that is absolute, free of
+// dot-segments, empty segments and NUL, stable when normalized again, and
+// the same as Go's url.PathUnescape then path.Clean (which gale refines:
+// empty segments collapse, a trailing '/' is kept).
 func FuzzNormalizePath(f *testing.F) {
 	for _, c := range normalizeCases {
 		f.Add([]byte(c.raw))
@@ -113,6 +123,7 @@ func FuzzNormalizePath(f *testing.F) {
 		} else {
 			checkPath(t, out)
 		}
+		differNormalize(t, raw, out)
 		if !bytes.Contains(out, []byte("%")) {
 			again, err := NormalizePath(nil, out)
 			if err != nil || !bytes.Equal(again, out) {

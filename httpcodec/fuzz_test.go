@@ -62,9 +62,8 @@ func checkPath(t *testing.T, p []byte) {
 }
 
 // FuzzChunked: no panic, n within src, the data a view of src, the same
-// data and outcome whether the input comes whole or byte by byte, the same
-// data as net/http's chunked reader whenever both decode the body, and the
-// input, taken as data, survives a chunked encode and decode.
+// data and outcome whether the input comes whole or byte by byte, and the
+// same data as net/http's chunked reader whenever both decode the body.
 func FuzzChunked(f *testing.F) {
 	for _, c := range chunkedCases {
 		f.Add([]byte(c.in))
@@ -98,7 +97,25 @@ func FuzzChunked(f *testing.F) {
 		if err == nil {
 			differChunked(t, in, whole)
 		}
-		roundTripChunked(t, in, in)
+	})
+}
+
+// FuzzChunkedRoundTrip: any data, cut into chunks of the sizes given
+// (net/http's writer, and extensions by hand), followed by a trailer and
+// the next request's bytes, decodes to exactly the data and stops at the
+// body's end. (Apart from FuzzChunked: its coverage is of the encoder's
+// shapes, not of hostile input.)
+func FuzzChunkedRoundTrip(f *testing.F) {
+	f.Add([]byte("hello world"), []byte{2, 0, 7})
+	f.Add([]byte("0\r\n\r\nGET / HTTP/1.1\r\n\r\n"), []byte{})
+	f.Add(bytes.Repeat([]byte{0xff}, 600), []byte{255})
+	f.Fuzz(func(t *testing.T, data, sizes []byte) {
+		// Bounded: 1-byte chunks of a large input would make each run,
+		// and so the fuzzer's minimizing, slow for no new shapes.
+		if len(data) > 4096 {
+			data = data[:4096]
+		}
+		roundTripChunked(t, data, sizes)
 	})
 }
 

@@ -10,25 +10,23 @@ import (
 
 // verdict runs the reactor's decisions on raw: parse heads, skip their
 // bodies (Content-Length or chunked), repeat for pipelined requests. It
-// returns the status of the first error (200 when there is none), how many
-// requests were accepted before it, and, for an accepted request, whether
-// It fails the test if a request carrying the smuggled marker is accepted.
-func verdict(t *testing.T, raw string) (status, accepted int) {
-	t.Helper()
+// returns the status of the first error (200 when there is none, 0 when
+// the bytes end inside a request, so gale would wait for more), how many
+// requests were accepted before it, and whether one of those carried the
+// smuggled marker.
+func verdict(raw string) (status, accepted int, smuggled bool) {
 	var p httpcodec.Parser
 	buf := []byte(raw)
 	for len(buf) > 0 {
 		var r httpcodec.Request
 		n, err := p.Parse(buf, &r)
+		if err == httpcodec.ErrNeedMore {
+			return 0, accepted, smuggled
+		}
 		if err != nil {
-			if err == httpcodec.ErrNeedMore {
-				t.Fatalf("incomplete head %q", buf)
-			}
-			return httpcodec.StatusOf(err), accepted
+			return httpcodec.StatusOf(err), accepted, smuggled
 		}
-		if strings.Contains(string(r.RawTarget), testenv.SmuggledMarker) {
-			t.Fatalf("accepted a smuggled request: %q", buf[:n])
-		}
+		smuggled = smuggled || strings.Contains(string(r.RawTarget), testenv.SmuggledMarker)
 		buf = buf[n:]
 		switch {
 		case r.Chunked:
@@ -37,22 +35,21 @@ func verdict(t *testing.T, raw string) (status, accepted int) {
 			for !d.Done() {
 				k, _, err := d.Decode(buf)
 				if err != nil {
-					return httpcodec.StatusOf(err), accepted
+					return httpcodec.StatusOf(err), accepted, smuggled
 				}
 				if k == 0 {
-					t.Fatalf("incomplete chunked body %q", buf)
+					return 0, accepted, smuggled
 				}
 				buf = buf[k:]
 			}
-		case r.ContentLength > 0:
-			if int64(len(buf)) < r.ContentLength {
-				t.Fatalf("incomplete body: %d of %d", len(buf), r.ContentLength)
-			}
+		case r.ContentLength > int64(len(buf)):
+			return 0, accepted, smuggled
+		default:
 			buf = buf[r.ContentLength:]
 		}
 		accepted++
 	}
-	return 200, accepted
+	return 200, accepted, smuggled
 }
 
 // TestSmugglingTable: every row of the regression table gets its verdict
@@ -62,7 +59,10 @@ func verdict(t *testing.T, raw string) (status, accepted int) {
 // the wire.
 func TestSmugglingTable(t *testing.T) {
 	for _, c := range testenv.SmugglingCases {
-		status, accepted := verdict(t, c.Raw)
+		status, accepted, smuggled := verdict(c.Raw)
+		if smuggled {
+			t.Errorf("%s: a request hidden in another was accepted", c.Rule)
+		}
 		if status != c.Status {
 			t.Errorf("%s: status %d, want %d\n%q", c.Rule, status, c.Status, c.Raw)
 		}

@@ -135,6 +135,14 @@ func TestTraversalOverTheWire(t *testing.T) {
 	}
 
 	addr := startStatic(t, root)
+	t.Cleanup(func() {
+		// Should a loop be stuck opening the fifo for reading (no
+		// O_NONBLOCK), a writer's open releases it so the server can
+		// shut down and the test fails instead of hanging.
+		if fd, err := unix.Open(filepath.Join(root, "fifo"), unix.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+			unix.Close(fd)
+		}
+	})
 	env := os.Environ()
 	for _, c := range traversalCorpus {
 		if c.target == "/null" && !hasDevice {

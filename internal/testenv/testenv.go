@@ -57,7 +57,10 @@ func fdTargets() map[string]string {
 	m := map[string]string{}
 	ents, _ := os.ReadDir("/proc/self/fd")
 	for _, e := range ents {
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue // the directory fd ReadDir used, closed since
+		}
 		m[e.Name()] = target
 	}
 	return m
@@ -99,7 +102,7 @@ func goroutineStacks() map[string]string {
 func CheckLeaks(t testing.TB) {
 	t.Helper()
 	gs0, fs0 := goroutineStacks(), fdTargets()
-	g0, f0 := len(gs0), len(fs0)
+	g0, f0 := len(gs0), OpenFDs(t)
 	t.Cleanup(func() {
 		var g, f int
 		for i := 0; i < 50; i++ {

@@ -112,8 +112,8 @@ func FuzzChunkedRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data, sizes []byte) {
 		// Bounded: 1-byte chunks of a large input would make each run,
 		// and so the fuzzer's minimizing, slow for no new shapes.
-		if len(data) > 4096 {
-			data = data[:4096]
+		if len(data) > 1024 {
+			data = data[:1024]
 		}
 		roundTripChunked(t, data, sizes)
 	})

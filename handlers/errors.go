@@ -34,6 +34,8 @@ var errorStatus = []struct {
 	{unix.ELOOP, 404},        // symlink loop
 	{unix.ENOTDIR, 404},      // "/file.html/x"
 	{unix.ENAMETOOLONG, 404}, // cannot exist
+	{unix.ENXIO, 404},        // opening a unix socket, or a device without a driver: not a file
+	{unix.ENODEV, 404},       // a device special file without a device
 	{unix.EACCES, 403},
 	{unix.EPERM, 403},
 }

@@ -114,6 +114,7 @@ func TestStatusFromError(t *testing.T) {
 		{ErrNotRegular, 404},
 		{ErrHidden, 404},
 		{&fs.PathError{Op: "open", Path: "x", Err: unix.ENOTDIR}, 404},
+		{&fs.PathError{Op: "open", Path: "x", Err: unix.ENXIO}, 404},
 		{errors.New("disk on fire"), 500},
 	} {
 		if got := StatusFromError(tc.err); got != tc.want {

@@ -16,12 +16,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 // TestDemoApp: with no -root and no -fastcgi, gale runs `gale fcgi-demo`
 // as a child and serves /app/ from it over FastCGI; a killed child is
 // restarted and /app/ works again; SIGTERM to gale stops the child too.
 func TestDemoApp(t *testing.T) {
+	testenv.CheckLeaks(t)
 	p := startGale(t)
 	if _, body := get(t, p.url("/")); !bytes.Contains(body, []byte(`href="/app/"`)) {
 		t.Errorf("demo index has no link to /app/:\n%s", body)
@@ -169,6 +172,7 @@ func waitExit(p *proc, within time.Duration) error {
 // the demo application to a gale started with -fastcgi, and exits 0 on
 // SIGTERM, removing its socket; a live socket is not stolen.
 func TestFCGIDemoSubcommand(t *testing.T) {
+	testenv.CheckLeaks(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "app.sock")
 	stale, err := net.Listen("unix", sock)

@@ -51,10 +51,29 @@ func OpenFDs(t testing.TB) int {
 	return len(ents)
 }
 
+// fdTargets maps each open fd to what it names ("socket:[123]", a path),
+// for saying which fds leaked.
+func fdTargets() map[string]string {
+	m := map[string]string{}
+	ents, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range ents {
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue // the directory fd ReadDir used, closed since
+		}
+		m[e.Name()] = target
+	}
+	return m
+}
+
 // Goroutines counts this process's goroutines, leaving out the idle
 // workers of gnet's goroutine pool (ants): gnet dials and enrolls on them
 // and the pool keeps them a while by design; they are not ours to leak.
-func Goroutines() int {
+func Goroutines() int { return len(goroutineStacks()) }
+
+// goroutineStacks returns the stack of every goroutine but ants' workers,
+// keyed by goroutine id ("goroutine 17").
+func goroutineStacks() map[string]string {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -64,20 +83,26 @@ func Goroutines() int {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	count := 0
+	m := map[string]string{}
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.TrimSpace(g) != "" && !strings.Contains(g, "panjf2000/ants") {
-			count++
+		if strings.TrimSpace(g) == "" || strings.Contains(g, "panjf2000/ants") {
+			continue
 		}
+		id, _, _ := strings.Cut(g, " [")
+		m[id] = g
 	}
-	return count
+	return m
 }
 
 // CheckLeaks records goroutine and fd counts now and, at cleanup, fails
-// the test if they grew (allowing time for closes to settle).
+// the test if they grew (allowing time for closes to settle), naming the
+// fds and goroutines that are new. Call it first in a test, before
+// anything that registers cleanups (servers, peers), so that it runs after
+// all of them.
 func CheckLeaks(t testing.TB) {
 	t.Helper()
-	g0, f0 := Goroutines(), OpenFDs(t)
+	gs0, fs0 := goroutineStacks(), fdTargets()
+	g0, f0 := len(gs0), OpenFDs(t)
 	t.Cleanup(func() {
 		var g, f int
 		for i := 0; i < 50; i++ {
@@ -87,7 +112,18 @@ func CheckLeaks(t testing.TB) {
 			}
 			time.Sleep(40 * time.Millisecond)
 		}
-		t.Errorf("leak: goroutines %d -> %d, fds %d -> %d", g0, g, f0, f)
+		var extra []string
+		for fd, target := range fdTargets() {
+			if old, ok := fs0[fd]; !ok || old != target {
+				extra = append(extra, "fd "+fd+" -> "+target)
+			}
+		}
+		for id, stack := range goroutineStacks() {
+			if _, ok := gs0[id]; !ok {
+				extra = append(extra, stack)
+			}
+		}
+		t.Errorf("leak: goroutines %d -> %d, fds %d -> %d; new:\n%s", g0, g, f0, f, strings.Join(extra, "\n"))
 	})
 }
 

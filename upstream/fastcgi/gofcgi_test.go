@@ -10,11 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gale-http/gale/internal/testenv"
 	"github.com/gale-http/gale/upstream/fcgidemo"
 )
 
 // startGoFCGI serves the demo app on Go's net/http/fcgi, which multiplexes.
 func startGoFCGI(t *testing.T) string {
+	testenv.CheckLeaks(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 const phpFPM = "/usr/sbin/php-fpm8.2"
@@ -39,6 +41,7 @@ func startFPM(t *testing.T) (sock, root string) {
 	if _, err := os.Stat(phpFPM); err != nil {
 		t.Skip("php-fpm8.2 not installed")
 	}
+	testenv.CheckLeaks(t)
 	dir := t.TempDir()
 	root = filepath.Join(dir, "www")
 	sock = filepath.Join(dir, "fpm.sock")

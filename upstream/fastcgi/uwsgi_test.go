@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 const wsgiApp = `def application(env, start_response):
@@ -23,6 +25,7 @@ func startUWSGI(t *testing.T) string {
 	if err != nil {
 		t.Skip("uwsgi not installed")
 	}
+	testenv.CheckLeaks(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "uwsgi.sock")
 	app := filepath.Join(dir, "app.py")

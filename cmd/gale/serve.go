@@ -102,6 +102,7 @@ func (st *state) serve(cfg *config.Config) error {
 		return err
 	}
 	defer closeAccess()
+	spareP(rc.Loops)
 	srv, err := reactor.New(rc)
 	if err != nil {
 		return err

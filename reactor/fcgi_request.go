@@ -85,7 +85,7 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 	r.cs, r.u, r.started, r.internalH = cs, route.Upstream, l.now, route.Internal
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor
-	r.keep = req.KeepAlive && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
+	r.keep = req.KeepAlive && !l.draining && int(cs.nreq) < l.s.cfg.MaxRequestsPerConn
 	switch req.Method {
 	case httpcodec.MethodGet, httpcodec.MethodHead, httpcodec.MethodOptions, httpcodec.MethodPut, httpcodec.MethodDelete, httpcodec.MethodTrace:
 		r.safe = true
@@ -430,11 +430,11 @@ func (r *fcgiReq) appendOut(ps ...[]byte) {
 	for _, p := range ps {
 		total += len(p)
 	}
-	q := &cs.out
-	if !q.busy() && cs.gc.OutboundBuffered()+total <= r.l.s.cfg.HighWater {
+	if !cs.out.busy() && cs.gc.OutboundBuffered()+total <= r.l.s.cfg.HighWater {
 		_, _ = cs.gc.Writev(ps) // gnet copies what the socket does not take now
 		return
 	}
+	q := r.l.outOf(cs)
 	for _, p := range ps {
 		if q.file == nil && q.memBytes()+len(p) <= spoolMemory {
 			q.take([][]byte{p}, p)
@@ -549,7 +549,7 @@ func (r *fcgiReq) finishClient() {
 
 // closeSpool drops a drained spool file.
 func (q *outQueue) closeSpool() {
-	if q.spool && q.fileLeft == 0 {
+	if q != nil && q.spool && q.fileLeft == 0 {
 		q.spool = false
 		q.closeFile()
 	}

@@ -52,10 +52,15 @@ type loop struct {
 	// read per request; timers are only as precise as the tick anyway.
 	now time.Time
 
-	conns    connList
-	stalled  []stallable
-	stalled2 []stallable
-	draining bool
+	conns   connList
+	freeOut []*outQueue
+	// parked holds idle keep-alive connections compactly (park.go);
+	// freeConns recycles the conns they gave back.
+	parked    parkQueue
+	freeConns []*conn
+	stalled   []stallable
+	stalled2  []stallable
+	draining  bool
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
@@ -79,6 +84,9 @@ func (l *loop) tick(now time.Time) {
 	l.date.Update(now)
 	l.sweepStalled()
 	l.wheel.advance(now, fireTimer)
+	if l.parked.live > 0 {
+		l.expireParked(false)
+	}
 	if len(l.pools) > 0 {
 		l.checkStarvation()
 	}
@@ -102,6 +110,14 @@ func (cs *conn) expire(kind timerKind) {
 		l.kill(cs)
 	case timerIdle, timerLinger:
 		l.kill(cs)
+	case timerPark:
+		// The connection went idle after the previous tick: its idle
+		// timeout runs from now, at most a tick late.
+		if cs.idle() && !cs.inStalled && cs.out == nil && !l.draining {
+			l.parkIdle(cs, l.s.cfg.IdleTimeout)
+		} else {
+			l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.IdleTimeout)
+		}
 	}
 }
 
@@ -116,6 +132,7 @@ func kindName(k timerKind) string {
 // busy ones after their current response.
 func (l *loop) drain() {
 	l.draining = true
+	l.expireParked(true)
 	for cs := l.conns.head; cs != nil; {
 		next := cs.next
 		if cs.idle() {

@@ -129,6 +129,8 @@ func (s *Server) OnClose(c gnet.Conn, err error) gnet.Action {
 	switch x := c.Context().(type) {
 	case *conn:
 		x.l.closed(x, err)
+	case *parked:
+		s.loopOf(c).parkedClosed(x)
 	case *upConn:
 		x.l.upClosed(x, err)
 	}
@@ -140,6 +142,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	switch x := c.Context().(type) {
 	case *conn:
 		x.l.traffic(x)
+	case *parked:
+		l := s.loopOf(c)
+		l.traffic(l.wake(x))
 	case *upConn:
 		x.l.upTraffic(x)
 	}

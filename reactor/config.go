@@ -30,6 +30,10 @@ type Config struct {
 	SendTimeout time.Duration
 	// MaxRequestsPerConn closes a connection after this many requests (default 10000).
 	MaxRequestsPerConn int
+	// MaxConns bounds the open client connections, all loops together;
+	// beyond it a new connection is answered 503 with Retry-After and
+	// closed (0: no limit).
+	MaxConns int
 	// HighWater is the number of unsent response bytes above which gale
 	// stops handing the socket layer more and streams from the cache or the
 	// file itself as the client reads (default 256 KiB).

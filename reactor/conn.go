@@ -34,10 +34,15 @@ type conn struct {
 	lingering  bool // write side shut, discarding input until the peer closes
 	gone       bool // OnClose ran: gc must not be touched
 	inStalled  bool
+	refused    bool // over Config.MaxConns: its input is never read
 }
 
 func (l *loop) open(c gnet.Conn) {
 	cs := l.newConn(c)
+	if !l.admit() {
+		l.refuse(cs)
+		return
+	}
 	// A new connection gets the header timeout for its first byte, as
 	// nginx's client_header_timeout: an open socket that never speaks is
 	// not a kept-alive client.
@@ -46,6 +51,7 @@ func (l *loop) open(c gnet.Conn) {
 
 func (l *loop) closed(cs *conn, err error) {
 	cs.gone = true
+	l.s.limit.open.Add(-1)
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	l.dropOut(cs)
@@ -80,7 +86,7 @@ func (cs *conn) remote() string {
 
 // traffic is OnTraffic for a client connection.
 func (l *loop) traffic(cs *conn) {
-	if cs.lingering {
+	if cs.lingering || cs.refused {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		return
 	}

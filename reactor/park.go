@@ -155,6 +155,7 @@ func (l *loop) parkedClosed(p *parked) {
 	if p.gc != nil {
 		p.gc = nil
 		l.parked.live--
+		l.s.limit.open.Add(-1)
 	}
 }
 

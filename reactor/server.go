@@ -29,6 +29,7 @@ type Server struct {
 	addr     atomic.Pointer[net.TCPAddr]
 	loops    sync.Map     // gnet.EventLoop -> *loop
 	stalled  atomic.Int64 // connections waiting for socket space, all loops
+	limit    connLimit
 	draining atomic.Bool
 }
 

@@ -50,6 +50,8 @@ type options struct {
 	fastcgi         string
 	fcgiMaxConns    int
 	cpuProfile      string
+	maxConns        int
+	maxRequests     int
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -64,6 +66,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.fastcgi, "fastcgi", "", "FastCGI backends (host:port or unix:/path, comma-separated): *.php and unknown paths go there, existing files are served")
 	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per FastCGI backend (default: what the backend reports, else 4 per loop)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until exit")
+	fs.IntVar(&o.maxConns, "max-conns", 0, "client connections at most; beyond, new ones get 503 with Retry-After (0: no limit)")
+	fs.IntVar(&o.maxRequests, "max-requests", 10000, "requests per keep-alive connection; the last response says Connection: close")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -151,7 +155,8 @@ func run(args []string) error {
 		router.Handle("/", handlers.NewFrontController(static, u, abs))
 	}
 
-	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log})
+	srv, err := reactor.New(reactor.Config{Addr: o.listen, Loops: o.loops, Handler: router, Logger: log,
+		MaxConns: o.maxConns, MaxRequestsPerConn: o.maxRequests})
 	if err != nil {
 		return err
 	}

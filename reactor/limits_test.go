@@ -3,11 +3,11 @@ package reactor_test
 import (
 	"bufio"
 	"bytes"
-	"log/slog"
-	"sync"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 

@@ -85,7 +85,7 @@ func (l *loop) tick(now time.Time) {
 	l.sweepStalled()
 	l.wheel.advance(now, fireTimer)
 	if l.parked.live > 0 {
-		l.expireParked(false)
+		l.expireParked()
 	}
 	if len(l.pools) > 0 {
 		l.checkStarvation()
@@ -128,29 +128,22 @@ func kindName(k timerKind) string {
 	return "header"
 }
 
-// drain starts graceful shutdown on this loop: idle connections close now,
-// busy ones after their current response.
+// drainIdleGrace is how long an idle connection stays open once a drain
+// begins. Closing it at once would race with a client already sending its
+// next request (the client would see a reset, not an answer); within the
+// grace that request is answered with "Connection: close".
+const drainIdleGrace = 500 * time.Millisecond
+
+// drain starts graceful shutdown on this loop: idle connections close after
+// drainIdleGrace, busy ones after their current response.
 func (l *loop) drain() {
 	l.draining = true
-	l.expireParked(true)
-	for cs := l.conns.head; cs != nil; {
-		next := cs.next
-		if cs.idle() {
-			l.kill(cs)
-		}
-		cs = next
-	}
-}
-
-// busyConns counts connections with a request in progress.
-func (l *loop) busyConns() int {
-	n := 0
+	l.capParked(drainIdleGrace)
 	for cs := l.conns.head; cs != nil; cs = cs.next {
-		if !cs.idle() {
-			n++
+		if cs.idle() && cs.t.kind != timerLinger {
+			l.wheel.schedule(&cs.t, timerIdle, l.now, drainIdleGrace)
 		}
 	}
-	return n
 }
 
 // connList is an intrusive doubly-linked list of a loop's connections.

@@ -159,10 +159,29 @@ func (l *loop) parkedClosed(p *parked) {
 	}
 }
 
+// capParked brings every parked connection's idle deadline to within d
+// (graceful shutdown). Capping keeps the FIFO in deadline order.
+func (l *loop) capParked(d time.Duration) {
+	q := &l.parked
+	limit := uint32(l.wheel.ticksAt(l.now.Add(d)) + 1)
+	for ch, i := q.head, q.headI; ch != nil; {
+		if i == parkChunkLen {
+			ch, i = ch.next, 0
+			continue
+		}
+		if ch == q.tail && i == q.tailI {
+			return
+		}
+		if p := &ch.slots[i]; p.gc != nil && int32(p.due-limit) > 0 {
+			p.due = limit
+		}
+		i++
+	}
+}
+
 // expireParked closes parked connections whose idle timeout passed and
-// drops the chunks the head has left behind. With all, it closes every
-// parked connection (graceful shutdown).
-func (l *loop) expireParked(all bool) {
+// drops the chunks the head has left behind.
+func (l *loop) expireParked() {
 	q := &l.parked
 	now := uint32(l.wheel.ticksAt(l.now))
 	for q.head != nil {
@@ -179,7 +198,7 @@ func (l *loop) expireParked(all bool) {
 		}
 		p := &q.head.slots[q.headI]
 		if gc := p.gc; gc != nil {
-			if !all && int32(now-p.due) < 0 {
+			if int32(now-p.due) < 0 {
 				return
 			}
 			l.parkedClosed(p)

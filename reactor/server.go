@@ -110,7 +110,11 @@ func (s *Server) loopOf(c gnet.Conn) *loop {
 		return v.(*loop)
 	}
 	v, _ := s.loops.LoadOrStore(el, newLoop(s, el))
-	return v.(*loop)
+	l := v.(*loop)
+	if s.draining.Load() && !l.draining {
+		l.drain() // a loop's first connection arrived during the drain
+	}
+	return l
 }
 
 // OnOpen attaches per-connection state.
@@ -152,19 +156,24 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-// Shutdown drains: idle connections close now, busy ones get
-// "Connection: close" on their current response and close after it, and
-// requests on connections opened meanwhile are answered with Connection:
-// close. When no request is in progress on any loop (or ctx ends) the engine
-// stops. It returns ctx's error when the deadline cut requests off.
+// Shutdown drains: every response from now on says "Connection: close",
+// busy connections close after their current response, idle ones after a
+// short grace (drainIdleGrace: a keep-alive client about to send its next
+// request gets an answer, not a closed socket); the listening sockets stop
+// accepting (listener.go), connections already queued on them are served.
+// When no client connection is left (or ctx ends) the engine stops. It
+// returns ctx's error when the deadline cut requests off.
 func (s *Server) Shutdown(ctx context.Context) error {
 	<-s.booted
 	s.draining.Store(true)
 	s.onLoops(func(l *loop) int { l.drain(); return 0 })
+	if n := s.closeListeners(ctx); n > 0 {
+		s.cfg.Logger.Info("graceful shutdown: serving connections the listener had queued", "conns", n)
+	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	var err error
-	for s.onLoops((*loop).busyConns) > 0 {
+	for s.limit.open.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()

@@ -11,12 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 // TestLimitFlags: -max-requests closes a keep-alive connection after its
 // Nth response (which says Connection: close), and -max-conns answers
 // connections beyond the cap 503 with Retry-After and closes them.
 func TestLimitFlags(t *testing.T) {
+	testenv.CheckLeaks(t)
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "a.txt"), []byte("alpha\n"), 0o644)
 	p := startGale(t, "-root", root, "-max-requests", "3", "-max-conns", "4", "-loops", "2")

@@ -30,6 +30,7 @@ func TestSlowReadersMemoryBound(t *testing.T) {
 		size    = 16 << 20
 		limit   = 128 << 20
 	)
+	testenv.CheckLeaks(t)
 	root := t.TempDir()
 	data := make([]byte, size)
 	rand.Read(data)

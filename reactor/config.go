@@ -38,7 +38,9 @@ type Config struct {
 	// stops handing the socket layer more and streams from the cache or the
 	// file itself as the client reads (default 256 KiB).
 	HighWater int
-	// Tick is the timer wheel's resolution (default 100 ms).
+	// Tick is the timer wheel's resolution (default 50 ms). Idle keep-alive
+	// connections are also parked at the tick after they go idle (park.go),
+	// so a shorter tick leaves fewer of them holding a full conn.
 	Tick time.Duration
 	// Logger receives the error log (default slog.Default()).
 	Logger *slog.Logger
@@ -64,7 +66,7 @@ func (c *Config) setDefaults() {
 	def(&c.HeaderTimeout, 10*time.Second)
 	def(&c.BodyTimeout, 30*time.Second)
 	def(&c.SendTimeout, 60*time.Second)
-	def(&c.Tick, 100*time.Millisecond)
+	def(&c.Tick, 50*time.Millisecond)
 	if c.MaxRequestsPerConn <= 0 {
 		c.MaxRequestsPerConn = 10000
 	}

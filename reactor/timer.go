@@ -41,7 +41,7 @@ type timerOwner interface {
 
 func (n *timerNode) linked() bool { return n.next != nil }
 
-// wheelSlots is a power of two; with the default 100 ms tick it spans 25.6 s
+// wheelSlots is a power of two; with the default 50 ms tick it spans 12.8 s
 // per round. Longer deadlines stay in their slot for extra rounds: the due
 // tick is checked when the slot is visited.
 const wheelSlots = 256

@@ -34,6 +34,7 @@ type Options struct {
 	IdleConns   int           `json:"idle_conns"`
 	SlowClients int           `json:"slow_clients"`
 	SlowRate    float64       `json:"slow_rate"`
+	LorisConns  int           `json:"slowloris_conns"`
 	JSON        string        `json:"-"`
 	SVG         string        `json:"-"`
 	ShowConfig  bool          `json:"-"`
@@ -62,6 +63,7 @@ func parseFlags() Options {
 	flag.IntVar(&o.IdleConns, "idle-conns", 10000, "connections opened by idle-10k")
 	flag.IntVar(&o.SlowClients, "slow-clients", 500, "clients of slow-500")
 	flag.Float64Var(&o.SlowRate, "slow-rate", 2<<20, "bytes/s each slow-500 client reads")
+	flag.IntVar(&o.LorisConns, "slowloris-conns", 1000, "trickling connections of slowloris")
 	flag.StringVar(&o.JSON, "json", "", "write every raw run as JSON to this file")
 	flag.StringVar(&o.SVG, "svg", "", "write a bar chart (rps and CPU/request) to this SVG file")
 	flag.BoolVar(&o.ShowConfig, "show-config", false, "print each server's configuration and exit")

@@ -44,9 +44,12 @@ const reference = "nginx"
 // only if one of its scenarios ran.
 func writeMarkdown(w io.Writer, outs []Outcome) {
 	ref := make(map[string]float64)
-	var thr, mem []Outcome
+	var thr, mem, loris []Outcome
 	for _, o := range outs {
-		if sc, _ := scenarioByName(o.Scenario); sc.Kind != KindWrk {
+		if sc, _ := scenarioByName(o.Scenario); sc.Kind == KindLoris {
+			loris = append(loris, o)
+			continue
+		} else if sc.Kind != KindWrk {
 			mem = append(mem, o)
 			continue
 		}
@@ -62,10 +65,20 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 			fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
 		}
 	}
+	if len(loris) > 0 {
+		if len(thr) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, "| scenario | server | rps alone | rps beside the trickle | rps lost | trickling connections | errors |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+		for _, o := range loris {
+			fmt.Fprintln(w, lorisRow(o))
+		}
+	}
 	if len(mem) == 0 {
 		return
 	}
-	if len(thr) > 0 {
+	if len(thr) > 0 || len(loris) > 0 {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "| scenario | server | ok / target | still open | base RSS | peak RSS | RSS growth per conn | time | errors |")

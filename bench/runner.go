@@ -14,12 +14,13 @@ import (
 
 // Outcome is everything measured for one scenario on one server.
 type Outcome struct {
-	Scenario string     `json:"scenario"`
-	Server   string     `json:"server"`
-	NA       string     `json:"na,omitempty"` // why there is no number
-	Backend  string     `json:"backend,omitempty"`
-	Runs     []Run      `json:"runs,omitempty"`
-	Mem      *MemResult `json:"mem,omitempty"`
+	Scenario string       `json:"scenario"`
+	Server   string       `json:"server"`
+	NA       string       `json:"na,omitempty"` // why there is no number
+	Backend  string       `json:"backend,omitempty"`
+	Runs     []Run        `json:"runs,omitempty"`
+	Mem      *MemResult   `json:"mem,omitempty"`
+	Loris    *LorisResult `json:"slowloris,omitempty"`
 }
 
 // Run is one measured wrk run.
@@ -96,6 +97,8 @@ func (h *Harness) Run(sc Scenario, srv Server) Outcome {
 	case KindSlow:
 		m := runSlow(in.srv.PID(), in.env.Addr(), sc.Path, h.opt.SlowClients, h.opt.SlowRate, want)
 		out.Mem = &m
+	case KindLoris:
+		h.runLoris(sc, in, &out)
 	}
 	return out
 }

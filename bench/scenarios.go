@@ -15,6 +15,9 @@ const (
 	KindIdle
 	// KindSlow downloads a large file with many slow readers and measures RSS.
 	KindSlow
+	// KindLoris measures wrk's throughput alone and beside many connections
+	// trickling request heads (slowloris).
+	KindLoris
 )
 
 // Scenario is one named benchmark.
@@ -38,6 +41,7 @@ var allScenarios = []Scenario{
 	{Name: "fcgi-go", Desc: "Go net/http/fcgi hello backend", Path: helloURLPath, Backend: "go"},
 	{Name: "idle-10k", Desc: "10,000 idle keep-alive connections after one request each", Kind: KindIdle, Path: "/612.bin"},
 	{Name: "slow-500", Desc: "500 slow readers of the 16 MiB file", Kind: KindSlow, Path: "/16m.bin"},
+	{Name: "slowloris", Desc: "4 KiB file with wrk, alone and beside 1,000 connections trickling a header byte every 2 s", Kind: KindLoris, Path: "/4k.bin"},
 }
 
 // selectScenarios resolves a comma-separated list ("" or "all" = every one).

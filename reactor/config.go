@@ -30,6 +30,10 @@ type Config struct {
 	SendTimeout time.Duration
 	// MaxRequestsPerConn closes a connection after this many requests (default 10000).
 	MaxRequestsPerConn int
+	// MaxConns bounds the open client connections, all loops together;
+	// beyond it a new connection is answered 503 with Retry-After and
+	// closed (0: no limit).
+	MaxConns int
 	// HighWater is the number of unsent response bytes above which gale
 	// stops handing the socket layer more and streams from the cache or the
 	// file itself as the client reads (default 256 KiB).
@@ -39,7 +43,9 @@ type Config struct {
 	// it responses spill to temporary files at once (default 32 MiB, shared
 	// evenly by the loops).
 	UpstreamBufferMemory int
-	// Tick is the timer wheel's resolution (default 100 ms).
+	// Tick is the timer wheel's resolution (default 50 ms). Idle keep-alive
+	// connections are also parked at the tick after they go idle (park.go),
+	// so a shorter tick leaves fewer of them holding a full conn.
 	Tick time.Duration
 	// Logger receives the error log (default slog.Default()).
 	Logger *slog.Logger
@@ -67,7 +73,7 @@ func (c *Config) setDefaults() {
 	def(&c.HeaderTimeout, 10*time.Second)
 	def(&c.BodyTimeout, 30*time.Second)
 	def(&c.SendTimeout, 60*time.Second)
-	def(&c.Tick, 100*time.Millisecond)
+	def(&c.Tick, 50*time.Millisecond)
 	if c.MaxRequestsPerConn <= 0 {
 		c.MaxRequestsPerConn = 10000
 	}

@@ -16,32 +16,35 @@ import (
 // do not parse, so without it a client could grow our memory at will.
 const maxBacklog = 1 << 20
 
-// conn is gale's state for one client connection. It is kept small: idle
-// keep-alive connections are the common case, and all per-request scratch
-// lives on the loop.
+// conn is gale's state for one client connection while it is active (an
+// idle keep-alive connection gives it back and is parked: park.go). It is
+// kept small: all per-request scratch lives on the loop and the outbound
+// queue is attached only while a response waits for socket space.
 type conn struct {
-	gc         gnet.Conn
-	fd         int
-	l          *loop
 	t          timerNode
+	gc         gnet.Conn
+	l          *loop
 	prev, next *conn
 
-	out  outQueue
-	fcgi *fcgiReq // the FastCGI request in progress, if any
+	out  *outQueue // nil unless a response waits for the socket (see loop.outOf)
+	fcgi *fcgiReq  // the FastCGI request in progress, if any
 
-	nreq       int
+	fd         int32
+	nreq       int32
 	closeAfter bool // close once the queued responses are written
 	lingering  bool // write side shut, discarding input until the peer closes
 	gone       bool // OnClose ran: gc must not be touched
 	inStalled  bool
+	refused    bool // over Config.MaxConns: its input is never read
 }
 
 func (l *loop) open(c gnet.Conn) {
-	cs := &conn{gc: c, fd: c.Fd(), l: l}
-	cs.t.owner = cs
-	c.SetContext(cs)
-	l.conns.add(cs)
+	cs := l.newConn(c)
 	l.stats.conns++
+	if !l.admit() {
+		l.refuse(cs)
+		return
+	}
 	// A new connection gets the header timeout for its first byte, as
 	// nginx's client_header_timeout: an open socket that never speaks is
 	// not a kept-alive client.
@@ -50,10 +53,11 @@ func (l *loop) open(c gnet.Conn) {
 
 func (l *loop) closed(cs *conn, err error) {
 	cs.gone = true
+	l.s.limit.open.Add(-1)
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	l.stats.conns--
-	cs.out.release()
+	l.dropOut(cs)
 	if r := cs.fcgi; r != nil {
 		cs.fcgi = nil
 		r.clientGone()
@@ -85,7 +89,7 @@ func (cs *conn) remote() string {
 
 // traffic is OnTraffic for a client connection.
 func (l *loop) traffic(cs *conn) {
-	if cs.lingering {
+	if cs.lingering || cs.refused {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		return
 	}
@@ -166,7 +170,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 		if cs.closeAfter {
 			break
 		}
-		if cs.out.file != nil {
+		if cs.out.hasFile() {
 			more = off < len(buf)
 			break
 		}
@@ -186,7 +190,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 func (l *loop) handle(cs *conn, bodyDone bool) {
 	req, resp := &l.req, &l.resp
 
-	keep := req.KeepAlive && !resp.Close && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
+	keep := req.KeepAlive && !resp.Close && !l.draining && int(cs.nreq) < l.s.cfg.MaxRequestsPerConn
 	if !bodyDone {
 		// Synchronous handlers never read a body. One that has not fully
 		// arrived is not waited for: answer, close, and let the lingering
@@ -215,10 +219,10 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 		}
 	}
 	if resp.File != nil {
-		cs.out.setFile(resp.File, resp.FileOff, resp.FileLen, resp.FileRef)
+		l.outOf(cs).setFile(resp.File, resp.FileOff, resp.FileLen, resp.FileRef)
 		resp.File, resp.FileRef = nil, nil
 		if cs.gone {
-			cs.out.release() // closed while handling: nothing will send it
+			l.dropOut(cs) // closed while handling: nothing will send it
 		}
 	}
 }

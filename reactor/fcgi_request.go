@@ -89,7 +89,7 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 	r.cs, r.u, r.started, r.internalH = cs, route.Upstream, l.now, route.Internal
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor
-	r.keep = req.KeepAlive && !l.draining && cs.nreq < l.s.cfg.MaxRequestsPerConn
+	r.keep = req.KeepAlive && !l.draining && int(cs.nreq) < l.s.cfg.MaxRequestsPerConn
 	switch req.Method {
 	case httpcodec.MethodGet, httpcodec.MethodHead, httpcodec.MethodOptions, httpcodec.MethodPut, httpcodec.MethodDelete, httpcodec.MethodTrace:
 		r.safe = true

@@ -30,11 +30,10 @@ func (r *fcgiReq) appendOut(ps ...[]byte) {
 	for _, p := range ps {
 		r.l.stats.sentBytes += uint64(len(p))
 	}
-	q := &cs.out
-	if !q.busy() && cs.gc.OutboundBuffered() == 0 {
-		n, err := unix.Writev(cs.fd, ps)
+	if !cs.out.busy() && cs.gc.OutboundBuffered() == 0 {
+		n, err := unix.Writev(int(cs.fd), ps)
 		for err == unix.EINTR {
-			n, err = unix.Writev(cs.fd, ps)
+			n, err = unix.Writev(int(cs.fd), ps)
 		}
 		switch {
 		case err == unix.EAGAIN:
@@ -43,8 +42,8 @@ func (r *fcgiReq) appendOut(ps ...[]byte) {
 			r.l.kill(cs) // the client is gone; OnClose cleans up
 			return
 		}
-		if n > 0 {
-			q.moved = true
+		if n > 0 && cs.out != nil {
+			cs.out.moved = true
 		}
 		for len(ps) > 0 && n >= len(ps[0]) {
 			n -= len(ps[0])
@@ -55,6 +54,7 @@ func (r *fcgiReq) appendOut(ps ...[]byte) {
 		}
 		ps[0] = ps[0][n:]
 	}
+	q := r.l.outOf(cs)
 	for _, p := range ps {
 		if len(p) == 0 {
 			continue
@@ -134,7 +134,7 @@ func (q *outQueue) spoolToFile(p []byte) error {
 // file that is no longer a growing spool), so no spool outlives its
 // response on disk.
 func (q *outQueue) closeSpool() {
-	if !q.spool {
+	if q == nil || !q.spool {
 		return
 	}
 	if q.fileLeft == 0 {

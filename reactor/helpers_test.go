@@ -85,7 +85,8 @@ func startWith(t *testing.T, cfg reactor.Config, files map[string]string, u *ups
 	}
 	t.Cleanup(func() {
 		defer static.Close()
-		defer http.DefaultClient.CloseIdleConnections()
+		// Idle keep-alive connections would hold the drain for its grace.
+		http.DefaultClient.CloseIdleConnections()
 		if s.stopped {
 			return
 		}

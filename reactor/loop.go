@@ -58,10 +58,15 @@ type loop struct {
 	// read per request; timers are only as precise as the tick anyway.
 	now time.Time
 
-	conns    connList
-	stalled  []stallable
-	stalled2 []stallable
-	draining bool
+	conns   connList
+	freeOut []*outQueue
+	// parked holds idle keep-alive connections compactly (park.go);
+	// freeConns recycles the conns they gave back.
+	parked    parkQueue
+	freeConns []*conn
+	stalled   []stallable
+	stalled2  []stallable
+	draining  bool
 
 	// Metrics and the access log (stats.go, accesslog.go): plain fields,
 	// only this loop touches them.
@@ -95,6 +100,9 @@ func (l *loop) tick(now time.Time) {
 	l.date.Update(now)
 	l.sweepStalled()
 	l.wheel.advance(now, fireTimer)
+	if l.parked.live > 0 {
+		l.expireParked()
+	}
 	if len(l.pools) > 0 {
 		l.checkStarvation()
 	}
@@ -122,6 +130,14 @@ func (cs *conn) expire(kind timerKind) {
 		l.kill(cs)
 	case timerIdle, timerLinger:
 		l.kill(cs)
+	case timerPark:
+		// The connection went idle after the previous tick: its idle
+		// timeout runs from now, at most a tick late.
+		if cs.idle() && !cs.inStalled && cs.out == nil && !l.draining {
+			l.parkIdle(cs, l.s.cfg.IdleTimeout)
+		} else {
+			l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.IdleTimeout)
+		}
 	}
 }
 
@@ -132,28 +148,22 @@ func kindName(k timerKind) string {
 	return "header"
 }
 
-// drain starts graceful shutdown on this loop: idle connections close now,
-// busy ones after their current response.
+// drainIdleGrace is how long an idle connection stays open once a drain
+// begins. Closing it at once would race with a client already sending its
+// next request (the client would see a reset, not an answer); within the
+// grace that request is answered with "Connection: close".
+const drainIdleGrace = 500 * time.Millisecond
+
+// drain starts graceful shutdown on this loop: idle connections close after
+// drainIdleGrace, busy ones after their current response.
 func (l *loop) drain() {
 	l.draining = true
-	for cs := l.conns.head; cs != nil; {
-		next := cs.next
-		if cs.idle() {
-			l.kill(cs)
-		}
-		cs = next
-	}
-}
-
-// busyConns counts connections with a request in progress.
-func (l *loop) busyConns() int {
-	n := 0
+	l.capParked(drainIdleGrace)
 	for cs := l.conns.head; cs != nil; cs = cs.next {
-		if !cs.idle() {
-			n++
+		if cs.idle() && cs.t.kind != timerLinger {
+			l.wheel.schedule(&cs.t, timerIdle, l.now, drainIdleGrace)
 		}
 	}
-	return n
 }
 
 // connList is an intrusive doubly-linked list of a loop's connections.

@@ -32,6 +32,7 @@ type Server struct {
 	addr     atomic.Pointer[net.TCPAddr]
 	loops    sync.Map     // gnet.EventLoop -> *loop
 	stalled  atomic.Int64 // connections waiting for socket space, all loops
+	limit    connLimit
 	draining atomic.Bool
 	// handler is Config.Handler until SetHandler swaps it (reload); each
 	// request loads it once, so a request is answered by one tree.
@@ -152,7 +153,11 @@ func (s *Server) loopOf(c gnet.Conn) *loop {
 		return v.(*loop)
 	}
 	v, _ := s.loops.LoadOrStore(el, newLoop(s, el))
-	return v.(*loop)
+	l := v.(*loop)
+	if s.draining.Load() && !l.draining {
+		l.drain() // a loop's first connection arrived during the drain
+	}
+	return l
 }
 
 // OnOpen attaches per-connection state.
@@ -172,6 +177,8 @@ func (s *Server) OnClose(c gnet.Conn, err error) gnet.Action {
 	switch x := c.Context().(type) {
 	case *conn:
 		x.l.closed(x, err)
+	case *parked:
+		s.loopOf(c).parkedClosed(x)
 	case *upConn:
 		x.l.upClosed(x, err)
 	}
@@ -183,25 +190,33 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	switch x := c.Context().(type) {
 	case *conn:
 		x.l.traffic(x)
+	case *parked:
+		l := s.loopOf(c)
+		l.traffic(l.wake(x))
 	case *upConn:
 		x.l.upTraffic(x)
 	}
 	return gnet.None
 }
 
-// Shutdown drains: idle connections close now, busy ones get
-// "Connection: close" on their current response and close after it, and
-// requests on connections opened meanwhile are answered with Connection:
-// close. When no request is in progress on any loop (or ctx ends) the engine
-// stops. It returns ctx's error when the deadline cut requests off.
+// Shutdown drains: every response from now on says "Connection: close",
+// busy connections close after their current response, idle ones after a
+// short grace (drainIdleGrace: a keep-alive client about to send its next
+// request gets an answer, not a closed socket); the listening sockets stop
+// accepting (listener.go), connections already queued on them are served.
+// When no client connection is left (or ctx ends) the engine stops. It
+// returns ctx's error when the deadline cut requests off.
 func (s *Server) Shutdown(ctx context.Context) error {
 	<-s.booted
 	s.draining.Store(true)
 	s.onLoops(func(l *loop) int { l.drain(); return 0 })
+	if n := s.closeListeners(ctx); n > 0 {
+		s.cfg.Logger.Info("graceful shutdown: serving connections the listener had queued", "conns", n)
+	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	var err error
-	for s.onLoops((*loop).busyConns) > 0 {
+	for s.limit.open.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()

@@ -18,14 +18,19 @@ const (
 	timerUpstream           // a FastCGI response silent too long -> 504
 	timerConnect            // an upstream dial
 	timerUpIdle             // a pooled upstream connection unused
+	timerPark               // keep-alive, idle for parkDelay: park the connection (park.go)
 )
 
 // timerNode is an intrusive entry of the wheel, embedded in each conn.
 type timerNode struct {
 	prev, next *timerNode
-	due        int64 // in ticks
-	kind       timerKind
-	owner      timerOwner
+	// due is the tick the timer fires at, truncated to 32 bits: deadlines
+	// are far less than 2^31 ticks ahead, so comparing by the signed
+	// difference is exact, and the node stays small (one is embedded in
+	// every idle connection).
+	due   uint32
+	kind  timerKind
+	owner timerOwner
 }
 
 // timerOwner is what a timer belongs to: a client connection, an upstream
@@ -36,7 +41,7 @@ type timerOwner interface {
 
 func (n *timerNode) linked() bool { return n.next != nil }
 
-// wheelSlots is a power of two; with the default 100 ms tick it spans 25.6 s
+// wheelSlots is a power of two; with the default 50 ms tick it spans 12.8 s
 // per round. Longer deadlines stay in their slot for extra rounds: the due
 // tick is checked when the slot is visited.
 const wheelSlots = 256
@@ -68,7 +73,7 @@ func (w *wheel) schedule(n *timerNode, kind timerKind, now time.Time, d time.Dur
 	if due <= w.cur {
 		due = w.cur + 1
 	}
-	n.due, n.kind = due, kind
+	n.due, n.kind = uint32(due), kind
 	s := &w.slots[due&(wheelSlots-1)]
 	n.prev, n.next = s.prev, s
 	s.prev.next = n
@@ -98,7 +103,7 @@ func (w *wheel) advance(now time.Time, fire func(n *timerNode, kind timerKind)) 
 		s := &w.slots[(w.cur+i)&(wheelSlots-1)]
 		for n := s.next; n != s; {
 			next := n.next
-			if n.due <= target {
+			if int32(n.due-uint32(target)) <= 0 {
 				kind := n.kind
 				w.cancel(n)
 				fire(n, kind)

@@ -53,9 +53,58 @@ func (q *outQueue) lend(f *os.File, n int64) {
 	q.file, q.fileOff, q.fileLeft, q.borrowed, q.spool, q.fileFD = f, 0, n, true, false, int(f.Fd())
 }
 
+// busy reports whether anything is still to be written; a nil queue is
+// empty.
 func (q *outQueue) busy() bool {
-	return len(q.views) > 0 || q.fileLeft > 0 || (q.file != nil && !q.spool)
+	return q != nil && (len(q.views) > 0 || q.fileLeft > 0 || (q.file != nil && !q.spool))
 }
+
+// hasFile reports whether a file (range or spool) is attached.
+func (q *outQueue) hasFile() bool { return q != nil && q.file != nil }
+
+// empty reports whether the queue holds nothing at all, so it can go back
+// to the loop's free list.
+func (q *outQueue) empty() bool {
+	return len(q.views) == 0 && q.own == nil && q.file == nil && q.fileLeft == 0
+}
+
+// outOf returns cs's outbound queue, attaching one from the loop's free
+// list when it has none: most connections never need one, and an idle
+// connection should not carry one.
+func (l *loop) outOf(cs *conn) *outQueue {
+	if cs.out == nil {
+		if n := len(l.freeOut); n > 0 {
+			cs.out = l.freeOut[n-1]
+			l.freeOut[n-1] = nil
+			l.freeOut = l.freeOut[:n-1]
+		} else {
+			cs.out = &outQueue{}
+		}
+	}
+	return cs.out
+}
+
+// putOut detaches cs's queue once it holds nothing.
+func (l *loop) putOut(cs *conn) {
+	if q := cs.out; q != nil && q.empty() {
+		cs.out = nil
+		*q = outQueue{views: q.views[:0]}
+		if len(l.freeOut) < maxFreeOut {
+			l.freeOut = append(l.freeOut, q)
+		}
+	}
+}
+
+// dropOut releases everything cs's queue holds and detaches it.
+func (l *loop) dropOut(cs *conn) {
+	if cs.out != nil {
+		cs.out.release()
+		l.putOut(cs)
+	}
+}
+
+// maxFreeOut bounds each loop's free list of outbound queues.
+const maxFreeOut = 1024
 
 func (q *outQueue) setFile(f *os.File, off, n int64, ref handlers.FileRef) {
 	q.file, q.fileOff, q.fileLeft, q.ref, q.fileFD = f, off, n, ref, int(f.Fd())
@@ -88,6 +137,9 @@ func (q *outQueue) fileDone() {
 
 // release frees everything the queue holds (the connection is gone).
 func (q *outQueue) release() {
+	if q == nil {
+		return
+	}
 	if q.borrowed {
 		q.file, q.borrowed, q.fileLeft = nil, false, 0
 	}
@@ -161,22 +213,23 @@ func (q *outQueue) advance(n int) {
 // through gnet's Writev (which buffers a short remainder itself); large ones
 // and files go through the connection's own queue.
 func (l *loop) flush(cs *conn) {
-	if len(l.iov) > 0 || cs.out.file != nil {
+	if len(l.iov) > 0 || cs.out.hasFile() {
 		total := 0
 		for _, b := range l.iov {
 			total += len(b)
 		}
 		if cs.gone {
 			// Closed while handling (a write error): drop the batch.
-		} else if cs.out.file == nil && !cs.out.busy() && total+cs.gc.OutboundBuffered() <= l.s.cfg.HighWater {
+		} else if !cs.out.hasFile() && !cs.out.busy() && total+cs.gc.OutboundBuffered() <= l.s.cfg.HighWater {
 			for iov := l.iov; len(iov) > 0 && !cs.gone; {
 				k := min(len(iov), maxIovecs)
 				_, _ = cs.gc.Writev(iov[:k])
 				iov = iov[k:]
 			}
 		} else {
-			cs.out.take(l.iov, l.hctx.Scratch)
-			cs.out.moved = true
+			q := l.outOf(cs)
+			q.take(l.iov, l.hctx.Scratch)
+			q.moved = true
 			l.pump(cs)
 		}
 	}
@@ -254,7 +307,8 @@ func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...a
 
 // pump writes cs's queue and parks cs when the socket is full.
 func (l *loop) pump(cs *conn) {
-	switch pumpQueue(cs.gc, cs.fd, &cs.out, l.s.cfg.Logger.Warn) {
+	q := l.outOf(cs)
+	switch pumpQueue(cs.gc, int(cs.fd), q, l.s.cfg.Logger.Warn) {
 	case pumpStalled:
 		l.stall(cs)
 	case pumpFailed:
@@ -286,8 +340,10 @@ func (l *loop) stall(cs *conn) {
 	l.park(cs)
 	// The send timeout measures time without progress, so rearm it only
 	// when bytes moved.
-	if cs.out.moved || cs.t.kind != timerSend {
-		cs.out.moved = false
+	if q := cs.out; q == nil || q.moved || cs.t.kind != timerSend {
+		if q != nil {
+			q.moved = false
+		}
 		l.wheel.schedule(&cs.t, timerSend, l.now, l.s.cfg.SendTimeout)
 	}
 }
@@ -331,13 +387,18 @@ func (l *loop) resume(cs *conn) {
 // afterWrite runs when everything queued for cs has been handed to the
 // socket: close gracefully, or wait for the next request.
 func (l *loop) afterWrite(cs *conn) {
+	l.putOut(cs)
 	if cs.closeAfter || (l.draining && cs.gc.InboundBuffered() == 0) {
 		l.finish(cs)
 		return
 	}
 	switch {
 	case cs.gc.InboundBuffered() == 0:
-		l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.IdleTimeout)
+		if l.s.cfg.IdleTimeout > l.s.cfg.Tick {
+			l.wheel.schedule(&cs.t, timerPark, l.now, 0) // the next tick
+		} else {
+			l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.IdleTimeout)
+		}
 	case cs.t.kind != timerHeader:
 		l.wheel.cancel(&cs.t)
 	}
@@ -355,7 +416,7 @@ func (l *loop) finish(cs *conn) {
 		return
 	}
 	cs.lingering = true
-	_ = unix.Shutdown(cs.fd, unix.SHUT_WR)
+	_ = unix.Shutdown(int(cs.fd), unix.SHUT_WR)
 	_, _ = cs.gc.Discard(0)
 	l.wheel.schedule(&cs.t, timerLinger, l.now, lingerTimeout)
 }

@@ -97,6 +97,12 @@ func (st *state) applyFlags(cfg *config.Config) error {
 	if set["admin"] {
 		cfg.Admin = o.admin
 	}
+	if set["max-conns"] {
+		cfg.Limits.MaxConns = o.maxConns
+	}
+	if set["max-requests"] {
+		cfg.Limits.MaxRequestsPerConn = o.maxRequests
+	}
 	if set["fastcgi-max-conns"] {
 		for _, u := range cfg.Upstreams {
 			u.MaxConns = o.fcgiMaxConns

@@ -54,6 +54,8 @@ type options struct {
 	accessLog       string
 	accessFormat    string
 	admin           string
+	maxConns        int
+	maxRequests     int
 }
 
 // parseFlags parses args; set holds the names of the flags given.
@@ -69,6 +71,8 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 	fs.StringVar(&o.fastcgi, "fastcgi", "", "FastCGI backends (host:port or unix:/path, comma-separated): *.php and unknown paths go there, existing files are served")
 	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per FastCGI backend (default: what the backend reports, else 4 per loop)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until exit")
+	fs.IntVar(&o.maxConns, "max-conns", 0, "client connections at most; beyond, new ones get 503 with Retry-After (0: no limit)")
+	fs.IntVar(&o.maxRequests, "max-requests", 10000, "requests per keep-alive connection; the last response says Connection: close")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&o.config, "config", "", "YAML configuration file (flags given as well override it; SIGHUP reloads it)")
 	fs.BoolVar(&o.test, "t", false, "check the configuration, print each error as FILE:LINE:COL: message, and exit")

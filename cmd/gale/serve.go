@@ -72,6 +72,7 @@ func reactorConfig(cfg *config.Config, gen *generation, log *slog.Logger) reacto
 		BodyTimeout:        cfg.Timeouts.Body.D(),
 		SendTimeout:        cfg.Timeouts.Send.D(),
 		MaxRequestsPerConn: cfg.Limits.MaxRequestsPerConn,
+		MaxConns:           cfg.Limits.MaxConns,
 		Logger:             log,
 	}
 }

@@ -90,6 +90,9 @@ type Limits struct {
 	// MaxRequestsPerConn closes a connection after this many requests
 	// (nginx keepalive_requests).
 	MaxRequestsPerConn int `yaml:"max_requests_per_conn" default:"10000"`
+	// MaxConns caps open client connections; beyond it a new connection
+	// is answered 503 with Retry-After and closed (0: no cap).
+	MaxConns int `yaml:"max_conns" default:"0"`
 }
 
 // Cache sizes the static file cache.

@@ -100,6 +100,9 @@ func (v *validator) top() {
 	v.positive("timeouts.body", c.Timeouts.Body)
 	v.positive("timeouts.send", c.Timeouts.Send)
 	l := c.Limits
+	if l.MaxConns < 0 {
+		v.errorf("limits.max_conns", "limits.max_conns: must be 0 (no cap) or positive")
+	}
 	for path, n := range map[string]int64{
 		"limits.max_request_line": int64(l.MaxRequestLine), "limits.max_header_bytes": int64(l.MaxHeaderBytes),
 		"limits.max_headers": int64(l.MaxHeaders), "limits.max_body": int64(l.MaxBody),

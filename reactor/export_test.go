@@ -1,0 +1,12 @@
+package reactor
+
+// ParkStats reports, summed over the loops, the parked connections and the
+// parked slots in use (live or dead), read on each loop's goroutine.
+func ParkStats(s *Server) (live, used int) {
+	live = s.onLoops(func(l *loop) int { return l.parked.live })
+	used = s.onLoops(func(l *loop) int { return l.parked.used })
+	return live, used
+}
+
+// ParkChunkLen is the number of slots in a chunk of the park queue.
+const ParkChunkLen = parkChunkLen

@@ -1,0 +1,42 @@
+package reactor
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// connLimit enforces Config.MaxConns: a client connection beyond it is
+// answered 503 with Retry-After and closed (gracefully, so the client reads
+// the answer), without reading its request.
+type connLimit struct {
+	open    atomic.Int64 // client connections, refused ones included until they close
+	refused atomic.Int64 // refused since the last log line
+	lastLog atomic.Int64 // unix nanoseconds of the last log line
+}
+
+// refuseLogEvery rate-limits the "connection limit reached" log line.
+const refuseLogEvery = time.Second
+
+// admit counts a new client connection and reports whether it may be
+// served. Every admitted or refused connection is uncounted by release.
+func (l *loop) admit() bool {
+	max := l.s.cfg.MaxConns
+	n := l.s.limit.open.Add(1)
+	if max <= 0 || n <= int64(max) {
+		return true
+	}
+	l.s.limit.refused.Add(1)
+	now := l.now.UnixNano()
+	last := l.s.limit.lastLog.Load()
+	if now-last >= int64(refuseLogEvery) && l.s.limit.lastLog.CompareAndSwap(last, now) {
+		l.s.cfg.Logger.Warn("connection limit reached: answering 503", "max_conns", max, "refused", l.s.limit.refused.Swap(0))
+	}
+	return false
+}
+
+// refuse answers cs 503 and closes it after the answer.
+func (l *loop) refuse(cs *conn) {
+	cs.refused = true
+	l.queueError(cs, 503)
+	l.flush(cs)
+}

@@ -311,3 +311,31 @@ func TestGoFCGIIdleCloseKeepsPooling(t *testing.T) {
 		t.Fatalf("5 sequential requests opened %d backend connections, want 1 (pooled)", n)
 	}
 }
+
+// TestGoFCGISlowFirstResponse: the header timeout bounds reading the
+// request, not waiting for the application: the first request on a fresh
+// connection may take longer than the header timeout to answer.
+func TestGoFCGISlowFirstResponse(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(700 * time.Millisecond)
+		io.WriteString(w, "late\n")
+	})
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { defer close(served); fcgi.Serve(nl, h) }()
+	t.Cleanup(func() { nl.Close(); <-served })
+	backends, err := upstream.ParseAddrs(nl.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &upstream.Upstream{Name: "go", Backends: backends}
+	s := startWith(t, reactor.Config{Loops: 1, HeaderTimeout: 300 * time.Millisecond, Tick: 10 * time.Millisecond}, nil, u)
+	c := s.dial(t)
+	resp, body := roundTrip(t, c, bufio.NewReader(c), "GET /slow.php HTTP/1.1\r\nHost: t\r\n\r\n", "GET")
+	if resp.StatusCode != 200 || body != "late\n" {
+		t.Fatalf("got %d %q, want 200 \"late\\n\"", resp.StatusCode, body)
+	}
+}

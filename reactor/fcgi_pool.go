@@ -607,13 +607,15 @@ func (l *loop) checkStarvation() {
 		for _, uc := range p.conns {
 			if !uc.answered && !uc.closed && !uc.sentAt.IsZero() && l.now.Sub(uc.sentAt) > starveAfter && !uc.starving {
 				uc.setStarving(true)
-				l.s.cfg.Logger.Warn("backend accepted a connection but serves nothing on it: closing idle connections that may pin its workers (set the connection budget to the backend's worker count, e.g. pm.max_children)",
-					"backend", uc.b.String())
 			}
 		}
 		for i := 0; i < len(p.idle); {
 			uc := p.idle[i]
 			if uc.b.Starving().Load() > 0 && !uc.closed {
+				// Logged only when it closes something: a slow first
+				// request alone also looks like this.
+				l.s.cfg.Logger.Warn("backend accepted a connection but serves nothing on it: closing an idle connection that may pin its worker (set the connection budget to the backend's worker count, e.g. pm.max_children)",
+					"backend", uc.b.String())
 				l.upClose(uc) // removes it from p.idle via upDrop
 				if uc.closed {
 					continue

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
@@ -113,10 +114,29 @@ func (l *loop) tick(now time.Time) {
 
 func fireTimer(n *timerNode, kind timerKind) { n.owner.expire(kind) }
 
+// pendingGrace is how long a client deadline is put off when the client's
+// input waits in the socket unread by the loop.
+const pendingGrace = time.Second
+
+// unreadInput reports whether the kernel holds received bytes on fd that
+// gnet has not read yet.
+func unreadInput(fd int) bool {
+	n, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
+	return err == nil && n > 0
+}
+
 // expire handles a client connection's deadline.
 func (cs *conn) expire(kind timerKind) {
 	l := cs.l
 	if cs.gone {
+		return
+	}
+	if (kind == timerIdle || kind == timerHeader || kind == timerBody) && unreadInput(int(cs.fd)) {
+		// The client's bytes are in the socket and the loop has not read
+		// them yet (it is behind under load): the deadline measures the
+		// client, so wait for the loop rather than cut a client that sent
+		// in time.
+		l.wheel.schedule(&cs.t, kind, l.now, pendingGrace)
 		return
 	}
 	switch kind {

@@ -33,11 +33,13 @@ func TestParkedConnections(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
+			// Woken connections leave dead slots until the next park
+			// compacts them, so the bound holds once all are parked again.
 			live, used := reactor.ParkStats(s.srv)
-			if used > 2*live+2*reactor.ParkChunkLen { // one compaction threshold per loop
-				t.Fatalf("%d slots used for %d parked connections: dead slots are not compacted", used, live)
-			}
 			if live == want {
+				if used > 2*live+2*reactor.ParkChunkLen { // one compaction threshold per loop
+					t.Fatalf("%d slots used for %d parked connections: dead slots are not compacted", used, live)
+				}
 				return
 			}
 			if time.Now().After(deadline) {

@@ -45,7 +45,7 @@ func ParseAccessFormat(s string) (AccessFormat, error) {
 // of whole lines, on the tick or when the buffer is full.
 const accessBufSize = 64 << 10
 
-// maxAccessLine bounds one line: fields are truncated to fit (a huge
+// maxAccessField bounds each field of a line: fields are truncated so (a huge
 // User-Agent must not make a line larger than the buffer).
 const maxAccessField = 2048
 
@@ -247,10 +247,6 @@ func (ri *reqInfo) add(i int, p []byte) {
 	ri.end[i] = len(ri.buf)
 }
 
-var (
-	referer = []byte("referer")
-)
-
 // fill copies the request's loggable fields; req may be nil (a request
 // that did not parse).
 func (ri *reqInfo) fill(cs *conn, req *httpcodec.Request, start time.Time) {
@@ -277,25 +273,9 @@ func (ri *reqInfo) fill(cs *conn, req *httpcodec.Request, start time.Time) {
 	} else {
 		ri.add(infoProto, proto11)
 	}
-	var ref []byte
-	for i := range req.Headers {
-		if h := &req.Headers[i]; len(h.Name) == len(referer) && eqFold(h.Name, referer) {
-			ref = h.Value
-			break
-		}
-	}
-	ri.add(infoReferer, ref)
+	ri.add(infoReferer, req.Lookup("Referer"))
 	ri.add(infoUA, req.Get(httpcodec.HdrUserAgent))
 	ri.add(infoHost, req.Host)
-}
-
-func eqFold(a, lower []byte) bool {
-	for i := range a {
-		if a[i]|0x20 != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // logTimes caches the formatted time of the current second.

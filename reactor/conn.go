@@ -40,7 +40,6 @@ type conn struct {
 
 func (l *loop) open(c gnet.Conn) {
 	cs := l.newConn(c)
-	l.stats.conns++
 	if !l.admit() {
 		l.refuse(cs)
 		return
@@ -56,7 +55,6 @@ func (l *loop) closed(cs *conn, err error) {
 	l.s.limit.open.Add(-1)
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
-	l.stats.conns--
 	l.dropOut(cs)
 	if r := cs.fcgi; r != nil {
 		cs.fcgi = nil

@@ -156,7 +156,6 @@ func (l *loop) parkedClosed(p *parked) {
 		p.gc = nil
 		l.parked.live--
 		l.s.limit.open.Add(-1)
-		l.stats.conns--
 	}
 }
 

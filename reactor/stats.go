@@ -40,7 +40,6 @@ type loopStats struct {
 	sentBytes   uint64                 // response bytes written (heads and bodies)
 	cacheHits   uint64
 	cacheMisses uint64
-	conns       int // open client connections
 	backends    map[*upstream.Backend]*backendStats
 }
 
@@ -166,6 +165,9 @@ func (s *Server) Stats() *Stats {
 		l.addStats(out)
 		return 0
 	})
+	// Open client connections are counted once, for the connection cap
+	// (limits.go), parked ones included.
+	out.Conns = int(s.limit.open.Load())
 	return out
 }
 
@@ -181,7 +183,6 @@ func (l *loop) addStats(out *Stats) {
 	out.SentBytes += st.sentBytes
 	out.CacheHits += st.cacheHits
 	out.CacheMisses += st.cacheMisses
-	out.Conns += st.conns
 	bsOf := func(b *upstream.Backend) *BackendStats {
 		o := out.Backends[b]
 		if o == nil {

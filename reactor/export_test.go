@@ -1,5 +1,7 @@
 package reactor
 
+import "unsafe"
+
 // ParkStats reports, summed over the loops, the parked connections and the
 // parked slots in use (live or dead), read on each loop's goroutine.
 func ParkStats(s *Server) (live, used int) {
@@ -10,3 +12,6 @@ func ParkStats(s *Server) (live, used int) {
 
 // ParkChunkLen is the number of slots in a chunk of the park queue.
 const ParkChunkLen = parkChunkLen
+
+// ParkSlotSize is the size of one parked connection's slot.
+const ParkSlotSize = unsafe.Sizeof(parked{})

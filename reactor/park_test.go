@@ -102,3 +102,11 @@ func TestParkedConnectionsCounted(t *testing.T) {
 	c.Close()
 	waitConns(0)
 }
+
+// TestParkSlotSize holds the README's figure: a parked connection keeps a
+// 24-byte slot.
+func TestParkSlotSize(t *testing.T) {
+	if reactor.ParkSlotSize != 24 {
+		t.Fatalf("a parked slot is %d bytes; README says 24", reactor.ParkSlotSize)
+	}
+}

@@ -456,12 +456,15 @@ var crlf = []byte("\r\n")
 // finishDone completes the client side of requests that ended during the
 // last upstream read: it runs after Feed returned, so that a client moving
 // on to its next request never re-enters the upstream connection's Feed.
+//
+// It walks the list by index and truncates it in place: popping from the
+// front would shrink its capacity by one per request, so that every
+// End's append allocated a new array.
 func (l *loop) finishDone() {
-	for len(l.doneReqs) > 0 {
-		r := l.doneReqs[0]
-		l.doneReqs = l.doneReqs[1:]
-		r.finishClient()
+	for i := 0; i < len(l.doneReqs); i++ {
+		l.doneReqs[i].finishClient()
 	}
+	clear(l.doneReqs)
 	l.doneReqs = l.doneReqs[:0]
 }
 

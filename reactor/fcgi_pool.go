@@ -215,22 +215,12 @@ func (p *pool) probing() bool {
 
 // next hands a queued request to uc, which has room; false if none waits.
 func (p *pool) next(uc *upConn) bool {
-	for p.qhead < len(p.queue) {
-		r := p.queue[p.qhead]
-		p.queue[p.qhead] = nil
-		p.qhead++
-		if p.qhead == len(p.queue) {
-			p.queue, p.qhead = p.queue[:0], 0
-		}
-		if !r.queued {
-			continue // timed out or its client left
-		}
-		p.unqueue(r)
-		p.l.wheel.cancel(&r.t)
-		p.l.send(uc, r)
-		return true
+	r := p.popQueued()
+	if r == nil {
+		return false
 	}
-	return false
+	p.l.send(uc, r)
+	return true
 }
 
 // dial opens a connection to b for r. The dial runs on its own goroutine
@@ -548,18 +538,23 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	p.forgetIfEmpty()
 }
 
+// popQueued takes the oldest request still waiting off the queue, skipping
+// those that timed out or whose client left; nil if none waits. The queue's
+// storage is reused from its start once it is drained.
 func (p *pool) popQueued() *fcgiReq {
 	for p.qhead < len(p.queue) {
 		r := p.queue[p.qhead]
 		p.queue[p.qhead] = nil
 		p.qhead++
+		if p.qhead == len(p.queue) {
+			p.queue, p.qhead = p.queue[:0], 0
+		}
 		if r.queued {
 			p.unqueue(r)
 			p.l.wheel.cancel(&r.t)
 			return r
 		}
 	}
-	p.queue, p.qhead = p.queue[:0], 0
 	return nil
 }
 

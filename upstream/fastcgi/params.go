@@ -173,7 +173,7 @@ func appendHeaderPairs(dst []byte, hs []Field) []byte {
 			continue
 		}
 		sep := ", "
-		if len(name) == len("cookie") && equalFold(name, []byte("cookie")) {
+		if len(name) == len("cookie") && equalFold(name, "cookie") {
 			sep = "; "
 		}
 		vlen := len(hs[i].Value)
@@ -226,11 +226,11 @@ func forwardable(name []byte) bool {
 	}
 	switch len(name) {
 	case len("proxy"):
-		return !equalFold(name, []byte("proxy"))
+		return !equalFold(name, "proxy")
 	case len("content-type"):
-		return !equalFold(name, []byte("content-type"))
+		return !equalFold(name, "content-type")
 	case len("content-length"):
-		return !equalFold(name, []byte("content-length"))
+		return !equalFold(name, "content-length")
 	}
 	return true
 }
@@ -247,7 +247,7 @@ func seenBefore(hs []Field, name []byte) bool {
 }
 
 // equalFold is an ASCII case-insensitive comparison that does not allocate.
-func equalFold(a, b []byte) bool {
+func equalFold[T text](a []byte, b T) bool {
 	if len(a) != len(b) {
 		return false
 	}

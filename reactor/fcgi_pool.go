@@ -562,9 +562,9 @@ func (p *pool) popQueued() *fcgiReq {
 // records are built when its head is parsed, before it has a connection.
 func setRequestID(b []byte, id uint16) {
 	for i := 0; i+fastcgi.HeaderLen <= len(b); {
+		h := fastcgi.DecodeHeader(b[i:])
 		b[i+2], b[i+3] = byte(id>>8), byte(id)
-		clen := int(b[i+4])<<8 | int(b[i+5])
-		i += fastcgi.HeaderLen + clen + int(b[i+6])
+		i += fastcgi.HeaderLen + int(h.ContentLength) + int(h.PaddingLength)
 	}
 }
 
@@ -628,11 +628,12 @@ func setFileRequestID(f *os.File, size int64, id uint16) error {
 		if _, err := f.ReadAt(h[:], off); err != nil {
 			return err
 		}
+		rh := fastcgi.DecodeHeader(h[:])
 		h[2], h[3] = byte(id>>8), byte(id)
 		if _, err := f.WriteAt(h[2:4], off+2); err != nil {
 			return err
 		}
-		off += fastcgi.HeaderLen + int64(h[4])<<8 + int64(h[5]) + int64(h[6])
+		off += fastcgi.HeaderLen + int64(rh.ContentLength) + int64(rh.PaddingLength)
 	}
 	return nil
 }

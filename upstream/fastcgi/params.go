@@ -132,7 +132,7 @@ func AppendCGIPairs(dst []byte, ri *RequestInfo) []byte {
 	dst = appendPair(dst, "REDIRECT_STATUS", "200")
 	dst = appendHeaderPairs(dst, ri.Headers)
 	for _, kv := range ri.Extra {
-		dst = appendPairStr(dst, kv[0], kv[1])
+		dst = appendPair(dst, kv[0], kv[1])
 	}
 	return dst
 }
@@ -141,7 +141,10 @@ func AppendCGIPairs(dst []byte, ri *RequestInfo) []byte {
 // request views are appended without conversions.
 type text interface{ ~string | ~[]byte }
 
-func appendPair[V text](dst []byte, name string, value V) []byte {
+// appendPair is AppendPair for either kind of byte string, so that
+// constant names, configured strings and request views need no conversion
+// (and no allocation).
+func appendPair[N, V text](dst []byte, name N, value V) []byte {
 	dst = appendPairLen(dst, len(name))
 	dst = appendPairLen(dst, len(value))
 	dst = append(dst, name...)

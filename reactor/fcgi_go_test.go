@@ -242,23 +242,9 @@ func TestGoFCGIPostEcho(t *testing.T) {
 		sum := sha256.Sum256(payload)
 		want := string(payload) + "sha256=" + hex.EncodeToString(sum[:]) + "\n"
 		for _, chunked := range []bool{false, true} {
-			var body io.Reader = bytes.NewReader(payload)
-			if chunked {
-				body = io.MultiReader(bytes.NewReader(payload)) // unknown length
-			}
-			req, _ := http.NewRequest("POST", s.url("/echo.php"), body)
-			if chunked {
-				req.ContentLength = -1
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != 200 || string(b) != want {
-				t.Fatalf("size %d chunked=%v: %d, %d bytes (want %d), tail %q, err %v",
-					size, chunked, resp.StatusCode, len(b), len(want), tail(string(b)), err)
+			if resp, b := httpPost(t, s.url("/echo.php"), payload, chunked); resp.StatusCode != 200 || b != want {
+				t.Fatalf("size %d chunked=%v: %d, %d bytes (want %d), tail %q",
+					size, chunked, resp.StatusCode, len(b), len(want), tail(b))
 			}
 		}
 	}

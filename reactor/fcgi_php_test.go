@@ -92,6 +92,30 @@ func httpGet(t *testing.T, url string, hdr ...string) (*http.Response, string) {
 	return resp, string(b)
 }
 
+// httpPost posts payload to url, with a Content-Length or, when chunked,
+// as a reader of unknown length (so the client sends it chunked).
+func httpPost(t *testing.T, url string, payload []byte, chunked bool) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader = bytes.NewReader(payload)
+	if chunked {
+		body = io.MultiReader(body)
+	}
+	req, _ := http.NewRequest("POST", url, body)
+	if chunked {
+		req.ContentLength = -1
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("chunked=%v: reading the response: %v", chunked, err)
+	}
+	return resp, string(b)
+}
+
 func TestPHPRequestsAndResponses(t *testing.T) {
 	for _, tcp := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tcp=%v", tcp), func(t *testing.T) {
@@ -170,21 +194,7 @@ func TestPHPUploads(t *testing.T) {
 	want := fmt.Sprintf("%d %s", len(payload), hex.EncodeToString(sum[:]))
 	// Known length, then chunked (a reader of unknown size).
 	for _, chunked := range []bool{false, true} {
-		var body io.Reader = bytes.NewReader(payload)
-		if chunked {
-			body = io.MultiReader(bytes.NewReader(payload))
-		}
-		req, _ := http.NewRequest("POST", s.url("/sum.php"), body)
-		if chunked {
-			req.ContentLength = -1
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != want {
+		if _, b := httpPost(t, s.url("/sum.php"), payload, chunked); b != want {
 			t.Fatalf("chunked=%v: got %q, want %q", chunked, b, want)
 		}
 	}

@@ -215,22 +215,12 @@ func (p *pool) probing() bool {
 
 // next hands a queued request to uc, which has room; false if none waits.
 func (p *pool) next(uc *upConn) bool {
-	for p.qhead < len(p.queue) {
-		r := p.queue[p.qhead]
-		p.queue[p.qhead] = nil
-		p.qhead++
-		if p.qhead == len(p.queue) {
-			p.queue, p.qhead = p.queue[:0], 0
-		}
-		if !r.queued {
-			continue // timed out or its client left
-		}
-		p.unqueue(r)
-		p.l.wheel.cancel(&r.t)
-		p.l.send(uc, r)
-		return true
+	r := p.popQueued()
+	if r == nil {
+		return false
 	}
-	return false
+	p.l.send(uc, r)
+	return true
 }
 
 // dial opens a connection to b for r. The dial runs on its own goroutine
@@ -548,18 +538,23 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	p.forgetIfEmpty()
 }
 
+// popQueued takes the oldest request still waiting off the queue, skipping
+// those that timed out or whose client left; nil if none waits. The queue's
+// storage is reused from its start once it is drained.
 func (p *pool) popQueued() *fcgiReq {
 	for p.qhead < len(p.queue) {
 		r := p.queue[p.qhead]
 		p.queue[p.qhead] = nil
 		p.qhead++
+		if p.qhead == len(p.queue) {
+			p.queue, p.qhead = p.queue[:0], 0
+		}
 		if r.queued {
 			p.unqueue(r)
 			p.l.wheel.cancel(&r.t)
 			return r
 		}
 	}
-	p.queue, p.qhead = p.queue[:0], 0
 	return nil
 }
 
@@ -567,9 +562,9 @@ func (p *pool) popQueued() *fcgiReq {
 // records are built when its head is parsed, before it has a connection.
 func setRequestID(b []byte, id uint16) {
 	for i := 0; i+fastcgi.HeaderLen <= len(b); {
+		h := fastcgi.DecodeHeader(b[i:])
 		b[i+2], b[i+3] = byte(id>>8), byte(id)
-		clen := int(b[i+4])<<8 | int(b[i+5])
-		i += fastcgi.HeaderLen + clen + int(b[i+6])
+		i += fastcgi.HeaderLen + int(h.ContentLength) + int(h.PaddingLength)
 	}
 }
 
@@ -633,11 +628,12 @@ func setFileRequestID(f *os.File, size int64, id uint16) error {
 		if _, err := f.ReadAt(h[:], off); err != nil {
 			return err
 		}
+		rh := fastcgi.DecodeHeader(h[:])
 		h[2], h[3] = byte(id>>8), byte(id)
 		if _, err := f.WriteAt(h[2:4], off+2); err != nil {
 			return err
 		}
-		off += fastcgi.HeaderLen + int64(h[4])<<8 + int64(h[5]) + int64(h[6])
+		off += fastcgi.HeaderLen + int64(rh.ContentLength) + int64(rh.PaddingLength)
 	}
 	return nil
 }

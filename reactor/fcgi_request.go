@@ -109,8 +109,7 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 	if req.Expect100 && len(rest) == 0 && req.HasBody() {
 		cs.gc.Write([]byte(httpcodec.Continue100))
 	}
-	n := r.takeBody(rest)
-	return n
+	return r.takeBody(rest)
 }
 
 // appendParams builds BEGIN_REQUEST and PARAMS for req.
@@ -456,12 +455,15 @@ var crlf = []byte("\r\n")
 // finishDone completes the client side of requests that ended during the
 // last upstream read: it runs after Feed returned, so that a client moving
 // on to its next request never re-enters the upstream connection's Feed.
+//
+// It walks the list by index and truncates it in place: popping from the
+// front would shrink its capacity by one per request, so that every
+// End's append allocated a new array.
 func (l *loop) finishDone() {
-	for len(l.doneReqs) > 0 {
-		r := l.doneReqs[0]
-		l.doneReqs = l.doneReqs[1:]
-		r.finishClient()
+	for i := 0; i < len(l.doneReqs); i++ {
+		l.doneReqs[i].finishClient()
 	}
+	clear(l.doneReqs)
 	l.doneReqs = l.doneReqs[:0]
 }
 
@@ -513,9 +515,6 @@ func (r *fcgiReq) finishClient() {
 		return
 	}
 	cs.fcgi = nil
-	if internal == nil {
-		r.l.recycle(r)
-	}
 	if internal != nil {
 		// r stays out of the free list until its log line is written.
 		cs.l.logFrom = r
@@ -528,6 +527,7 @@ func (r *fcgiReq) finishClient() {
 		cs.l.process(cs)
 		return
 	}
+	r.l.recycle(r)
 	if !keep {
 		cs.closeAfter = true
 	}
@@ -583,10 +583,6 @@ func (r *fcgiReq) failClient(status int) {
 	r.release()
 	l := cs.l
 	l.queueError(cs, status)
-	if status == 503 {
-		// queueError built the response; Retry-After is in httpcodec's
-		// 503 for queue timeouts (see AppendError).
-	}
 	l.flush(cs)
 }
 
@@ -640,15 +636,12 @@ func (r *fcgiReq) expire(kind timerKind) {
 			uc.upError(upErrTimeout)
 			r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.b.String(), "after", r.u.ReadTimeout,
 				"inbound", inboundBytes(uc), "conn_closed", uc.closed, "dialing", uc.gc == nil, "queued_out", uc.out.busy(), "retries", r.retries, "reused", uc.reused, "served", uc.served, "id", r.id)
-			if r.up.gc != nil {
+			r.failClient(504)
+			if uc.gc != nil {
 				// The connection is out of step now: close it rather than
 				// wait for a response nobody will read.
-				uc := r.up
-				r.failClient(504)
 				_ = r.l.el.Close(uc.gc)
-				return
 			}
-			r.failClient(504)
 		}
 	}
 }

@@ -137,10 +137,8 @@ func (q *outQueue) closeSpool() {
 	if q == nil || !q.spool {
 		return
 	}
-	if q.fileLeft == 0 {
-		q.spool = false
-		q.closeFile()
-		return
-	}
 	q.spool = false
+	if q.fileLeft == 0 {
+		q.closeFile()
+	}
 }

@@ -1,7 +1,6 @@
 package reactor_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -116,21 +115,7 @@ func TestUWSGIRequests(t *testing.T) {
 	sum := sha256.Sum256(payload)
 	want := fmt.Sprintf("method=POST uri=/upload.php script=/upload.php info= q= len=%d sha256=%s\n", len(payload), hex.EncodeToString(sum[:]))
 	for _, chunked := range []bool{false, true} {
-		var body io.Reader = bytes.NewReader(payload)
-		if chunked {
-			body = io.MultiReader(bytes.NewReader(payload))
-		}
-		req, _ := http.NewRequest("POST", s.url("/upload.php"), body)
-		if chunked {
-			req.ContentLength = -1
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || string(b) != want {
+		if resp, b := httpPost(t, s.url("/upload.php"), payload, chunked); resp.StatusCode != 200 || b != want {
 			t.Fatalf("POST chunked=%v: %d %q, want %q", chunked, resp.StatusCode, b, want)
 		}
 	}

@@ -130,26 +130,26 @@ func (p *ResponseParser) parseLine() error {
 func (p *ResponseParser) classify(f field) error {
 	name, value := p.bytes(f.name), p.bytes(f.value)
 	switch {
-	case equalFoldStr(name, "Status"):
+	case equalFold(name, "Status"):
 		p.explicit = true
 		return p.parseStatus(f.value)
-	case equalFoldStr(name, "Location"):
+	case equalFold(name, "Location"):
 		p.location = f.value
-	case equalFoldStr(name, "Content-Length"):
+	case equalFold(name, "Content-Length"):
 		f.drop = true
 		if err := p.parseContentLength(value); err != nil {
 			return err
 		}
-	case equalFoldStr(name, "X-Accel-Redirect"):
+	case equalFold(name, "X-Accel-Redirect"):
 		p.accel = f.value
 		f.drop = true
-	case equalFoldStr(name, "X-Accel-Buffering"):
-		p.NoBuffering = equalFoldStr(value, "no")
+	case equalFold(name, "X-Accel-Buffering"):
+		p.NoBuffering = equalFold(value, "no")
 		f.drop = true
-	case equalFoldStr(name, "Connection"), equalFoldStr(name, "Keep-Alive"),
-		equalFoldStr(name, "Transfer-Encoding"), equalFoldStr(name, "Proxy-Connection"),
-		equalFoldStr(name, "Upgrade"), equalFoldStr(name, "Trailer"), equalFoldStr(name, "TE"),
-		equalFoldStr(name, "Date"), equalFoldStr(name, "Server"):
+	case equalFold(name, "Connection"), equalFold(name, "Keep-Alive"),
+		equalFold(name, "Transfer-Encoding"), equalFold(name, "Proxy-Connection"),
+		equalFold(name, "Upgrade"), equalFold(name, "Trailer"), equalFold(name, "TE"),
+		equalFold(name, "Date"), equalFold(name, "Server"):
 		f.drop = true
 	}
 	p.fields = append(p.fields, f)
@@ -240,7 +240,7 @@ func (p *ResponseParser) get(s span) []byte {
 // Get returns the value of the first header called name, or nil.
 func (p *ResponseParser) Get(name string) []byte {
 	for _, f := range p.fields {
-		if equalFoldStr(p.bytes(f.name), name) {
+		if equalFold(p.bytes(f.name), name) {
 			return p.bytes(f.value)
 		}
 	}
@@ -277,19 +277,6 @@ func (p *ResponseParser) AppendHead(dst []byte) []byte {
 // appendStatus appends a three-digit code.
 func appendStatus(dst []byte, code int) []byte {
 	return append(dst, byte('0'+code/100), byte('0'+code/10%10), byte('0'+code%10))
-}
-
-// equalFoldStr is equalFold against a constant.
-func equalFoldStr(a []byte, s string) bool {
-	if len(a) != len(s) {
-		return false
-	}
-	for i := range a {
-		if lower(a[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // isToken reports whether b is an RFC 9110 token (a valid field name).

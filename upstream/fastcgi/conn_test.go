@@ -44,8 +44,8 @@ func TestConnDispatchInterleaved(t *testing.T) {
 	}
 	var vals []byte
 	vals = AppendHeader(vals, TypeGetValuesResult, 0, 0, 0)
-	vals = appendPairStr(vals, ValueMpxsConns, "1")
-	vals = appendPairStr(vals, ValueMaxReqs, "3")
+	vals = appendPair(vals, ValueMpxsConns, "1")
+	vals = appendPair(vals, ValueMaxReqs, "3")
 	vals = patchLength(vals, 0)
 	if n, err := c.Feed(vals); err != nil || n != len(vals) {
 		t.Fatalf("values: %d %v", n, err)
@@ -174,7 +174,7 @@ func TestConnGetValuesQuery(t *testing.T) {
 func TestConnEmptyValuesResultAfterAnswer(t *testing.T) {
 	c := NewConn(8)
 	var wire []byte
-	wire = AppendStream(wire, TypeGetValuesResult, 0, appendPairStr(nil, ValueMpxsConns, "1"), true)
+	wire = AppendStream(wire, TypeGetValuesResult, 0, appendPair(nil, ValueMpxsConns, "1"), true)
 	wire = AppendStreamEnd(wire, TypeGetValuesResult, 0)
 	if _, err := c.Feed(wire); err != nil {
 		t.Fatal(err)

@@ -71,7 +71,7 @@ func FuzzParsePairs(f *testing.F) {
 // whole and in two parts at split: no panic, and the same outcome.
 func FuzzConnFeed(f *testing.F) {
 	var good []byte
-	good = AppendStream(good, TypeGetValuesResult, 0, appendPairStr(nil, ValueMpxsConns, "1"), true)
+	good = AppendStream(good, TypeGetValuesResult, 0, appendPair(nil, ValueMpxsConns, "1"), true)
 	good = append(good, stdout(1, "Status: 200\r\n\r\nbody")...)
 	good = AppendStream(good, TypeStderr, 2, []byte("err"), false)
 	good = AppendEndRequest(good, 2, 0, 0)

@@ -8,21 +8,7 @@ const maxPairLen = 1<<31 - 1
 
 // AppendPair appends one name-value pair: each length is one byte when it
 // is below 128, else four bytes with the top bit set (spec section 3.4).
-func AppendPair(dst, name, value []byte) []byte {
-	dst = appendPairLen(dst, len(name))
-	dst = appendPairLen(dst, len(value))
-	dst = append(dst, name...)
-	return append(dst, value...)
-}
-
-// appendPairStr is AppendPair for a constant name and a string value, so
-// that callers need no []byte conversion (and no allocation).
-func appendPairStr(dst []byte, name, value string) []byte {
-	dst = appendPairLen(dst, len(name))
-	dst = appendPairLen(dst, len(value))
-	dst = append(dst, name...)
-	return append(dst, value...)
-}
+func AppendPair(dst, name, value []byte) []byte { return appendPair(dst, name, value) }
 
 // appendPairLen appends one pair length.
 func appendPairLen(dst []byte, n int) []byte {
@@ -87,7 +73,7 @@ func AppendGetValues(dst []byte, names ...string) []byte {
 	mark := len(dst)
 	dst = AppendHeader(dst, TypeGetValues, 0, 0, 0)
 	for _, n := range names {
-		dst = appendPairStr(dst, n, "")
+		dst = appendPair(dst, n, "")
 	}
 	return patchLength(dst, mark)
 }

@@ -132,7 +132,7 @@ func AppendCGIPairs(dst []byte, ri *RequestInfo) []byte {
 	dst = appendPair(dst, "REDIRECT_STATUS", "200")
 	dst = appendHeaderPairs(dst, ri.Headers)
 	for _, kv := range ri.Extra {
-		dst = appendPairStr(dst, kv[0], kv[1])
+		dst = appendPair(dst, kv[0], kv[1])
 	}
 	return dst
 }
@@ -141,7 +141,10 @@ func AppendCGIPairs(dst []byte, ri *RequestInfo) []byte {
 // request views are appended without conversions.
 type text interface{ ~string | ~[]byte }
 
-func appendPair[V text](dst []byte, name string, value V) []byte {
+// appendPair is AppendPair for either kind of byte string, so that
+// constant names, configured strings and request views need no conversion
+// (and no allocation).
+func appendPair[N, V text](dst []byte, name N, value V) []byte {
 	dst = appendPairLen(dst, len(name))
 	dst = appendPairLen(dst, len(value))
 	dst = append(dst, name...)
@@ -173,7 +176,7 @@ func appendHeaderPairs(dst []byte, hs []Field) []byte {
 			continue
 		}
 		sep := ", "
-		if len(name) == len("cookie") && equalFold(name, []byte("cookie")) {
+		if len(name) == len("cookie") && equalFold(name, "cookie") {
 			sep = "; "
 		}
 		vlen := len(hs[i].Value)
@@ -226,11 +229,11 @@ func forwardable(name []byte) bool {
 	}
 	switch len(name) {
 	case len("proxy"):
-		return !equalFold(name, []byte("proxy"))
+		return !equalFold(name, "proxy")
 	case len("content-type"):
-		return !equalFold(name, []byte("content-type"))
+		return !equalFold(name, "content-type")
 	case len("content-length"):
-		return !equalFold(name, []byte("content-length"))
+		return !equalFold(name, "content-length")
 	}
 	return true
 }
@@ -247,7 +250,7 @@ func seenBefore(hs []Field, name []byte) bool {
 }
 
 // equalFold is an ASCII case-insensitive comparison that does not allocate.
-func equalFold(a, b []byte) bool {
+func equalFold[T text](a []byte, b T) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -160,16 +160,16 @@ func TestParsePairsMalformed(t *testing.T) {
 
 func TestParseValues(t *testing.T) {
 	var c []byte
-	c = appendPairStr(c, "FCGI_MAX_CONNS", "10")
-	c = appendPairStr(c, "FCGI_MAX_REQS", "50")
-	c = appendPairStr(c, "FCGI_MPXS_CONNS", "1")
-	c = appendPairStr(c, "X_OTHER", "whatever")
+	c = appendPair(c, "FCGI_MAX_CONNS", "10")
+	c = appendPair(c, "FCGI_MAX_REQS", "50")
+	c = appendPair(c, "FCGI_MPXS_CONNS", "1")
+	c = appendPair(c, "X_OTHER", "whatever")
 	v, err := ParseValues(c)
 	if err != nil || v != (Values{MaxConns: 10, MaxReqs: 50, MpxsConns: true, Known: true}) {
 		t.Fatalf("got %+v %v", v, err)
 	}
 	for _, bad := range []string{"", "x", "-1", "1234567890"} {
-		if _, err := ParseValues(appendPairStr(nil, "FCGI_MPXS_CONNS", bad)); !errors.Is(err, ErrValues) {
+		if _, err := ParseValues(appendPair(nil, "FCGI_MPXS_CONNS", bad)); !errors.Is(err, ErrValues) {
 			t.Errorf("MPXS %q: err %v", bad, err)
 		}
 	}

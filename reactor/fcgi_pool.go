@@ -370,7 +370,7 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 func (l *loop) upPump(uc *upConn) {
 	switch pumpQueue(uc.gc, uc.fd, &uc.out, l.s.cfg.Logger.Warn) {
 	case pumpStalled:
-		l.park(uc)
+		l.waitWritable(uc)
 	case pumpFailed:
 		_ = l.el.Close(uc.gc)
 	}

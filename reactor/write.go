@@ -326,8 +326,9 @@ type stallable interface {
 func (cs *conn) resumeWrite()       { cs.l.resume(cs) }
 func (cs *conn) stalledFlag() *bool { return &cs.inStalled }
 
-// park puts w on the stalled list until the next sweep.
-func (l *loop) park(w stallable) {
+// waitWritable puts w on the stalled list until the next sweep (not to
+// be confused with parking idle connections, park.go).
+func (l *loop) waitWritable(w stallable) {
 	if f := w.stalledFlag(); !*f {
 		*f = true
 		l.stalled = append(l.stalled, w)
@@ -335,9 +336,9 @@ func (l *loop) park(w stallable) {
 	}
 }
 
-// stall parks cs and arms its send timeout.
+// stall puts cs on the stalled list and arms its send timeout.
 func (l *loop) stall(cs *conn) {
-	l.park(cs)
+	l.waitWritable(cs)
 	// The send timeout measures time without progress, so rearm it only
 	// when bytes moved.
 	if q := cs.out; q == nil || q.moved || cs.t.kind != timerSend {

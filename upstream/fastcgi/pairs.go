@@ -2,10 +2,6 @@ package fastcgi
 
 import "encoding/binary"
 
-// maxPairLen is the largest length a 4-byte pair length can express (the
-// top bit only marks the long form).
-const maxPairLen = 1<<31 - 1
-
 // AppendPair appends one name-value pair: each length is one byte when it
 // is below 128, else four bytes with the top bit set (spec section 3.4).
 func AppendPair(dst, name, value []byte) []byte { return appendPair(dst, name, value) }

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"go/build"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -51,4 +54,34 @@ func BenchmarkStaticNotModified(b *testing.B) {
 
 func BenchmarkStaticRange(b *testing.B) {
 	benchServe(b, true, "Range: bytes=100-999")
+}
+
+// BenchmarkCompressVariants measures what the background compressor spends
+// on one file of CacheMaxFile's default size (1 MiB) of real text, the Go
+// sources of net/http: the "tens of milliseconds" per coding that keep
+// variant building off the event loops (compressor.go).
+func BenchmarkCompressVariants(b *testing.B) {
+	var body []byte
+	files, _ := filepath.Glob(filepath.Join(build.Default.GOROOT, "src", "net", "http", "*.go"))
+	for _, f := range files {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if body = append(body, d...); len(body) >= 1<<20 {
+			break
+		}
+	}
+	if len(body) < 1<<20 {
+		b.Skipf("only %d bytes of Go sources under GOROOT", len(body))
+	}
+	body = body[:1<<20]
+	for _, enc := range [...]int{encGzip, encZstd} {
+		b.Run(encName[enc], func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				compressBody(enc, body)
+			}
+		})
+	}
 }

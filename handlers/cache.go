@@ -88,25 +88,46 @@ func (c *cache) shardOf(key []byte) *shard {
 	return &c.shards[maphash.Bytes(c.seed, key)%numShards]
 }
 
+// shardOfKey is shardOf for a string key: maphash.String hashes the same
+// bytes to the same value, without converting the key.
+func (c *cache) shardOfKey(key string) *shard {
+	return &c.shards[maphash.String(c.seed, key)%numShards]
+}
+
 // get returns the entry for a request path, or nil. It allocates nothing.
 func (c *cache) get(key []byte) *entry {
 	return (*c.shardOf(key).m.Load())[string(key)]
 }
 
+// swap publishes a copy of key's shard map in which key maps to ne (nil
+// deletes it), if the current entry for key is want (any entry when
+// anyPrev). It returns the entry it replaced and whether it swapped.
+func (c *cache) swap(key string, want, ne *entry, anyPrev bool) (*entry, bool) {
+	sh := c.shardOfKey(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cur := *sh.m.Load()
+	prev := cur[key]
+	if !anyPrev && prev != want {
+		return prev, false
+	}
+	next := make(map[string]*entry, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	if ne != nil {
+		next[key] = ne
+	} else {
+		delete(next, key)
+	}
+	sh.m.Store(&next)
+	return prev, true
+}
+
 // put publishes e, replacing any entry under the same key, then evicts
 // until the total fits.
 func (c *cache) put(e *entry) {
-	sh := c.shardOf([]byte(e.key))
-	sh.mu.Lock()
-	old := *sh.m.Load()
-	next := make(map[string]*entry, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	prev := next[e.key]
-	next[e.key] = e
-	sh.m.Store(&next)
-	sh.mu.Unlock()
+	prev, _ := c.swap(e.key, nil, e, true)
 	c.total.Add(e.cost)
 	if prev != nil {
 		c.total.Add(-prev.cost)
@@ -117,20 +138,9 @@ func (c *cache) put(e *entry) {
 
 // replace publishes ne in place of old, if old is still current.
 func (c *cache) replace(old, ne *entry) bool {
-	sh := c.shardOf([]byte(old.key))
-	sh.mu.Lock()
-	cur := *sh.m.Load()
-	if cur[old.key] != old {
-		sh.mu.Unlock()
+	if _, ok := c.swap(old.key, old, ne, false); !ok {
 		return false
 	}
-	next := make(map[string]*entry, len(cur))
-	for k, v := range cur {
-		next[k] = v
-	}
-	next[old.key] = ne
-	sh.m.Store(&next)
-	sh.mu.Unlock()
 	c.total.Add(ne.cost - old.cost)
 	c.dropped(old)
 	c.evict()
@@ -139,21 +149,9 @@ func (c *cache) replace(old, ne *entry) bool {
 
 // remove unpublishes e if it is still the entry for its key.
 func (c *cache) remove(e *entry) {
-	sh := c.shardOf([]byte(e.key))
-	sh.mu.Lock()
-	old := *sh.m.Load()
-	if old[e.key] != e {
-		sh.mu.Unlock()
+	if _, ok := c.swap(e.key, e, nil, false); !ok {
 		return
 	}
-	next := make(map[string]*entry, len(old))
-	for k, v := range old {
-		if k != e.key {
-			next[k] = v
-		}
-	}
-	sh.m.Store(&next)
-	sh.mu.Unlock()
 	c.total.Add(-e.cost)
 	c.dropped(e)
 }

@@ -62,3 +62,34 @@ func TestCacheConcurrentFillAndHit(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A stale entry (a fresh fill published meanwhile) must neither be replaced
+// by the compressor's copy nor removed, or it would drop the newer entry.
+func TestCacheStaleReplaceAndRemove(t *testing.T) {
+	c := newCache(1 << 20)
+	mk := func() *entry {
+		e := &entry{key: "/a", cost: 10}
+		e.refs.Store(1)
+		return e
+	}
+	old, cur, ne := mk(), mk(), mk()
+	c.put(old)
+	c.put(cur) // replaces old
+	if c.replace(old, ne) {
+		t.Fatal("replace of a stale entry succeeded")
+	}
+	c.remove(old)
+	if got := c.get([]byte("/a")); got != cur {
+		t.Fatalf("get = %p, want the current entry %p", got, cur)
+	}
+	if c.total.Load() != 10 {
+		t.Fatalf("total %d, want 10", c.total.Load())
+	}
+	if !c.replace(cur, ne) || c.get([]byte("/a")) != ne {
+		t.Fatal("replace of the current entry failed")
+	}
+	c.remove(ne)
+	if c.get([]byte("/a")) != nil || c.total.Load() != 0 {
+		t.Fatalf("after remove: %p, total %d", c.get([]byte("/a")), c.total.Load())
+	}
+}

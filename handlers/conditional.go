@@ -127,25 +127,13 @@ func parseIMFFixdate(b []byte) (int64, bool) {
 			month = i + 1
 		}
 	}
-	day, ok1 := digits(b[5:7])
-	year, ok2 := digits(b[12:16])
-	hh, ok3 := digits(b[17:19])
-	mm, ok4 := digits(b[20:22])
-	ss, ok5 := digits(b[23:25])
+	day, ok1 := parseDigits(b[5:7])
+	year, ok2 := parseDigits(b[12:16])
+	hh, ok3 := parseDigits(b[17:19])
+	mm, ok4 := parseDigits(b[20:22])
+	ss, ok5 := parseDigits(b[23:25])
 	if month < 0 || !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 {
 		return 0, false
 	}
-	return time.Date(year, time.Month(month), day, hh, mm, ss, 0, time.UTC).Unix(), true
-}
-
-// digits parses a short run of ASCII digits.
-func digits(b []byte) (int, bool) {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	return time.Date(int(year), time.Month(month), int(day), int(hh), int(mm), int(ss), 0, time.UTC).Unix(), true
 }

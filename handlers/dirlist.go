@@ -21,11 +21,11 @@ func (s *Static) serveListing(ctx *Ctx, req *httpcodec.Request, resp *Response, 
 	f := os.NewFile(uintptr(fd), rel)
 	ents, err := f.ReadDir(-1)
 	f.Close()
-	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	if err != nil {
 		errorFor(ctx, req, resp, StatusFromError(err))
 		return
 	}
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	title := html.EscapeString(string(req.Path))
 	bodyStart := len(ctx.Scratch)
 	b := append(ctx.Scratch, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of "...)

@@ -23,7 +23,8 @@ type FrontController struct {
 	Root string
 	// Ext is the script extension (default ".php").
 	Ext string
-	// Index is the front controller script (default "/index.php").
+	// Index is the front controller script (default "/index.php"); change
+	// it with SetIndex, which also updates the bytes Serve routes to.
 	Index string
 
 	indexB []byte
@@ -45,7 +46,7 @@ func (fc *FrontController) SetIndex(script string) {
 
 // Serve implements Handler.
 func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
-	ext := fc.ext()
+	ext := fc.Ext
 	if script, pathInfo := fastcgi.SplitScript(req.Path, ext); bytes.HasSuffix(script, []byte(ext)) {
 		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = fc.Static
 		return
@@ -73,18 +74,14 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		}
 	}
 	resp.Reset()
-	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.index(), nil).Internal = fc.Static
+	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = fc.Static
 }
-
-func (fc *FrontController) ext() string { return fc.Ext }
-
-func (fc *FrontController) index() []byte { return fc.indexB }
 
 // isFile reports whether path names a regular file under the root. Only
 // paths the static handler did not answer reach it, so it is off the hot
 // path of both static files and scripts.
 func (fc *FrontController) isFile(path []byte) bool {
-	if bytes.Contains(path, []byte("/.")) {
+	if hiddenPath(path) {
 		return false
 	}
 	st, err := os.Stat(filepath.Join(fc.Root, string(path)))

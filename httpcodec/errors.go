@@ -26,7 +26,6 @@ var (
 	// 400: syntax (RFC 9112 sections 2-7).
 	ErrMethod         = &Error{400, "invalid method"}
 	ErrTarget         = &Error{400, "invalid request-target"}
-	ErrRequestLine    = &Error{400, "malformed request line"}
 	ErrVersion        = &Error{400, "malformed HTTP version"}
 	ErrBareCR         = &Error{400, "bare CR"}
 	ErrBareLF         = &Error{400, "bare LF line ending"}

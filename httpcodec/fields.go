@@ -94,8 +94,7 @@ func fieldError(w []byte, i int, full bool, more error) error {
 	}
 	if colon := indexColon(w[ls:i]); colon < 0 {
 		// Still in the name: it ended on a byte that is not ':'.
-		switch {
-		case w[i] == ' ' || w[i] == '\t':
+		if w[i] == ' ' || w[i] == '\t' {
 			// RFC 9112 section 5.1: MUST reject with 400.
 			return ErrSpaceColon
 		}

@@ -37,11 +37,15 @@ func DefaultLimits() Limits {
 	}
 }
 
-// orDefault returns l, or DefaultLimits when l is the zero value, so that a
-// zero Parser or a nil *Limits behaves sensibly.
-func (l *Limits) orDefault() Limits {
+// defaultLimits is DefaultLimits, shared read-only by orDefault.
+var defaultLimits = DefaultLimits()
+
+// orDefault returns l, or the defaults when l is nil or the zero value, so
+// that a zero Parser or a nil *Limits behaves sensibly. The result is read
+// only.
+func (l *Limits) orDefault() *Limits {
 	if l == nil || *l == (Limits{}) {
-		return DefaultLimits()
+		return &defaultLimits
 	}
-	return *l
+	return l
 }

@@ -25,11 +25,7 @@ type Parser struct {
 // Any other error is an *Error from errors.go: answer its Status and close.
 func (p *Parser) Parse(buf []byte, r *Request) (n int, err error) {
 	r.reset()
-	lim := &p.Limits
-	if *lim == (Limits{}) {
-		d := DefaultLimits()
-		lim = &d
-	}
+	lim := p.Limits.orDefault()
 	i, err := parseRequestLine(buf, r, lim.MaxRequestLine)
 	if err != nil {
 		return 0, err

@@ -35,7 +35,10 @@ var statusLines = func() (t [600]string) {
 // not know.
 func StatusText(code int) string {
 	if code >= 100 && code < len(statusLines) && statusLines[code] != "" {
-		return statusText[code]
+		// The reason is the status line without "HTTP/1.1 NNN " and CRLF:
+		// a view, so an error response costs no map lookup.
+		l := statusLines[code]
+		return l[len("HTTP/1.1 NNN ") : len(l)-2]
 	}
 	return ""
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/gale-http/gale/httpcodec"
 )
 
 // minCompressSize is the smallest body worth compressing: below it the
@@ -126,11 +128,11 @@ func parseAcceptEncoding(ae []byte) acceptQ {
 // set records the q-value of a coding name, compared case-insensitively.
 func (q *acceptQ) set(name []byte, v int) {
 	switch {
-	case equalFoldASCII(name, "gzip"), equalFoldASCII(name, "x-gzip"):
+	case httpcodec.EqualFold(name, "gzip"), httpcodec.EqualFold(name, "x-gzip"):
 		q.coding[encGzip] = v
-	case equalFoldASCII(name, "zstd"):
+	case httpcodec.EqualFold(name, "zstd"):
 		q.coding[encZstd] = v
-	case equalFoldASCII(name, "identity"):
+	case httpcodec.EqualFold(name, "identity"):
 		q.coding[encIdentity] = v
 	case len(name) == 1 && name[0] == '*':
 		q.wildcard = v
@@ -151,23 +153,6 @@ func trimOWS(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-// equalFoldASCII compares b to the lower-case ASCII s, ignoring b's case.
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // parseQValue parses qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ).

@@ -106,6 +106,10 @@ func eqFoldLower[T string | []byte](b T, s string) bool {
 	return true
 }
 
+// EqualFold reports whether a and b are equal ignoring ASCII case (header
+// names, tokens), without allocating.
+func EqualFold(a []byte, b string) bool { return eqFold(a, b) }
+
 // eqFold reports whether a and b are equal ignoring ASCII case.
 func eqFold(a []byte, b string) bool {
 	if len(a) != len(b) {

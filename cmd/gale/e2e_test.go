@@ -66,28 +66,11 @@ func (o *outBuffer) String() string {
 	return o.b.String()
 }
 
+// startGale starts gale on a free port and waits until it accepts.
 func startGale(t *testing.T, args ...string) *proc {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	out := &outBuffer{}
-	cmd := exec.Command(galeBin, append([]string{"-listen", addr}, args...)...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, addr: addr, out: out}
-	t.Cleanup(func() {
-		// The tests' keep-alive connections to this gale are not leaks.
-		http.DefaultClient.CloseIdleConnections()
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("gale output:\n%s", out)
-		}
-	})
-	testenv.WaitPort(t, addr, 10*time.Second)
+	p := launch(t, fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), args...)
+	testenv.WaitPort(t, p.addr, 10*time.Second)
 	return p
 }
 

@@ -119,11 +119,17 @@ func slowDownload(d *net.Dialer, addr string, want [32]byte, size int64, deadlin
 	if resp.StatusCode != 200 {
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
+	return readSlowly(resp.Body, 2*time.Millisecond, size, want)
+}
+
+// readSlowly reads body to its end, pausing between reads as a slow client
+// does, and checks that it was size bytes with SHA-256 want.
+func readSlowly(body io.Reader, pause time.Duration, size int64, want [sha256.Size]byte) error {
 	h := sha256.New()
 	buf := make([]byte, 64<<10)
 	var got int64
 	for {
-		n, err := resp.Body.Read(buf)
+		n, err := body.Read(buf)
 		h.Write(buf[:n])
 		got += int64(n)
 		if err == io.EOF {
@@ -132,7 +138,7 @@ func slowDownload(d *net.Dialer, addr string, want [32]byte, size int64, deadlin
 		if err != nil {
 			return fmt.Errorf("after %d bytes: %w", got, err)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(pause)
 	}
 	if got != size || !bytes.Equal(h.Sum(nil), want[:]) {
 		return fmt.Errorf("got %d bytes, checksum mismatch", got)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/config"
@@ -61,4 +64,30 @@ func (g *generation) targets() ([]*handlers.Static, []*upstream.Upstream) {
 		ups = append(ups, g.upstreams[k].u)
 	}
 	return statics, ups
+}
+
+// reopenOnUSR1 reopens the access log on every SIGUSR1 (logrotate's
+// postrotate), until the returned stop function is called.
+func reopenOnUSR1(srv *reactor.Server, log *slog.Logger) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sig:
+				if err := srv.ReopenAccessLog(); err != nil {
+					log.Error("reopening the access log", "err", err)
+				} else {
+					log.Info("access log reopened")
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(done)
+	}
 }

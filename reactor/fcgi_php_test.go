@@ -36,6 +36,7 @@ foreach (["SCRIPT_NAME","PATH_INFO","QUERY_STRING","REQUEST_METHOD","REQUEST_URI
 	"form.php":     `<?php echo $_POST["name"], "|", $_POST["city"];`,
 	"big.php":      `<?php $chunk = str_repeat("0123456789abcdef", 65536); for ($i = 0; $i < 50; $i++) { echo $chunk; }`,
 	"sleep.php":    `<?php usleep((int)$_GET["ms"] * 1000); echo "slept";`,
+	"echo.php":     `<?php usleep((int)($_GET["us"] ?? 0)); echo "id=", $_GET["id"];`,
 	"index.php":    `<?php echo "front:", $_SERVER["REQUEST_URI"];`,
 	"accel.php":    `<?php header("X-Accel-Redirect: /static.txt"); echo "the application's body is replaced";`,
 	"local.php":    `<?php header("Location: /static.txt");`,
@@ -61,6 +62,12 @@ func (l *logBuffer) String() string {
 
 func startPHP(t *testing.T, fpm *testenv.PHPFPM, u *upstream.Upstream) (*server, *logBuffer) {
 	t.Helper()
+	return startPHPLoops(t, fpm, u, phpLoops)
+}
+
+// startPHPLoops is startPHP on a given number of event loops.
+func startPHPLoops(t *testing.T, fpm *testenv.PHPFPM, u *upstream.Upstream, loops int) (*server, *logBuffer) {
+	t.Helper()
 	backends, err := upstream.ParseAddrs(fpm.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -68,9 +75,12 @@ func startPHP(t *testing.T, fpm *testenv.PHPFPM, u *upstream.Upstream) (*server,
 	if u == nil {
 		u = &upstream.Upstream{}
 	}
+	if u.Pipeline == 0 {
+		u.Pipeline = 2 // as configured by default (internal/config)
+	}
 	u.Name, u.Backends = "php", backends
 	logs := &logBuffer{}
-	cfg := reactor.Config{Loops: phpLoops, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := reactor.Config{Loops: loops, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	return startWith(t, cfg, phpSite, u), logs
 }
 

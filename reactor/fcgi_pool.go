@@ -90,18 +90,31 @@ type upConn struct {
 	partial            bool          // the last read ended inside a record
 	broken             bool          // the backend broke the protocol: no resend
 	aborted            []*fcgiReq    // released when the connection closes
+	// busySince is when the backend began the request it is working on,
+	// for a connection that carries one at a time: a request is pipelined
+	// only behind one that started less than pipelineWindow ago.
+	busySince time.Time
 }
 
 func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
 
 // refreshLimit applies the backend's multiplexing answer, which may have
-// arrived after this connection opened, and returns the limit.
+// arrived after this connection opened, and returns the limit: the number
+// of requests multiplexed, or pipelined one behind another.
 func (uc *upConn) refreshLimit() int {
-	if lim := uc.b.MuxLimit(uc.p.u); lim != uc.proto.Limit() {
+	lim := uc.b.MuxLimit(uc.p.u)
+	if lim == 1 {
+		lim = uc.b.PipelineDepth(uc.p.u)
+	}
+	if lim != uc.proto.Limit() {
 		uc.proto.SetLimit(lim)
 	}
 	return uc.proto.Limit()
 }
+
+// muxes reports whether the backend serves several requests on uc at
+// once; if not, requests beyond the first wait their turn (pipelined).
+func (uc *upConn) muxes() bool { return uc.b.MuxLimit(uc.p.u) > 1 }
 func (uc *upConn) resumeWrite() {
 	if !uc.closed {
 		uc.l.upPump(uc)
@@ -121,7 +134,7 @@ func (p *pool) assign(r *fcgiReq) {
 		}
 	}
 	for _, uc := range p.conns {
-		if !r.fresh && !uc.closed && uc.gc != nil && uc.refreshLimit() > 1 && uc.room() {
+		if !r.fresh && !uc.closed && uc.gc != nil && uc.muxes() && uc.refreshLimit() > 1 && uc.room() {
 			p.l.send(uc, r)
 			return
 		}
@@ -145,6 +158,9 @@ func (p *pool) assign(r *fcgiReq) {
 	}
 	if !p.u.Healthy(time.Now()) {
 		r.fail(502, "no healthy backend")
+		return
+	}
+	if p.pipeline(r) {
 		return
 	}
 	p.enqueue(r)
@@ -214,12 +230,64 @@ func (p *pool) probing() bool {
 }
 
 // next hands a queued request to uc, which has room; false if none waits.
+// A connection that already carries a request and does not multiplex
+// takes only a pipelinable one: anything else waits for a connection of
+// its own, and stops the queue behind it, so that the connections drain
+// and it is not starved by GETs passing it.
 func (p *pool) next(uc *upConn) bool {
+	if uc.proto.Live() > 0 && !uc.muxes() {
+		if h := p.peekQueued(); h == nil || !h.pipelinable || !uc.pipelines() {
+			return false
+		}
+	}
 	r := p.popQueued()
 	if r == nil {
 		return false
 	}
+	if uc.proto.Live() > 0 && !uc.muxes() {
+		uc.st.pipelined++
+	}
 	p.l.send(uc, r)
+	return true
+}
+
+// pipelines reports whether uc may take a request behind the one it
+// carries: the backend does not multiplex but keeps connections open, the
+// connection is healthy, has a free slot, and its current request began
+// within the upstream's pipeline window.
+func (uc *upConn) pipelines() bool {
+	return !uc.closed && uc.gc != nil && uc.proto.Quarantined() == 0 && !uc.out.busy() &&
+		uc.refreshLimit() > 1 && uc.room() && !uc.muxes() &&
+		time.Since(uc.busySince) < uc.p.u.Window()
+}
+
+// pipeline sends r behind the request of a busy connection when the
+// budget is used up and nobody waits in the queue, instead of queueing it:
+// the backend's worker then finds r in its socket as it finishes, without
+// a sleep and a wakeup on each side. Only GET and HEAD without a body
+// qualify: if the backend closes the connection before answering them
+// (php-fpm recycling a worker at pm.max_requests), they are resent on a
+// fresh connection. Among the candidates, the connection carrying the
+// fewest requests wins, then the one whose request began first.
+func (p *pool) pipeline(r *fcgiReq) bool {
+	if !r.pipelinable || r.fresh || p.u.Pipeline < 2 || p.peekQueued() != nil {
+		return false
+	}
+	var best *upConn
+	for _, uc := range p.conns {
+		if !uc.pipelines() {
+			continue
+		}
+		if best == nil || uc.proto.Live() < best.proto.Live() ||
+			uc.proto.Live() == best.proto.Live() && uc.busySince.Before(best.busySince) {
+			best = uc
+		}
+	}
+	if best == nil {
+		return false
+	}
+	best.st.pipelined++
+	p.l.send(best, r)
 	return true
 }
 
@@ -230,7 +298,7 @@ func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 	uc := &upConn{l: p.l, p: p, b: b}
 	uc.st = p.l.statsFor(uc)
 	uc.t.owner = uc
-	uc.proto.Reset(p.u.MaxMux)
+	uc.proto.Reset(max(p.u.MaxMux, p.u.Pipeline))
 	uc.pending = append(uc.pending, r)
 	p.conns = append(p.conns, uc)
 	probe := b.StartProbe()
@@ -339,6 +407,9 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 	}
 	r.up, r.id = uc, id
 	r.sentAt = time.Now()
+	if uc.proto.Live() == 1 {
+		uc.busySince = r.sentAt
+	}
 	if uc.t.kind == timerUpIdle {
 		l.wheel.cancel(&uc.t)
 	}
@@ -406,8 +477,16 @@ func (l *loop) upTraffic(uc *upConn) {
 		return
 	}
 	uc.partial = n < len(buf)
-	if !uc.closed && uc.proto.Idle() && n == len(buf) && len(uc.pending) == 0 {
+	if uc.closed || len(uc.pending) > 0 {
+		return
+	}
+	if uc.proto.Idle() && n == len(buf) {
 		l.upIdle(uc)
+	} else if !uc.muxes() {
+		// The request ahead ended and a pipelined one runs: the slot it
+		// freed takes the next queued GET.
+		for uc.room() && uc.p.next(uc) {
+		}
 	}
 }
 
@@ -474,6 +553,10 @@ func (l *loop) upClosed(uc *upConn, err error) {
 		// connection: like garbage, it is answered 502 and not resent.
 		uc.broken = true
 		l.s.cfg.Logger.Error("upstream closed inside a record", "backend", uc.b.String(), "requests", uc.proto.Live(), "err", err)
+	} else if uc.closedAfterEnd && uc.proto.Live() > 0 {
+		// Routine with pm.max_requests and pipelining: what waited behind
+		// the last request is resent.
+		l.s.cfg.Logger.Debug("upstream closed after a request; resending the requests behind it", "backend", uc.b.String(), "requests", uc.proto.Live())
 	} else if uc.proto.Live() > 0 {
 		l.s.cfg.Logger.Warn("upstream closed with requests in flight", "backend", uc.b.String(), "requests", uc.proto.Live(), "err", err)
 	}
@@ -530,12 +613,27 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 		// A backend that closed after a clean END never read what came
 		// next: resending it is safe whatever the method.
 		r.fresh = r.fresh || uc.closedAfterEnd // and on a new connection
-		r.lost(dialFailed || uc.closedAfterEnd)
+		r.lost(dialFailed || uc.closedAfterEnd, uc.closedAfterEnd)
 	}
 	// The budget freed may let a queued request dial, here or elsewhere.
 	p.retry()
 	l.budgetFreed(p.u)
 	p.forgetIfEmpty()
+}
+
+// peekQueued returns the oldest request still waiting, leaving it queued;
+// nil if none waits. Entries that timed out or whose client left are
+// dropped on the way.
+func (p *pool) peekQueued() *fcgiReq {
+	for p.qhead < len(p.queue) {
+		if r := p.queue[p.qhead]; r.queued {
+			return r
+		}
+		p.queue[p.qhead] = nil
+		p.qhead++
+	}
+	p.queue, p.qhead = p.queue[:0], 0
+	return nil
 }
 
 // popQueued takes the oldest request still waiting off the queue, skipping
@@ -681,12 +779,22 @@ func (l *loop) upClose(uc *upConn) {
 //
 // The request's buffers may still be queued for writing on uc, so r is
 // released when uc closes.
+//
+// On a connection carrying pipelined requests, nothing is sent and the
+// connection stays: an ABORT would be read where a request should start
+// and close the connection under the others' requests. php-fpm sends one
+// END_REQUEST per request, so r's output is dropped (r.cs is nil) and its
+// ID freed at its END.
 func (l *loop) abort(uc *upConn, r *fcgiReq) {
+	if !uc.muxes() && uc.proto.Live() > 1 {
+		l.s.cfg.Logger.Info("client left; pipelined request's response will be dropped", "backend", uc.b.String(), "id", r.id)
+		return
+	}
 	uc.proto.Abort(r.id)
 	uc.aborted = append(uc.aborted, r)
 	var rec [fastcgi.HeaderLen]byte
 	abort := fastcgi.AppendAbort(rec[:0], r.id)
-	closeNow := uc.proto.Limit() == 1 || uc.proto.Idle()
+	closeNow := !uc.muxes() || uc.proto.Idle()
 	switch {
 	case uc.out.busy() && closeNow:
 		// The request is not fully written: the close says it all.

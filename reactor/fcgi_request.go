@@ -59,14 +59,18 @@ type fcgiReq struct {
 	keep      bool
 	minor     uint8
 	safe      bool // idempotent method: may be resent on a fresh connection
-	sent      bool
-	gotBytes  bool
-	queued    bool
-	counted   bool // queued for budget (counted in Upstream.Waiting)
-	fresh     bool // resend on a new connection: a reused one was closed under it
-	done      bool
-	retries   int
-	started   time.Time
+	// pipelinable: GET or HEAD without a body, so it may wait behind
+	// another request on a busy connection (see pool.pipeline).
+	pipelinable bool
+	sent        bool
+	gotBytes    bool
+	queued      bool
+	counted     bool // queued for budget (counted in Upstream.Waiting)
+	fresh       bool // resend on a new connection: a reused one was closed under it
+	done        bool
+	retries     int
+	requeues    int // resends of a request the backend never read (see lost)
+	started     time.Time
 
 	// For metrics and the access log (account.go).
 	info     reqInfo
@@ -94,6 +98,7 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 	case httpcodec.MethodGet, httpcodec.MethodHead, httpcodec.MethodOptions, httpcodec.MethodPut, httpcodec.MethodDelete, httpcodec.MethodTrace:
 		r.safe = true
 	}
+	r.pipelinable = (req.Method == httpcodec.MethodGet || r.isHead) && !req.HasBody()
 	r.wire = bytebufferpool.Get()
 	cs.fcgi = r
 	r.startInfo(cs)
@@ -354,6 +359,10 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 	r.l.wheel.cancel(&r.t)
 	if r.up != nil {
 		r.upEnded(r.up)
+		if r.up.proto.Live() > 0 {
+			// A pipelined request is next: the backend starts it now.
+			r.up.busySince = time.Now()
+		}
 		r.up.reused = true
 		r.up.served++
 		r.up.answeredSinceReuse = false
@@ -593,11 +602,21 @@ func (r *fcgiReq) fail(status int, why string) {
 }
 
 // lost runs when the connection carrying r went away: resend when nothing
-// came back yet and it is safe, else 502.
-func (r *fcgiReq) lost(unread bool) {
+// came back yet and it is safe, else 502. afterEnd says the backend closed
+// the connection right after a clean END_REQUEST without reading r (a
+// worker recycled at pm.max_requests): r was never started, and such a
+// resend does not count against the retries, up to maxRequeues, since a
+// pipelined request can meet several recycling workers in a row.
+func (r *fcgiReq) lost(unread, afterEnd bool) {
 	r.l.wheel.cancel(&r.t)
 	up := r.up
 	r.up = nil
+	if afterEnd && !r.gotBytes && r.requeues < maxRequeues {
+		r.requeues++
+		r.sent = false
+		r.l.poolFor(r.u).assign(r)
+		return
+	}
 	canRetry := !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || unread)
 	if canRetry {
 		r.retries++
@@ -619,6 +638,10 @@ func (r *fcgiReq) lost(unread bool) {
 	r.l.s.cfg.Logger.Debug("lost request", "retries", r.retries, "got_bytes", r.gotBytes, "safe", r.safe, "fresh", r.fresh, "conn_served", served)
 	r.fail(502, "upstream connection lost")
 }
+
+// maxRequeues bounds the resends of one request left unread by backends
+// that closed after a clean END_REQUEST.
+const maxRequeues = 8
 
 // expire handles the request's queue and upstream timeouts.
 func (r *fcgiReq) expire(kind timerKind) {

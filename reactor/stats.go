@@ -45,11 +45,12 @@ type loopStats struct {
 
 // backendStats are one loop's counters for one backend.
 type backendStats struct {
-	addr     string // the backend's address, formatted once for the access log
-	requests uint64
-	errors   [numUpErrors]uint64
-	latency  [len(UpstreamBuckets) + 1]uint64 // non-cumulative; last is +Inf
-	sumSec   float64
+	addr      string // the backend's address, formatted once for the access log
+	requests  uint64
+	pipelined uint64 // sent behind another request on a busy connection
+	errors    [numUpErrors]uint64
+	latency   [len(UpstreamBuckets) + 1]uint64 // non-cumulative; last is +Inf
+	sumSec    float64
 }
 
 // Upstream error kinds.
@@ -147,6 +148,9 @@ type BackendStats struct {
 	SumSeconds float64
 	// Errors counts failures by kind (UpstreamErrorKinds).
 	Errors [numUpErrors]uint64
+	// Pipelined counts requests sent behind another on a connection to a
+	// backend that serves one at a time (Upstream.Pipeline).
+	Pipelined uint64
 }
 
 // Stats gathers a snapshot by running a task on every loop, which copies
@@ -194,6 +198,7 @@ func (l *loop) addStats(out *Stats) {
 	for b, bs := range st.backends {
 		o := bsOf(b)
 		o.Requests += bs.requests
+		o.Pipelined += bs.pipelined
 		o.SumSeconds += bs.sumSec
 		var cum uint64
 		for i := range o.Latency {

@@ -35,6 +35,14 @@ type Upstream struct {
 	// MaxMux caps requests multiplexed on one connection when the backend
 	// allows it (FCGI_MPXS_CONNS=1).
 	MaxMux int
+	// Pipeline is how many requests a connection to a backend that serves
+	// one at a time (php-fpm) may carry when the budget is used up: the
+	// next GET or HEAD waits in the backend's socket rather than in gale's
+	// queue, so the worker finds it without sleeping. 0 or 1 turns it off.
+	Pipeline int
+	// PipelineWindow: a request is pipelined only behind one that began
+	// less than this long ago (0 means DefaultPipelineWindow).
+	PipelineWindow time.Duration
 	// ConnectTimeout fails a dial (502); ReadTimeout bounds the wait for the
 	// first response byte and any later silence (504); QueueTimeout bounds
 	// the wait for a connection when the budget is used (503); IdleTimeout
@@ -273,6 +281,33 @@ func (b *Backend) MuxLimit(u *Upstream) int {
 		n = min(n, r)
 	}
 	return max(n, 1)
+}
+
+// DefaultPipelineWindow bounds how long the request ahead may have been
+// running for a request to be pipelined behind it. A pipelined request
+// cannot be taken back: behind a long script (a report, a long poll) it
+// would wait for all of it while other workers free up. Requests of a busy
+// PHP application mostly take milliseconds; one still running after this
+// long is likely a slow one, and the request waits in the queue instead.
+const DefaultPipelineWindow = 20 * time.Millisecond
+
+// Window returns u.PipelineWindow or its default.
+func (u *Upstream) Window() time.Duration {
+	if u.PipelineWindow > 0 {
+		return u.PipelineWindow
+	}
+	return DefaultPipelineWindow
+}
+
+// PipelineDepth is how many requests one connection to b may carry in a
+// row when b does not multiplex: u.Pipeline once b has shown it keeps
+// connections open (a backend that closes after each request would drop
+// what waits behind), else 1.
+func (b *Backend) PipelineDepth(u *Upstream) int {
+	if b.mpxs.Load() || !b.keeps.Load() || b.noKeep.Load() {
+		return 1
+	}
+	return max(u.Pipeline, 1)
 }
 
 // Up reports whether b is not marked down by the passive health check.

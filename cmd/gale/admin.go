@@ -164,6 +164,7 @@ var (
 	descUpIdle      = prometheus.NewDesc("gale_upstream_connections_idle", "Idle pooled connections to the backend.", upLabels, nil)
 	descUpUp        = prometheus.NewDesc("gale_upstream_backend_up", "1 unless the passive health check marked the backend down.", upLabels, nil)
 	descUpQueued    = prometheus.NewDesc("gale_upstream_queued_requests", "Requests waiting for a connection to the upstream.", []string{"upstream"}, nil)
+	descUpPipelined = prometheus.NewDesc("gale_upstream_pipelined_requests_total", "Requests sent behind another on a busy connection to a backend that serves one at a time.", []string{"upstream", "backend"}, nil)
 	descUpErrors    = prometheus.NewDesc("gale_upstream_errors_total", "Backend failures by kind: connect, protocol, timeout (504), lost (502).", []string{"upstream", "backend", "kind"}, nil)
 	descUpLatency   = prometheus.NewDesc("gale_upstream_response_seconds", "Time from sending a request to the backend to the end of its response.", upLabels, nil)
 	descBuild       = prometheus.NewDesc("gale_build_info", "gale's version.", []string{"version"}, nil)
@@ -174,7 +175,7 @@ var codeClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descSent, descConns, descLoops, descCacheHits, descCacheMisses, descCacheBytes,
-		descUpConns, descUpLimit, descUpIdle, descUpUp, descUpQueued, descUpErrors, descUpLatency, descBuild} {
+		descUpConns, descUpLimit, descUpIdle, descUpUp, descUpQueued, descUpPipelined, descUpErrors, descUpLatency, descBuild} {
 		ch <- d
 	}
 }
@@ -223,6 +224,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descUpConns, prometheus.GaugeValue, float64(b.Conns()), u.Name, name)
 			ch <- prometheus.MustNewConstMetric(descUpLimit, prometheus.GaugeValue, float64(b.Limit()), u.Name, name)
 			ch <- prometheus.MustNewConstMetric(descUpIdle, prometheus.GaugeValue, float64(bs.Idle), u.Name, name)
+			ch <- prometheus.MustNewConstMetric(descUpPipelined, prometheus.CounterValue, float64(bs.Pipelined), u.Name, name)
 			for k, kind := range reactor.UpstreamErrorKinds {
 				ch <- prometheus.MustNewConstMetric(descUpErrors, prometheus.CounterValue, float64(bs.Errors[k]), u.Name, name, kind)
 			}

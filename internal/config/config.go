@@ -119,6 +119,11 @@ type Upstream struct {
 	// MaxMux caps requests multiplexed on one connection, for backends
 	// that allow it (FCGI_MPXS_CONNS).
 	MaxMux int `yaml:"max_mux" default:"64"`
+	// Pipeline is how many requests a connection to a backend that serves
+	// one request at a time (php-fpm) may carry when max_conns is used up:
+	// a GET or HEAD waits in the worker's socket instead of gale's queue,
+	// only behind a request that began less than 20 ms ago. 1 turns it off.
+	Pipeline int `yaml:"pipeline" default:"2"`
 	// Balance picks a backend for a new connection: round_robin or
 	// least_conn.
 	Balance string `yaml:"balance" default:"round_robin"`

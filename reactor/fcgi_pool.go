@@ -262,7 +262,7 @@ func (uc *upConn) pipelines() bool {
 }
 
 // pipeline sends r behind the request of a busy connection when the
-// budget is used up and nobody waits in the queue, instead of queueing it:
+// budget is used up and nobody waits for it, instead of queueing r:
 // the backend's worker then finds r in its socket as it finishes, without
 // a sleep and a wakeup on each side. Only GET and HEAD without a body
 // qualify: if the backend closes the connection before answering them
@@ -270,7 +270,10 @@ func (uc *upConn) pipelines() bool {
 // fresh connection. Among the candidates, the connection carrying the
 // fewest requests wins, then the one whose request began first.
 func (p *pool) pipeline(r *fcgiReq) bool {
-	if !r.pipelinable || r.fresh || p.u.Pipeline < 2 || p.peekQueued() != nil {
+	// Not while anyone waits, here or on another loop: those requests
+	// come first, and they need this loop's connections to drain (upIdle
+	// hands idle budget over to other loops).
+	if !r.pipelinable || r.fresh || p.u.Pipeline < 2 || p.u.Waiting.Load() > 0 || p.peekQueued() != nil {
 		return false
 	}
 	var best *upConn

@@ -92,7 +92,7 @@ type upConn struct {
 	aborted            []*fcgiReq    // released when the connection closes
 	// busySince is when the backend began the request it is working on,
 	// for a connection that carries one at a time: a request is pipelined
-	// only behind one that started less than pipelineWindow ago.
+	// only behind one that began within the upstream's Window.
 	busySince time.Time
 }
 
@@ -134,7 +134,7 @@ func (p *pool) assign(r *fcgiReq) {
 		}
 	}
 	for _, uc := range p.conns {
-		if !r.fresh && !uc.closed && uc.gc != nil && uc.muxes() && uc.refreshLimit() > 1 && uc.room() {
+		if !r.fresh && !uc.closed && uc.gc != nil && uc.muxes() && uc.room() {
 			p.l.send(uc, r)
 			return
 		}
@@ -236,29 +236,26 @@ func (p *pool) probing() bool {
 // and it is not starved by GETs passing it.
 func (p *pool) next(uc *upConn) bool {
 	if uc.proto.Live() > 0 && !uc.muxes() {
-		if h := p.peekQueued(); h == nil || !h.pipelinable || !uc.pipelines() {
+		if h := p.peekQueued(); h == nil || !h.pipelinable || !uc.pipelines(time.Now()) {
 			return false
 		}
+		uc.st.pipelined++
 	}
 	r := p.popQueued()
 	if r == nil {
 		return false
-	}
-	if uc.proto.Live() > 0 && !uc.muxes() {
-		uc.st.pipelined++
 	}
 	p.l.send(uc, r)
 	return true
 }
 
 // pipelines reports whether uc may take a request behind the one it
-// carries: the backend does not multiplex but keeps connections open, the
-// connection is healthy, has a free slot, and its current request began
-// within the upstream's pipeline window.
-func (uc *upConn) pipelines() bool {
+// carries at now: the backend does not multiplex but keeps connections
+// open (its limit is then above 1), the connection is healthy with a free
+// slot, and the request ahead began within the upstream's Window.
+func (uc *upConn) pipelines(now time.Time) bool {
 	return !uc.closed && uc.gc != nil && uc.proto.Quarantined() == 0 && !uc.out.busy() &&
-		uc.refreshLimit() > 1 && uc.room() && !uc.muxes() &&
-		time.Since(uc.busySince) < uc.p.u.Window()
+		!uc.muxes() && uc.room() && now.Sub(uc.busySince) < uc.p.u.Window()
 }
 
 // pipeline sends r behind the request of a busy connection when the
@@ -277,8 +274,9 @@ func (p *pool) pipeline(r *fcgiReq) bool {
 		return false
 	}
 	var best *upConn
+	now := time.Now()
 	for _, uc := range p.conns {
-		if !uc.pipelines() {
+		if !uc.pipelines(now) {
 			continue
 		}
 		if best == nil || uc.proto.Live() < best.proto.Live() ||
@@ -509,7 +507,7 @@ func (l *loop) upIdle(uc *upConn) {
 		l.upClose(uc)
 		return
 	}
-	for uc.refreshLimit() > 0 && uc.room() {
+	for uc.room() {
 		if !uc.p.next(uc) {
 			break
 		}
@@ -643,20 +641,18 @@ func (p *pool) peekQueued() *fcgiReq {
 // those that timed out or whose client left; nil if none waits. The queue's
 // storage is reused from its start once it is drained.
 func (p *pool) popQueued() *fcgiReq {
-	for p.qhead < len(p.queue) {
-		r := p.queue[p.qhead]
-		p.queue[p.qhead] = nil
-		p.qhead++
-		if p.qhead == len(p.queue) {
-			p.queue, p.qhead = p.queue[:0], 0
-		}
-		if r.queued {
-			p.unqueue(r)
-			p.l.wheel.cancel(&r.t)
-			return r
-		}
+	r := p.peekQueued()
+	if r == nil {
+		return nil
 	}
-	return nil
+	p.queue[p.qhead] = nil
+	p.qhead++
+	if p.qhead == len(p.queue) {
+		p.queue, p.qhead = p.queue[:0], 0
+	}
+	p.unqueue(r)
+	p.l.wheel.cancel(&r.t)
+	return r
 }
 
 // setRequestID rewrites the request ID of every record in b: a request's
@@ -741,8 +737,11 @@ func setFileRequestID(f *os.File, size int64, id uint16) error {
 
 // room reports whether uc may take one more request: a free ID within the
 // limit, and not retiring (half its IDs quarantined: it drains and closes
-// rather than run on with ever fewer usable IDs).
+// rather than run on with ever fewer usable IDs). The limit is refreshed
+// first: the backend's multiplexing answer, and whether it keeps
+// connections open, may have come after uc opened.
 func (uc *upConn) room() bool {
+	uc.refreshLimit()
 	return uc.proto.Active() < uc.proto.Limit() && uc.proto.Quarantined()*2 < uc.proto.Limit()
 }
 

@@ -361,7 +361,7 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 		r.upEnded(r.up)
 		if r.up.proto.Live() > 0 {
 			// A pipelined request is next: the backend starts it now.
-			r.up.busySince = time.Now()
+			r.up.busySince = r.sentAt.Add(r.upTime)
 		}
 		r.up.reused = true
 		r.up.served++
@@ -611,15 +611,16 @@ func (r *fcgiReq) lost(unread, afterEnd bool) {
 	r.l.wheel.cancel(&r.t)
 	up := r.up
 	r.up = nil
-	if afterEnd && !r.gotBytes && r.requeues < maxRequeues {
+	resend := true
+	switch {
+	case afterEnd && !r.gotBytes && r.requeues < maxRequeues:
 		r.requeues++
-		r.sent = false
-		r.l.poolFor(r.u).assign(r)
-		return
-	}
-	canRetry := !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || unread)
-	if canRetry {
+	case !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || unread):
 		r.retries++
+	default:
+		resend = false
+	}
+	if resend {
 		r.sent = false
 		r.l.poolFor(r.u).assign(r)
 		return

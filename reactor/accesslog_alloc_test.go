@@ -8,9 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
-
-	"github.com/gale-http/gale/handlers"
 )
 
 // TestCacheHitWithAccessLogAllocatesNothing: with the access log on (both
@@ -31,43 +28,17 @@ func TestCacheHitWithAccessLogAllocatesNothing(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, "style.css"), css, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			static, err := handlers.NewStatic(handlers.DefaultStaticConfig(root))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer static.Close()
 			logPath := filepath.Join(t.TempDir(), "access.log")
 			al, err := OpenAccessLog(logPath, f.format)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer al.Close()
-			s, err := New(Config{Handler: static, AccessLog: al})
-			if err != nil {
-				t.Fatal(err)
-			}
-			l := newLoop(s, nil)
-			mc := &memConn{}
-			cs := &conn{gc: mc, fd: -1, l: l}
-			cs.t.owner = cs
-			raw := []byte(browserGET)
-			serve := func() {
-				mc.in = raw
-				l.parseBatch(cs)
-			}
-			for i := 0; ; i++ { // wait for the compressed variant, as above
-				w := mc.written
-				serve()
-				if mc.written-w < len(css) {
-					break
-				}
-				if i == 200 {
-					t.Fatal("no compressed variant after 2 s")
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			r := newMemRig(t, root, al, browserGET)
+			r.awaitCompressed(t, len(css))
+			l := r.l
 			l.flushAccess()
-			allocs := testing.AllocsPerRun(1000, serve)
+			allocs := testing.AllocsPerRun(1000, r.serve)
 			if allocs != 0 {
 				t.Fatalf("%.1f allocations per logged cache hit", allocs)
 			}

@@ -61,6 +61,55 @@ const browserGET = "GET /style.css HTTP/1.1\r\n" +
 	"Accept-Encoding: gzip, deflate, br, zstd\r\n" +
 	"Accept-Language: en-US,en;q=0.9\r\n\r\n"
 
+// memRig is one loop serving root's static files to one in-memory
+// connection: serve feeds it raw, as one read.
+type memRig struct {
+	l     *loop
+	mc    *memConn
+	serve func()
+}
+
+// newMemRig builds the rig; al, when set, is the loop's access log.
+func newMemRig(tb testing.TB, root string, al *AccessLog, raw string) *memRig {
+	tb.Helper()
+	static, err := handlers.NewStatic(handlers.DefaultStaticConfig(root))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { static.Close() })
+	s, err := New(Config{Handler: static, AccessLog: al})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &memRig{l: newLoop(s, nil), mc: &memConn{}}
+	cs := &conn{gc: r.mc, fd: -1, l: r.l}
+	cs.t.owner = cs
+	in := []byte(raw)
+	r.serve = func() {
+		r.mc.in = in
+		r.l.parseBatch(cs)
+	}
+	return r
+}
+
+// awaitCompressed serves until the answer is shorter than plain bytes: the
+// first request fills the cache, and compressed variants are built in the
+// background, off the loop.
+func (r *memRig) awaitCompressed(tb testing.TB, plain int) {
+	tb.Helper()
+	for i := 0; ; i++ {
+		w := r.mc.written
+		r.serve()
+		if r.mc.written-w < plain {
+			return
+		}
+		if i == 200 {
+			tb.Fatal("no compressed variant after 2 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestCacheHitAllocatesNothing: parsing a browser's request and answering
 // it from the static cache (compressed variant included) allocates nothing
 // in the reactor, codec or handler.
@@ -73,43 +122,14 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "style.css"), css, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	static, err := handlers.NewStatic(handlers.DefaultStaticConfig(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer static.Close()
-	s, err := New(Config{Handler: static})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newLoop(s, nil)
-	mc := &memConn{}
-	cs := &conn{gc: mc, fd: -1, l: l}
-	cs.t.owner = cs
-	raw := []byte(browserGET)
-	serve := func() {
-		mc.in = raw
-		l.parseBatch(cs)
-	}
-	// The first request fills the cache; compressed variants are built in
-	// the background, off the loop: wait for them.
-	for i := 0; ; i++ {
-		w := mc.written
-		serve()
-		if mc.written-w < len(css) {
-			break
-		}
-		if i == 200 {
-			t.Fatal("no compressed variant after 2 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	before := mc.written
-	allocs := testing.AllocsPerRun(1000, serve)
+	r := newMemRig(t, root, nil, browserGET)
+	r.awaitCompressed(t, len(css))
+	before := r.mc.written
+	allocs := testing.AllocsPerRun(1000, r.serve)
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per cache hit", allocs)
 	}
-	if per := (mc.written - before) / 1001; per == 0 || per >= len(css) {
+	if per := (r.mc.written - before) / 1001; per == 0 || per >= len(css) {
 		t.Fatalf("wrote %d bytes per response: want the compressed variant (< %d)", per, len(css))
 	}
 }

@@ -259,6 +259,22 @@ func TestPHPLargeResponseSlowClient(t *testing.T) {
 // load runs n GETs of path with c concurrent clients and counts failures.
 func load(t *testing.T, url string, n, c int) (fails int64, statuses map[int]int) {
 	t.Helper()
+	return hammer(t, n, c, func(client *http.Client, _ int64) (int, error) {
+		resp, err := client.Get(url)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	})
+}
+
+// hammer runs requests 1..n from c concurrent clients; do makes request i
+// and returns its status, or an error when it failed otherwise. A status
+// other than 200 counts as a failure; the first few failures are logged.
+func hammer(t *testing.T, n, c int, do func(client *http.Client, i int64) (int, error)) (fails int64, statuses map[int]int) {
+	t.Helper()
 	var failed atomic.Int64
 	var mu sync.Mutex
 	statuses = map[int]int{}
@@ -271,21 +287,20 @@ func load(t *testing.T, url string, n, c int) (fails int64, statuses map[int]int
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				resp, err := client.Get(url)
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				status, err := do(client, i)
+				if err == nil && status != 200 {
+					err = fmt.Errorf("status %d", status)
+				}
 				if err != nil {
 					if failed.Add(1) <= 3 {
-						t.Logf("request error: %v", err)
+						t.Logf("request %d: %v", i, err)
 					}
-					continue
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				mu.Lock()
-				statuses[resp.StatusCode]++
-				mu.Unlock()
-				if resp.StatusCode != 200 {
-					failed.Add(1)
+				if status != 0 {
+					mu.Lock()
+					statuses[status]++
+					mu.Unlock()
 				}
 			}
 		}()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,39 +27,19 @@ func pipelined(s *server, u *upstream.Upstream) uint64 {
 // handed to the wrong client would show up here. It returns the failures.
 func echoLoad(t *testing.T, s *server, n, c int, us int) int64 {
 	t.Helper()
-	tr := &http.Transport{MaxIdleConnsPerHost: c}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 15 * time.Second}
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(n) {
-					return
-				}
-				resp, err := client.Get(s.url(fmt.Sprintf("/echo.php?id=%d&us=%d", i, us)))
-				if err != nil {
-					if failed.Add(1) <= 3 {
-						t.Logf("request %d: %v", i, err)
-					}
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if want := fmt.Sprintf("id=%d", i); resp.StatusCode != 200 || string(body) != want {
-					if failed.Add(1) <= 3 {
-						t.Logf("request %d: %d %q, want %q", i, resp.StatusCode, body, want)
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return failed.Load()
+	fails, _ := hammer(t, n, c, func(client *http.Client, i int64) (int, error) {
+		resp, err := client.Get(s.url(fmt.Sprintf("/echo.php?id=%d&us=%d", i, us)))
+		if err != nil {
+			return 0, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("id=%d", i); string(body) != want {
+			return resp.StatusCode, fmt.Errorf("body %q, want %q", body, want)
+		}
+		return resp.StatusCode, nil
+	})
+	return fails
 }
 
 // TestPHPPipelining: with php-fpm's workers all busy, GETs go behind the

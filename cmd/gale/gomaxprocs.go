@@ -14,7 +14,7 @@ import (
 // it with a futex: a P handoff and a wakeup per request on a server that
 // waits for php-fpm on the same CPU. With one P to spare, sysmon leaves a
 // waiting loop's P alone (up to 10 ms) and backs off. Measured with gale
-// and php-fpm pinned to one CPU (scripts/gomaxprocs-ab.sh): 5-8 % fewer
+// and php-fpm pinned to one CPU (scripts/php-ab.sh): 5-8 % fewer
 // CPU µs per request in medians of A/B pairs on a noisy VM; static files
 // unchanged.
 func spareP(loops int) {

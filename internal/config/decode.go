@@ -55,8 +55,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
-			setDefaults(v.Elem())
+			setDefaults(v) // allocates
 		}
 		d.decode(n, v.Elem(), path)
 	case reflect.Struct:
@@ -226,7 +225,8 @@ func knownKeys(fields map[string]int) string {
 
 // setDefaults fills v's fields from their `default` tags, recursively
 // through nested structs (not through pointers, maps or slices: those
-// get their defaults when the file creates an element).
+// get their defaults when the file creates an element). A nil pointer v
+// is first pointed at a new value.
 func setDefaults(v reflect.Value) {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -261,4 +261,9 @@ func setDefaults(v reflect.Value) {
 	}
 }
 
-func valueOf(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
+// withDefaults returns a new T with its defaults set.
+func withDefaults[T any]() *T {
+	p := new(T)
+	setDefaults(reflect.ValueOf(p))
+	return p
+}

@@ -107,8 +107,7 @@ func (c *Config) DefaultVHost() int {
 func (c *Config) SetRoot(dir string) {
 	i := c.DefaultVHost()
 	if i < 0 {
-		vh := &VHost{}
-		setDefaults(valueOf(vh))
+		vh := withDefaults[VHost]()
 		vh.Default = true
 		c.VHosts = append(c.VHosts, vh)
 		i = 0
@@ -140,8 +139,7 @@ func (c *Config) SetFastCGI(list string) error {
 	default:
 		return fmt.Errorf("the configuration has %d upstreams: which one is meant is ambiguous", len(c.Upstreams))
 	}
-	u := &Upstream{}
-	setDefaults(valueOf(u))
+	u := withDefaults[Upstream]()
 	u.Backends = backends
 	c.Upstreams = map[string]*Upstream{"fastcgi": u}
 	i := c.DefaultVHost()
@@ -149,8 +147,8 @@ func (c *Config) SetFastCGI(list string) error {
 		return fmt.Errorf("no vhost to route to the backends (set a root)")
 	}
 	vh := c.VHosts[i]
-	loc := &Location{Prefix: "/", FastCGI: &FastCGI{Upstream: "fastcgi"}}
-	setDefaults(valueOf(loc.FastCGI))
+	loc := &Location{Prefix: "/", FastCGI: withDefaults[FastCGI]()}
+	loc.FastCGI.Upstream = "fastcgi"
 	for j, l := range vh.Locations {
 		if l != nil && l.Prefix == "/" {
 			loc.Root = l.Root
@@ -170,8 +168,7 @@ func (c *Config) AddDemoApp(self, socket string) error {
 	if i < 0 {
 		return fmt.Errorf("demo app: no vhost")
 	}
-	u := &Upstream{}
-	setDefaults(valueOf(u))
+	u := withDefaults[Upstream]()
 	u.Spawn = &Spawn{Command: []string{self, "fcgi-demo", "-listen", "unix:{socket}"}, Count: 1, Socket: socket}
 	if c.Upstreams == nil {
 		c.Upstreams = map[string]*Upstream{}
@@ -181,9 +178,8 @@ func (c *Config) AddDemoApp(self, socket string) error {
 	if len(vh.Locations) == 0 {
 		vh.Locations = append(vh.Locations, &Location{Prefix: "/"})
 	}
-	f := &FastCGI{Upstream: "demo"}
-	setDefaults(valueOf(f))
-	f.Mode = "pass"
+	f := withDefaults[FastCGI]()
+	f.Upstream, f.Mode = "demo", "pass"
 	vh.Locations = append(vh.Locations, &Location{Prefix: "/app/", FastCGI: f})
 	return nil
 }

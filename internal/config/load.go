@@ -13,8 +13,8 @@ import (
 // Default returns a configuration with every default applied and nothing
 // to serve yet (no vhosts, no upstreams).
 func Default() *Config {
-	c := &Config{pos: map[string]Pos{}}
-	setDefaults(reflect.ValueOf(c).Elem())
+	c := withDefaults[Config]()
+	c.pos = map[string]Pos{}
 	return c
 }
 

@@ -265,3 +265,23 @@ func TestSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorOrderWithoutPositions: errors with no place in a file (flags)
+// come out in the same order every time.
+func TestErrorOrderWithoutPositions(t *testing.T) {
+	var first string
+	for i := 0; i < 20; i++ {
+		c := Default()
+		c.Limits = Limits{}
+		c.Cache = Cache{}
+		err := c.Validate()
+		if err == nil {
+			t.Fatal("zero limits validated")
+		}
+		if i == 0 {
+			first = err.Error()
+		} else if err.Error() != first {
+			t.Fatalf("order changed:\n%s\nthen\n%s", first, err)
+		}
+	}
+}

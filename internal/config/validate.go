@@ -103,15 +103,19 @@ func (v *validator) top() {
 	if l.MaxConns < 0 {
 		v.errorf("limits.max_conns", "limits.max_conns: must be 0 (no cap) or positive")
 	}
-	for path, n := range map[string]int64{
-		"limits.max_request_line": int64(l.MaxRequestLine), "limits.max_header_bytes": int64(l.MaxHeaderBytes),
-		"limits.max_headers": int64(l.MaxHeaders), "limits.max_body": int64(l.MaxBody),
-		"limits.max_chunk_ext": int64(l.MaxChunkExt), "limits.max_trailer_bytes": int64(l.MaxTrailerBytes),
-		"limits.max_requests_per_conn": int64(l.MaxRequestsPerConn),
-		"cache.max_file":               int64(c.Cache.MaxFile), "cache.max_total": int64(c.Cache.MaxTotal),
+	// A list, not a map: errors without a place in the file keep this order.
+	for _, f := range []struct {
+		path string
+		n    int64
+	}{
+		{"limits.max_request_line", int64(l.MaxRequestLine)}, {"limits.max_header_bytes", int64(l.MaxHeaderBytes)},
+		{"limits.max_headers", int64(l.MaxHeaders)}, {"limits.max_body", int64(l.MaxBody)},
+		{"limits.max_chunk_ext", int64(l.MaxChunkExt)}, {"limits.max_trailer_bytes", int64(l.MaxTrailerBytes)},
+		{"limits.max_requests_per_conn", int64(l.MaxRequestsPerConn)},
+		{"cache.max_file", int64(c.Cache.MaxFile)}, {"cache.max_total", int64(c.Cache.MaxTotal)},
 	} {
-		if n <= 0 {
-			v.errorf(path, "%s: must be positive", path)
+		if f.n <= 0 {
+			v.errorf(f.path, "%s: must be positive", f.path)
 		}
 	}
 	if len(c.VHosts) == 0 {

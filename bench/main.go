@@ -201,7 +201,7 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 	for _, name := range strings.Split(o.Servers, ",") {
 		name = strings.TrimSpace(name)
 		var found Server
-		for _, s := range allServers("") {
+		for _, s := range allServers() {
 			if s.Name() == name {
 				found = s
 			}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 )
 
 // phpChildren is the php-fpm pool size; servers with FastCGI keep-alive keep
@@ -58,15 +57,7 @@ func (p *phpFPM) Start(dir, cpus string) (*Proc, error) {
 		return nil, err
 	}
 	// -R lets the pool run as root when the harness does (containers).
-	proc, err := startProc("php-fpm", cpus, filepath.Join(dir, "php-fpm.out"), nil, p.bin, "-F", "-R", "-y", conf)
-	if err != nil {
-		return nil, err
-	}
-	if err := proc.waitDial("unix", Socket(dir), 10*time.Second); err != nil {
-		proc.Stop()
-		return nil, err
-	}
-	return proc, nil
+	return startListening("php-fpm", cpus, dir, "unix", Socket(dir), nil, p.bin, "-F", "-R", "-y", conf)
 }
 
 // goFCGI is bench/internal/fcgihello, a net/http/fcgi "Hello, World!"
@@ -80,15 +71,7 @@ func (g *goFCGI) Config(dir string) string {
 }
 
 func (g *goFCGI) Start(dir, cpus string) (*Proc, error) {
-	proc, err := startProc("go-fcgi", cpus, filepath.Join(dir, "go-fcgi.out"), nil, g.bin, "-listen", Socket(dir))
-	if err != nil {
-		return nil, err
-	}
-	if err := proc.waitDial("unix", Socket(dir), 10*time.Second); err != nil {
-		proc.Stop()
-		return nil, err
-	}
-	return proc, nil
+	return startListening("go-fcgi", cpus, dir, "unix", Socket(dir), nil, g.bin, "-listen", Socket(dir))
 }
 
 // goBuild builds a package of this module into out.

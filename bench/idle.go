@@ -21,7 +21,7 @@ type MemResult struct {
 	BaseRSS   int64         `json:"base_rss"`             // server tree RSS before, bytes
 	PeakRSS   int64         `json:"peak_rss"`             // idle: RSS with all open; slow: highest sample
 	PeakHWM   int64         `json:"peak_hwm"`             // sum of VmHWM over the tree at the end
-	PerConn   float64       `json:"rss_per_conn"`         // (PeakRSS-BaseRSS)/OK, bytes
+	PerConn   float64       `json:"rss_per_conn"`         // (PeakRSS-BaseRSS) per OK connection (idle) or per client (slow), bytes
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	ServerCPU time.Duration `json:"server_cpu_ns"`
 	FirstErr  string        `json:"first_error,omitempty"`

@@ -160,7 +160,7 @@ func galeFailures(outs []Outcome) []string {
 			bad = append(bad, fmt.Sprintf("%s: %d/%d ok, %d errors (%s)", oc.Scenario, oc.Mem.OK, oc.Mem.Target, oc.Mem.Errors, oc.Mem.FirstErr))
 		}
 		for _, r := range oc.Runs {
-			if r.Err != "" || r.Wrk.Non2xx > 0 || r.Wrk.Sock != (SocketErrors{}) {
+			if r.Err != "" || r.Wrk.Errors() {
 				bad = append(bad, fmt.Sprintf("%s run %d: %s non-2xx=%d socket=%+v", oc.Scenario, r.Index, r.Err, r.Wrk.Non2xx, r.Wrk.Sock))
 			}
 		}
@@ -201,7 +201,7 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 	for _, name := range strings.Split(o.Servers, ",") {
 		name = strings.TrimSpace(name)
 		var found Server
-		for _, s := range allServers("") {
+		for _, s := range allServers() {
 			if s.Name() == name {
 				found = s
 			}

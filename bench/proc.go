@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +45,20 @@ func startProc(label, cpus, logPath string, env []string, name string, args ...s
 	}
 	p := &Proc{Name: label, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// startListening starts a server or backend (see startProc) with its
+// output in dir/label.out and waits until network/addr accepts a connection.
+func startListening(label, cpus, dir, network, addr string, env []string, name string, args ...string) (*Proc, error) {
+	p, err := startProc(label, cpus, filepath.Join(dir, label+".out"), env, name, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitDial(network, addr, 10*time.Second); err != nil {
+		p.Stop()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -114,14 +128,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// errNotInstalled marks a server whose binary is not on PATH.
-var errNotInstalled = errors.New("not installed")
-
 // lookBin finds a binary on PATH, with a report-friendly error.
 func lookBin(name string) (string, error) {
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%s %w", name, errNotInstalled)
+		return "", fmt.Errorf("%s not installed", name)
 	}
 	return p, nil
 }

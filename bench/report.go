@@ -95,10 +95,8 @@ func wrkRow(o Outcome, refRPS float64) string {
 		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | | |", o.Scenario, o.Server, mdEscape(s.NA))
 	}
 	rps := fmt.Sprintf("%s [%s–%s]", thousands(s.RPS.Median), thousands(s.RPS.Min), thousands(s.RPS.Max))
-	errs := "0"
 	if s.Errors() {
 		rps = "⚠ " + rps
-		errs = fmt.Sprintf("⚠ non-2xx %d, socket %d, failed runs %d", s.Non2xx, s.SockErrs, s.FailedRuns)
 	}
 	backend := ""
 	if o.Backend != "" {
@@ -109,7 +107,7 @@ func wrkRow(o Outcome, refRPS float64) string {
 		ratio = fmt.Sprintf("%.2f×", s.RPS.Median/refRPS)
 	}
 	return fmt.Sprintf("| %s | %s | %s | %.1f | %.0f%% | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
-		s.CPUPerReq, 100*s.CPUUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, errs)
+		s.CPUPerReq, 100*s.CPUUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, s.errText())
 }
 
 // memRow renders one memory-scenario row.

@@ -69,6 +69,15 @@ func (in *instance) stop() {
 	}
 }
 
+// cpu samples the CPU time of the server's and the backend's process trees
+// (the backend's is 0 when there is none).
+func (in *instance) cpu() (srv, backend time.Duration) {
+	if in.backend != nil {
+		backend = TreeCPU(in.backend.PID())
+	}
+	return TreeCPU(in.srv.PID()), backend
+}
+
 // Run measures sc on srv. Anything that prevents a measurement becomes the
 // outcome's NA reason rather than a number.
 func (h *Harness) Run(sc Scenario, srv Server) Outcome {
@@ -135,41 +144,43 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 	return in, nil
 }
 
+// warmedWrk returns the wrk options for sc's measured runs (script: a Lua
+// script path or ""), after warming the server up with them.
+func (h *Harness) warmedWrk(sc Scenario, in *instance, script string) WrkOptions {
+	wo := WrkOptions{Threads: h.opt.Threads, Conns: h.opt.Conns, URL: "http://" + in.env.Addr() + sc.Path,
+		Script: script, CPUs: h.opt.ClientCPUs}
+	if h.opt.Warmup > 0 {
+		warmWrk(wo, h.opt.Warmup)
+	}
+	wo.Duration = h.opt.Duration
+	return wo
+}
+
 // runWrkScenario warms up, then runs wrk opt.Runs times, sampling CPU time of
 // the server (and backend) process trees around each run.
 func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
-	wo := WrkOptions{Threads: h.opt.Threads, Conns: h.opt.Conns, URL: "http://" + in.env.Addr() + sc.Path, CPUs: h.opt.ClientCPUs}
+	var script string
 	if sc.Pipeline > 0 {
 		p, err := writeScript(in.env.Dir, "pipeline.lua", pipelineScript(sc.Pipeline, sc.Path))
 		if err != nil {
 			out.NA = err.Error()
 			return
 		}
-		wo.Script = p
+		script = p
 	}
-	ctx := context.Background()
-	if h.opt.Warmup > 0 {
-		warmWrk(wo, h.opt.Warmup)
-	}
-	wo.Duration = h.opt.Duration
+	wo := h.warmedWrk(sc, in, script)
 	for i := range h.opt.Runs {
-		out.Runs = append(out.Runs, measureWrk(ctx, i, wo, in))
+		out.Runs = append(out.Runs, measureWrk(i, wo, in))
 	}
 }
 
 // measureWrk runs wrk once and attributes CPU time to it.
-func measureWrk(ctx context.Context, i int, wo WrkOptions, in *instance) Run {
+func measureWrk(i int, wo WrkOptions, in *instance) Run {
 	r := Run{Index: i}
-	cpu0 := TreeCPU(in.srv.PID())
-	var bcpu0 time.Duration
-	if in.backend != nil {
-		bcpu0 = TreeCPU(in.backend.PID())
-	}
-	res, text, err := runWrk(ctx, wo)
-	r.ServerCPU = TreeCPU(in.srv.PID()) - cpu0
-	if in.backend != nil {
-		r.BackendCPU = TreeCPU(in.backend.PID()) - bcpu0
-	}
+	cpu0, bcpu0 := in.cpu()
+	res, text, err := runWrk(context.Background(), wo)
+	cpu1, bcpu1 := in.cpu()
+	r.ServerCPU, r.BackendCPU = cpu1-cpu0, bcpu1-bcpu0
 	r.Wrk, r.Output = res, text
 	if err != nil {
 		r.Err = err.Error()

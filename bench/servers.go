@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Env is what one server instance is started with.
@@ -39,8 +38,8 @@ type Server interface {
 }
 
 // allServers lists every server the harness knows, in report order.
-func allServers(galeBin string) []Server {
-	return []Server{&gale{bin: galeBin}, &nginx{}, &lighttpd{}, &h2o{}, &caddy{}}
+func allServers() []Server {
+	return []Server{&gale{}, &nginx{}, &lighttpd{}, &h2o{}, &caddy{}}
 }
 
 // startWithConfig is the common Start: write config, launch, wait for port.
@@ -50,15 +49,7 @@ func startWithConfig(e Env, name, confFile, conf string, env []string, bin strin
 			return nil, err
 		}
 	}
-	p, err := startProc(name, e.CPUs, filepath.Join(e.Dir, name+".out"), env, bin, args...)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.waitDial("tcp", e.Addr(), 10*time.Second); err != nil {
-		p.Stop()
-		return nil, err
-	}
-	return p, nil
+	return startListening(name, e.CPUs, e.Dir, "tcp", e.Addr(), env, bin, args...)
 }
 
 // runAsRoot reports whether the harness runs as root; servers that drop

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -38,16 +37,11 @@ var lorisHead = []byte("GET /4k.bin HTTP/1.1\r\nHost: bench\r\nUser-Agent: slowl
 // fully open before wrk starts), in pairs: the machine's load drifts, and
 // the ratio within a pair is steadier than a ratio of medians.
 func (h *Harness) runLoris(sc Scenario, in *instance, out *Outcome) {
-	wo := WrkOptions{Threads: h.opt.Threads, Conns: h.opt.Conns, URL: "http://" + in.env.Addr() + sc.Path, CPUs: h.opt.ClientCPUs}
-	ctx := context.Background()
-	if h.opt.Warmup > 0 {
-		warmWrk(wo, h.opt.Warmup)
-	}
-	wo.Duration = h.opt.Duration
+	wo := h.warmedWrk(sc, in, "")
 	res := &LorisResult{Conns: h.opt.LorisConns, Interval: lorisInterval.String()}
 	var alone, under, ratios []float64
 	for i := range h.opt.Runs {
-		a := measureWrk(ctx, 2*i, wo, in)
+		a := measureWrk(2*i, wo, in)
 		out.Runs = append(out.Runs, a)
 		t := startTrickle(in.env.Addr(), h.opt.LorisConns)
 		if err := t.waitOpen(30 * time.Second); err != nil {
@@ -55,7 +49,7 @@ func (h *Harness) runLoris(sc Scenario, in *instance, out *Outcome) {
 			out.NA = err.Error()
 			return
 		}
-		u := measureWrk(ctx, 2*i+1, wo, in)
+		u := measureWrk(2*i+1, wo, in)
 		out.Runs = append(out.Runs, u)
 		res.Open = t.open.Load()
 		t.stop()
@@ -172,11 +166,6 @@ func lorisRow(o Outcome) string {
 	if o.NA != "" || l == nil {
 		return fmt.Sprintf("| %s | %s | n/a: %s | | | | |", o.Scenario, o.Server, mdEscape(o.NA))
 	}
-	s := summarize(o)
-	errs := "0"
-	if s.Errors() {
-		errs = fmt.Sprintf("⚠ non-2xx %d, socket %d, failed runs %d", s.Non2xx, s.SockErrs, s.FailedRuns)
-	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %.1f%% | %d open, %d × 408, %d other | %s |", o.Scenario, o.Server,
-		thousands(l.AloneRPS), thousands(l.UnderRPS), 100*(1-l.Ratio), l.Open, l.Got408, l.OtherClose, errs)
+		thousands(l.AloneRPS), thousands(l.UnderRPS), 100*(1-l.Ratio), l.Open, l.Got408, l.OtherClose, summarize(o).errText())
 }

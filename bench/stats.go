@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -44,6 +45,14 @@ type Summary struct {
 
 // Errors reports whether any run saw error responses or socket errors.
 func (s Summary) Errors() bool { return s.Non2xx > 0 || s.SockErrs > 0 || s.FailedRuns > 0 }
+
+// errText is the errors column of a report row: "0", or what went wrong.
+func (s Summary) errText() string {
+	if !s.Errors() {
+		return "0"
+	}
+	return fmt.Sprintf("⚠ non-2xx %d, socket %d, failed runs %d", s.Non2xx, s.SockErrs, s.FailedRuns)
+}
 
 // summarize reduces an outcome's runs to medians. Runs that produced no
 // figure (wrk failed, server died) are left out and counted; if none is left

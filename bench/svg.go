@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // bar is one server's value in a panel; NA bars are drawn as "n/a".
@@ -134,8 +133,6 @@ func writePanel(w *bufio.Writer, x0, y0 int, p panel, colour map[string]string) 
 // svgText writes a <text> element with its content XML-escaped.
 func svgText(w *bufio.Writer, x, y int, anchor, attrs, s string) {
 	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="%s" %s>`, x, y, anchor, attrs)
-	var esc strings.Builder
-	_ = xml.EscapeText(&esc, []byte(s))
-	w.WriteString(esc.String())
+	_ = xml.EscapeText(w, []byte(s))
 	w.WriteString("</text>\n")
 }

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,18 +89,9 @@ func (p *PHPFPM) wait(t testing.TB) {
 	if !filepath.IsAbs(p.Socket) {
 		network = "tcp"
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial(network, p.Socket)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(p.Log)
-			t.Fatalf("php-fpm did not start: %v\n%s", err, log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := dialWait(network, p.Socket, 10*time.Second); err != nil {
+		log, _ := os.ReadFile(p.Log)
+		t.Fatalf("php-fpm did not start: %v\n%s", err, log)
 	}
 }
 

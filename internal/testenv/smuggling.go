@@ -1,5 +1,7 @@
 package testenv
 
+import "strings"
+
 // SmugglingCase is one raw request and the verdict gale must give it: the
 // regression table for request smuggling and framing (gale issue 5, item
 // 1). httpcodec checks each verdict on the parser and chunked decoder
@@ -185,14 +187,6 @@ var SmugglingCases = []SmugglingCase{
 }
 
 var (
-	longExt     = "e=" + repeat('x', 300)
-	longTrailer = repeat('x', 5000)
+	longExt     = "e=" + strings.Repeat("x", 300)
+	longTrailer = strings.Repeat("x", 5000)
 )
-
-func repeat(c byte, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = c
-	}
-	return string(b)
-}

@@ -27,15 +27,23 @@ func FreePort(t testing.TB) int {
 // WaitPort waits until addr accepts TCP connections.
 func WaitPort(t testing.TB, addr string, within time.Duration) {
 	t.Helper()
+	if err := dialWait("tcp", addr, within); err != nil {
+		t.Fatalf("%s not accepting after %v: %v", addr, within, err)
+	}
+}
+
+// dialWait waits until network/addr accepts a connection, returning the
+// last dial error if it does not within the given time.
+func dialWait(network, addr string, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		c, err := net.DialTimeout(network, addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not accepting after %v: %v", addr, within, err)
+			return err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

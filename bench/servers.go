@@ -127,7 +127,7 @@ http {
     access_log off;
     sendfile on;
     # tcp_nopush stays off (the default): gale does not cork, and with
-    # pipelined requests nginx's cork stalls each batch (23k vs 65k rps here).
+    # pipelined requests nginx's cork stalls each batch (pipeline-4k).
     open_file_cache max=1000 inactive=60s;
     open_file_cache_valid 60s;
     # nginx closes a connection after 1000 requests by default; gale does not.

@@ -380,9 +380,7 @@ func (l *loop) resume(cs *conn) {
 		return
 	}
 	l.afterWrite(cs)
-	if !cs.gone && !cs.closeAfter && !cs.lingering {
-		l.process(cs)
-	}
+	l.process(cs) // a no-op when afterWrite closed or began to close
 }
 
 // afterWrite runs when everything queued for cs has been handed to the

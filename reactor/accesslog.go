@@ -62,7 +62,7 @@ type AccessLog struct {
 	Format AccessFormat
 
 	path string
-	mu   sync.Mutex // guards f for loops created after a reopen
+	mu   sync.Mutex // guards f and pipe: a reopen swaps them under running loops
 	f    *os.File
 	pipe bool // not a regular file: writes are cut to pipeBuf
 }
@@ -95,10 +95,12 @@ func (a *AccessLog) open() (*os.File, bool, error) {
 	return f, !st.Mode().IsRegular(), nil
 }
 
-func (a *AccessLog) file() *os.File {
+// file is the current file and whether it is a pipe; each loop keeps its
+// own copy of both (loop.alFile, loop.alPipe).
+func (a *AccessLog) file() (*os.File, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.f
+	return a.f, a.pipe
 }
 
 // Close closes the file (not stdout). Call it after the server stopped.
@@ -132,7 +134,7 @@ func (s *Server) ReopenAccessLog() error {
 	a.mu.Unlock()
 	s.onLoops(func(l *loop) int {
 		l.flushAccess()
-		l.alFile = nf
+		l.alFile, l.alPipe = nf, pipe
 		return 0
 	})
 	if old != nil && old != os.Stdout && old != nf {
@@ -177,16 +179,16 @@ func (l *loop) flushAccess() {
 	}
 	l.alBuf = b[:0]
 	if l.alFile == nil {
-		l.alFile = l.s.cfg.AccessLog.file()
+		l.alFile, l.alPipe = l.s.cfg.AccessLog.file()
 	}
 	for len(b) > 0 {
 		n := len(b)
-		if l.s.cfg.AccessLog.pipe && n > pipeBuf {
+		if l.alPipe && n > pipeBuf {
 			n = lastLineEnd(b[:pipeBuf])
 		}
 		_, err := l.alFile.Write(b[:n])
 		if errors.Is(err, os.ErrClosed) {
-			l.alFile = l.s.cfg.AccessLog.file()
+			l.alFile, l.alPipe = l.s.cfg.AccessLog.file()
 			if l.alFile == nil {
 				return
 			}

@@ -136,9 +136,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 			break
 		}
 		if err != nil {
-			l.s.cfg.Logger.Info("bad request", "remote", cs.remote(), "status", httpcodec.StatusOf(err), "err", err)
-			l.queueError(cs, httpcodec.StatusOf(err))
-			l.accountError(cs, httpcodec.StatusOf(err), l.batchStart)
+			l.badRequest(cs, "bad request", err)
 			off = len(buf)
 			break
 		}
@@ -155,9 +153,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 		if l.req.HasBody() {
 			k, done, err := l.skipBody(buf[off:])
 			if err != nil {
-				l.s.cfg.Logger.Info("bad request body", "remote", cs.remote(), "status", httpcodec.StatusOf(err), "err", err)
-				l.queueError(cs, httpcodec.StatusOf(err))
-				l.accountError(cs, httpcodec.StatusOf(err), l.batchStart)
+				l.badRequest(cs, "bad request body", err)
 				off = len(buf)
 				break
 			}
@@ -223,6 +219,15 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 			l.dropOut(cs) // closed while handling: nothing will send it
 		}
 	}
+}
+
+// badRequest logs, answers and accounts a request of the current batch
+// that failed to parse (err says the status); the connection closes after.
+func (l *loop) badRequest(cs *conn, msg string, err error) {
+	status := httpcodec.StatusOf(err)
+	l.s.cfg.Logger.Info(msg, "remote", cs.remote(), "status", status, "err", err)
+	l.queueError(cs, status)
+	l.accountError(cs, status, l.batchStart)
 }
 
 // queueError queues a complete error response and marks the connection to

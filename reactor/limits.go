@@ -18,7 +18,8 @@ type connLimit struct {
 const refuseLogEvery = time.Second
 
 // admit counts a new client connection and reports whether it may be
-// served. Every admitted or refused connection is uncounted by release.
+// served. Every admitted or refused connection is uncounted when it closes
+// (loop.closed, or loop.parkedClosed for a parked one).
 func (l *loop) admit() bool {
 	max := l.s.cfg.MaxConns
 	n := l.s.limit.open.Add(1)

@@ -77,11 +77,7 @@ func (s *Server) closeListeners(ctx context.Context) int {
 // acceptQueued accepts every connection queued on the listening socket fd
 // and enrolls each on a loop, round robin.
 func (s *Server) acceptQueued(fd int, pending []<-chan gnet.RegisteredResult) []<-chan gnet.RegisteredResult {
-	var loops []*loop
-	s.loops.Range(func(_, v any) bool {
-		loops = append(loops, v.(*loop))
-		return true
-	})
+	loops := s.loopList()
 	for i := 0; ; i++ {
 		nfd, _, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch err {

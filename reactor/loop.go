@@ -74,6 +74,7 @@ type loop struct {
 	stats      loopStats
 	alBuf      []byte
 	alFile     *os.File
+	alPipe     bool // alFile is not a regular file (AccessLog.pipe)
 	alTimes    logTimes
 	info       reqInfo   // the synchronous request in hand, for its log line
 	batchStart time.Time // when the current batch was read (access log on)

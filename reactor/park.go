@@ -91,7 +91,7 @@ func (l *loop) parkIdle(cs *conn, left time.Duration) {
 	q.tailI++
 	q.live++
 	q.used++
-	*p = parked{gc: cs.gc, due: uint32(l.wheel.ticksAt(l.now.Add(left)) + 1), nreq: cs.nreq}
+	*p = parked{gc: cs.gc, due: uint32(l.wheel.dueIn(l.now, left)), nreq: cs.nreq}
 	cs.gc.SetContext(p)
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
@@ -163,7 +163,7 @@ func (l *loop) parkedClosed(p *parked) {
 // (graceful shutdown). Capping keeps the FIFO in deadline order.
 func (l *loop) capParked(d time.Duration) {
 	q := &l.parked
-	limit := uint32(l.wheel.ticksAt(l.now.Add(d)) + 1)
+	limit := uint32(l.wheel.dueIn(l.now, d))
 	for ch, i := q.head, q.headI; ch != nil; {
 		if i == parkChunkLen {
 			ch, i = ch.next, 0

@@ -240,11 +240,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // onLoops runs fn on every event loop, on that loop's goroutine, and
 // returns the sum of what it returned.
 func (s *Server) onLoops(fn func(*loop) int) int {
-	var loops []*loop
-	s.loops.Range(func(_, v any) bool {
-		loops = append(loops, v.(*loop))
-		return true
-	})
+	loops := s.loopList()
 	res := make(chan int, len(loops))
 	for _, l := range loops {
 		l := l
@@ -261,6 +257,17 @@ func (s *Server) onLoops(fn func(*loop) int) int {
 		sum += <-res
 	}
 	return sum
+}
+
+// loopList returns the loops that exist so far (a loop is created with its
+// first connection).
+func (s *Server) loopList() []*loop {
+	var loops []*loop
+	s.loops.Range(func(_, v any) bool {
+		loops = append(loops, v.(*loop))
+		return true
+	})
+	return loops
 }
 
 // gnetLogger routes gnet's own log lines into the error log.

@@ -66,10 +66,15 @@ func (w *wheel) init(now time.Time, tick time.Duration) {
 
 func (w *wheel) ticksAt(t time.Time) int64 { return int64(t.Sub(w.base) / w.tick) }
 
+// dueIn is the tick a deadline d after now fires at, rounded up: never
+// early. Parked connections (park.go) keep their deadlines in the same
+// ticks.
+func (w *wheel) dueIn(now time.Time, d time.Duration) int64 { return w.ticksAt(now.Add(d)) + 1 }
+
 // schedule (re)arms n to fire after d from now.
 func (w *wheel) schedule(n *timerNode, kind timerKind, now time.Time, d time.Duration) {
 	w.cancel(n)
-	due := w.ticksAt(now.Add(d)) + 1 // round up: never fire early
+	due := w.dueIn(now, d)
 	if due <= w.cur {
 		due = w.cur + 1
 	}

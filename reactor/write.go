@@ -137,15 +137,18 @@ func (q *outQueue) fileDone() {
 
 // release frees everything the queue holds (the connection is gone).
 func (q *outQueue) release() {
-	if q == nil {
-		return
-	}
 	if q.borrowed {
 		q.file, q.borrowed, q.fileLeft = nil, false, 0
 	}
 	q.closeFile()
 	clear(q.views)
 	q.views = q.views[:0]
+	q.drained()
+}
+
+// drained runs once views are empty: their share of the response budget
+// and the pooled buffer behind them go back.
+func (q *outQueue) drained() {
 	q.uncharge()
 	if q.own != nil {
 		bytebufferpool.Put(q.own)
@@ -201,11 +204,7 @@ func (q *outQueue) advance(n int) {
 	}
 	q.views = q.views[:copy(q.views, q.views[i:])]
 	if len(q.views) == 0 {
-		q.uncharge()
-	}
-	if len(q.views) == 0 && q.own != nil {
-		bytebufferpool.Put(q.own)
-		q.own = nil
+		q.drained()
 	}
 }
 
@@ -380,9 +379,7 @@ func (l *loop) resume(cs *conn) {
 		return
 	}
 	l.afterWrite(cs)
-	if !cs.gone && !cs.closeAfter && !cs.lingering {
-		l.process(cs)
-	}
+	l.process(cs) // a no-op when afterWrite closed or began to close
 }
 
 // afterWrite runs when everything queued for cs has been handed to the

@@ -39,6 +39,7 @@ type conn struct {
 }
 
 func (l *loop) open(c gnet.Conn) {
+	l.stamp()
 	cs := l.newConn(c)
 	if !l.admit() {
 		l.refuse(cs)
@@ -87,6 +88,7 @@ func (cs *conn) remote() string {
 
 // traffic is OnTraffic for a client connection.
 func (l *loop) traffic(cs *conn) {
+	l.stamp()
 	if cs.lingering || cs.refused {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		return

@@ -450,6 +450,7 @@ func (l *loop) upPump(uc *upConn) {
 
 // upTraffic feeds what the backend sent to the protocol state.
 func (l *loop) upTraffic(uc *upConn) {
+	l.stamp()
 	buf, _ := uc.gc.Peek(-1)
 	if len(buf) > 0 {
 		uc.answeredSinceReuse = true

@@ -206,15 +206,10 @@ func (l *loop) budgetFreed(u *upstream.Upstream) {
 	if u.Waiting.Load() == 0 {
 		return
 	}
-	l.s.loops.Range(func(_, v any) bool {
-		o := v.(*loop)
-		_ = o.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			if p := o.pools[u]; p != nil {
-				p.retry()
-			}
-			return nil
-		}))
-		return true
+	l.s.post(func(o *loop) {
+		if p := o.pools[u]; p != nil {
+			p.retry()
+		}
 	})
 }
 

@@ -76,16 +76,21 @@ func (s *Server) currentHandler() handlers.Handler { return s.handler.Load().h }
 // SetHandler.
 func (s *Server) RetireUpstream(u *upstream.Upstream) {
 	s.retired.Store(u, struct{}{})
-	s.loops.Range(func(_, v any) bool {
-		l := v.(*loop)
+	s.post(func(l *loop) {
+		if p := l.pools[u]; p != nil {
+			p.retire()
+		}
+	})
+}
+
+// post runs fn on every loop, each on its own loop, without waiting.
+func (s *Server) post(fn func(*loop)) {
+	for _, l := range s.loopList() {
 		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			if p := l.pools[u]; p != nil {
-				p.retire()
-			}
+			fn(l)
 			return nil
 		}))
-		return true
-	})
+	}
 }
 
 // Serve listens and serves until Shutdown; it returns nil after a clean stop.

@@ -286,7 +286,7 @@ func TestGoFCGIIdleCloseKeepsPooling(t *testing.T) {
 			t.Fatalf("%d backend connections still open after the idle timeout", l.open.Load())
 		}
 	}
-	if u.Backends[0].NoKeepAlive() {
+	if u.Backends[0].NoKeepAlive(time.Now()) {
 		t.Fatal("gale's own idle close was taken for a backend that closes after each request")
 	}
 	before := l.accepted.Load()

@@ -80,6 +80,9 @@ type upConn struct {
 	// answeredSinceReuse: a byte came back since the last END_REQUEST.
 	answeredSinceReuse bool
 	closedAfterEnd     bool      // the backend closed it after a clean END
+	// unreadBehind: gale closed it because the request the backend was
+	// running timed out; those pipelined behind it were never read.
+	unreadBehind bool
 	sentAt             time.Time // when the first request went out on this connection
 	answered           bool      // any byte came back
 	starving           bool      // counted in the backend's Starving
@@ -490,7 +493,7 @@ func (l *loop) upTraffic(uc *upConn) {
 // upIdle gives an idle connection the next queued request, or parks it in
 // the idle list with an idle timeout so it does not pin a worker forever.
 func (l *loop) upIdle(uc *upConn) {
-	if uc.served > 0 && uc.proto.Idle() && uc.b.NoKeepAlive() {
+	if uc.served > 0 && uc.proto.Idle() && uc.b.NoKeepAlive(l.now) {
 		// The backend closes every connection after a request (uWSGI):
 		// reusing one would race its close. Closing frees the budget for
 		// a fresh connection.
@@ -539,10 +542,8 @@ func (l *loop) upClosed(uc *upConn, err error) {
 		// anything more (php-fpm recycling a worker, or a backend that
 		// ignores KEEP_CONN): what was sent after the END is unread.
 		uc.closedAfterEnd = true
-		if uc.served == 1 && !uc.b.KeepsAlive() && !uc.b.NoKeepAlive() {
-			// No connection to it ever carried a second request.
-			uc.b.SetNoKeepAlive()
-			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them", "backend", uc.b.String())
+		if uc.served == 1 && uc.b.ObserveCloseAfterEnd(l.now) {
+			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them for a while", "backend", uc.b.String())
 		}
 	}
 	if uc.proto.Live() > 0 && uc.partial && !uc.closing {
@@ -609,8 +610,9 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 		}
 		// A backend that closed after a clean END never read what came
 		// next: resending it is safe whatever the method.
-		r.fresh = r.fresh || uc.closedAfterEnd // and on a new connection
-		r.lost(dialFailed || uc.closedAfterEnd, uc.closedAfterEnd)
+		unread := uc.closedAfterEnd || uc.unreadBehind
+		r.fresh = r.fresh || unread // and on a new connection
+		r.lost(dialFailed || unread, unread)
 	}
 	// The budget freed may let a queued request dial, here or elsewhere.
 	p.retry()
@@ -755,8 +757,9 @@ func (l *loop) upClose(uc *upConn) {
 	}
 }
 
-// abort handles a request whose client left while the backend was working
-// on it: FCGI_ABORT_REQUEST goes out for its ID, and then
+// abort handles a request whose client left, or that timed out, while the
+// backend was working on it (why says which, for the log):
+// FCGI_ABORT_REQUEST goes out for its ID, and then
 //
 //   - on a connection that carries one request at a time (php-fpm, uWSGI),
 //     gale closes the connection, as nginx does. php-fpm reads the socket
@@ -783,9 +786,9 @@ func (l *loop) upClose(uc *upConn) {
 // and close the connection under the others' requests. php-fpm sends one
 // END_REQUEST per request, so r's output is dropped (r.cs is nil) and its
 // ID freed at its END.
-func (l *loop) abort(uc *upConn, r *fcgiReq) {
+func (l *loop) abort(uc *upConn, r *fcgiReq, why string) {
 	if !uc.muxes() && uc.proto.Live() > 1 {
-		l.s.cfg.Logger.Info("client left; pipelined request's response will be dropped", "backend", uc.b.String(), "id", r.id)
+		l.s.cfg.Logger.Info(why+"; pipelined request's response will be dropped", "backend", uc.b.String(), "id", r.id)
 		return
 	}
 	uc.proto.Abort(r.id)
@@ -801,7 +804,7 @@ func (l *loop) abort(uc *upConn, r *fcgiReq) {
 	default:
 		_, _ = uc.gc.Write(abort) // gnet flushes it even if we close now
 	}
-	l.s.cfg.Logger.Info("client left; request aborted", "backend", uc.b.String(), "id", r.id, "closing_upstream", closeNow)
+	l.s.cfg.Logger.Info(why+"; request aborted", "backend", uc.b.String(), "id", r.id, "closing_upstream", closeNow)
 	if closeNow {
 		l.upClose(uc)
 	}

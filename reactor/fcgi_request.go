@@ -367,7 +367,7 @@ func (r *fcgiReq) End(appStatus uint32, protoStatus uint8) {
 		r.up.served++
 		r.up.answeredSinceReuse = false
 		if r.up.served == 2 {
-			r.up.b.SetKeepsAlive()
+			r.up.b.ObserveReuse()
 		}
 		r.up.b.Succeeded()
 	}
@@ -661,11 +661,19 @@ func (r *fcgiReq) expire(kind timerKind) {
 			r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.b.String(), "after", r.u.ReadTimeout,
 				"inbound", inboundBytes(uc), "conn_closed", uc.closed, "dialing", uc.gc == nil, "queued_out", uc.out.busy(), "retries", r.retries, "reused", uc.reused, "served", uc.served, "id", r.id)
 			r.failClient(504)
-			if uc.gc != nil {
-				// The connection is out of step now: close it rather than
-				// wait for a response nobody will read.
-				_ = r.l.el.Close(uc.gc)
+			if uc.muxes() {
+				// The others' requests on uc go on: cancel this one in
+				// band (the connection closes once nothing else is live).
+				r.l.abort(uc, r, "upstream timeout")
+				return
 			}
+			// The worker is stuck in r: close the connection rather than
+			// wait for a response nobody will read. What was pipelined
+			// behind r was never read by the backend, so it is resent on
+			// a fresh connection (upDrop); upClose marks the close as
+			// gale's, not the backend's.
+			uc.unreadBehind = true
+			r.l.upClose(uc)
 		}
 	}
 }
@@ -687,7 +695,7 @@ func (r *fcgiReq) clientGone() {
 		r.release()
 		return
 	}
-	r.l.abort(r.up, r)
+	r.l.abort(r.up, r, "client left")
 }
 
 // addrs formats the connection's addresses for CGI variables into the

@@ -97,23 +97,42 @@ func (w *wheel) cancel(n *timerNode) {
 }
 
 // advance fires every timer due at or before now, disarmed, with the kind it
-// was armed with. fire may rearm the timer it was given, never another one.
+// was armed with. fire may do anything to any timer (cancel or rearm
+// others, close connections whose OnClose cancels theirs): the due nodes of
+// a slot are first moved onto a private list, which is then popped from its
+// head until empty, as Linux's __run_timers does. A node cancelled meanwhile
+// simply leaves that list; a node rearmed meanwhile lands in a slot, due at
+// the earliest the tick after the one being run, so one advance never fires
+// a timer twice.
 func (w *wheel) advance(now time.Time, fire func(n *timerNode, kind timerKind)) {
 	target := w.ticksAt(now)
 	steps := target - w.cur
 	if steps > wheelSlots {
-		steps = wheelSlots // one full round visits every slot once
+		// One full round visits every slot once; starting it a round
+		// before target keeps a timer rearmed during it within the round.
+		w.cur, steps = target-wheelSlots, wheelSlots
 	}
+	var due timerNode
+	due.prev, due.next = &due, &due
 	for i := int64(1); i <= steps; i++ {
-		s := &w.slots[(w.cur+i)&(wheelSlots-1)]
+		s := &w.slots[(w.cur+1)&(wheelSlots-1)]
+		w.cur++ // timers rearmed while this slot runs go to a later tick
 		for n := s.next; n != s; {
 			next := n.next
 			if int32(n.due-uint32(target)) <= 0 {
-				kind := n.kind
-				w.cancel(n)
-				fire(n, kind)
+				n.prev.next = n.next
+				n.next.prev = n.prev
+				n.prev, n.next = due.prev, &due
+				due.prev.next = n
+				due.prev = n
 			}
 			n = next
+		}
+		for due.next != &due {
+			n := due.next
+			kind := n.kind
+			w.cancel(n)
+			fire(n, kind)
 		}
 	}
 	w.cur = target

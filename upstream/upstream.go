@@ -78,28 +78,66 @@ type Backend struct {
 	mpxs      atomic.Bool
 	maxReqs   atomic.Int32
 	starving  atomic.Int32
-	noKeep    atomic.Bool
-	keeps     atomic.Bool
+	// keepScore weighs what connections to b showed: +1 for each one that
+	// carried another request, -1 for each that b closed right after a
+	// clean end. noKeepUntil (unix nanos) is set when the score falls to
+	// -noKeepAfter: until then b counts as closing after every request.
+	keepScore   atomic.Int32
+	noKeepUntil atomic.Int64
+	keeps       atomic.Bool
 }
 
 // KeepsAlive reports whether a connection to b ever carried two requests.
 func (b *Backend) KeepsAlive() bool { return b.keeps.Load() }
 
-// SetKeepsAlive records that b keeps connections open between requests.
-func (b *Backend) SetKeepsAlive() {
-	if !b.keeps.Load() {
-		b.keeps.Store(true)
-		b.noKeep.Store(false)
+// noKeepAfter is how many more closes after a clean end than reuses it
+// takes to judge that b closes every connection after one request, and
+// noKeepFor how long that judgement holds before one connection is tried
+// again. One close proves nothing: php-fpm's ondemand and dynamic pools
+// close idle workers' connections, and recycle workers at pm.max_requests.
+const (
+	noKeepAfter  = 3
+	keepScoreCap = 8
+	noKeepFor    = time.Minute
+)
+
+// ObserveReuse records that a connection to b carried another request:
+// b keeps connections open, whatever it did before.
+func (b *Backend) ObserveReuse() {
+	b.keeps.Store(true)
+	if b.noKeepUntil.Load() != 0 {
+		b.noKeepUntil.Store(0)
+	}
+	for {
+		s := b.keepScore.Load()
+		if s >= keepScoreCap || b.keepScore.CompareAndSwap(s, max(s, 0)+1) {
+			return
+		}
 	}
 }
 
-// NoKeepAlive reports whether the backend closes its connection after
-// every request despite FCGI_KEEP_CONN (uWSGI does).
-func (b *Backend) NoKeepAlive() bool { return b.noKeep.Load() }
+// ObserveCloseAfterEnd records that b itself closed a connection right
+// after a clean end of its request (gale's own closes do not count). It
+// reports whether this observation made b count as closing after every
+// request (uWSGI does, despite FCGI_KEEP_CONN), for a log line.
+func (b *Backend) ObserveCloseAfterEnd(now time.Time) bool {
+	for {
+		s := b.keepScore.Load()
+		n := max(s-1, -keepScoreCap)
+		if !b.keepScore.CompareAndSwap(s, n) {
+			continue
+		}
+		if n > -noKeepAfter {
+			return false
+		}
+		return b.noKeepUntil.Swap(now.Add(noKeepFor).UnixNano()) < now.UnixNano()
+	}
+}
 
-// SetNoKeepAlive records that the backend closes connections after each
-// request.
-func (b *Backend) SetNoKeepAlive() { b.noKeep.Store(true) }
+// NoKeepAlive reports whether b counts as closing its connections after
+// every request at now: gale then closes them itself after one request
+// rather than race b's close.
+func (b *Backend) NoKeepAlive(now time.Time) bool { return now.UnixNano() < b.noKeepUntil.Load() }
 
 // Starving counts connections to b whose first request has had no answer
 // for a while: the backend accepted them but has no worker free, usually
@@ -304,7 +342,7 @@ func (u *Upstream) Window() time.Duration {
 // connections open (a backend that closes after each request would drop
 // what waits behind), else 1.
 func (b *Backend) PipelineDepth(u *Upstream) int {
-	if b.mpxs.Load() || !b.keeps.Load() || b.noKeep.Load() {
+	if b.mpxs.Load() || !b.keeps.Load() || b.noKeepUntil.Load() != 0 {
 		return 1
 	}
 	return max(u.Pipeline, 1)

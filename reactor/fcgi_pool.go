@@ -79,20 +79,20 @@ type upConn struct {
 	served    int
 	// answeredSinceReuse: a byte came back since the last END_REQUEST.
 	answeredSinceReuse bool
-	closedAfterEnd     bool      // the backend closed it after a clean END
+	closedAfterEnd     bool // the backend closed it after a clean END
 	// unreadBehind: gale closed it because the request the backend was
 	// running timed out; those pipelined behind it were never read.
-	unreadBehind bool
-	sentAt             time.Time // when the first request went out on this connection
-	answered           bool      // any byte came back
-	starving           bool      // counted in the backend's Starving
-	inIdle             bool
-	st                 *backendStats // this loop's counters for b
-	closing            bool          // gale closes it: not the backend's doing
-	closeAfterFeed     bool          // upClose was asked for during Feed
-	partial            bool          // the last read ended inside a record
-	broken             bool          // the backend broke the protocol: no resend
-	aborted            []*fcgiReq    // released when the connection closes
+	unreadBehind   bool
+	sentAt         time.Time // when the first request went out on this connection
+	answered       bool      // any byte came back
+	starving       bool      // counted in the backend's Starving
+	inIdle         bool
+	st             *backendStats // this loop's counters for b
+	closing        bool          // gale closes it: not the backend's doing
+	closeAfterFeed bool          // upClose was asked for during Feed
+	partial        bool          // the last read ended inside a record
+	broken         bool          // the backend broke the protocol: no resend
+	aborted        []*fcgiReq    // released when the connection closes
 	// busySince is when the backend began the request it is working on,
 	// for a connection that carries one at a time: a request is pipelined
 	// only behind one that began within the upstream's Window.

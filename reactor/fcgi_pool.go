@@ -70,7 +70,7 @@ type upConn struct {
 	gc        gnet.Conn // nil while dialing
 	fd        int
 	proto     fastcgi.Conn
-	out       outQueue
+	out       segQueue
 	t         timerNode
 	pending   []*fcgiReq // assigned, waiting for the dial
 	inStalled bool
@@ -418,30 +418,38 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 	if uc.sentAt.IsZero() {
 		uc.sentAt = l.now
 	}
-	if r.bodyFile != nil {
-		if id != 1 {
-			if err := setFileRequestID(r.bodyFile, r.bodyFileLen, id); err != nil {
-				l.s.cfg.Logger.Error("request body spool", "err", err)
-			}
+	if r.bodyFile != nil && id != 1 {
+		if err := setFileRequestID(r.bodyFile, r.bodyFileLen, id); err != nil {
+			l.s.cfg.Logger.Error("request body spool", "err", err)
 		}
-		uc.out.views = append(uc.out.views, r.wire.B)
-		uc.out.lend(r.bodyFile, r.bodyFileLen)
-		l.upPump(uc)
+	}
+	if !uc.out.busy() && r.bodyFile == nil && len(r.wire.B) <= l.s.cfg.HighWater {
+		_, _ = uc.gc.Write(r.wire.B) // gnet copies a short remainder itself
 		return
 	}
-	if !uc.out.busy() && len(r.wire.B) <= l.s.cfg.HighWater {
-		_, _ = uc.gc.Write(r.wire.B) // gnet buffers a short remainder itself
-		return
+	// The queue holds r's buffers without copying them: r is released
+	// only once they are written or dropped (fcgiReq.segmentDone).
+	r.hold()
+	uc.out.pushMem(r.wire.B, r)
+	if r.bodyFile != nil {
+		r.hold()
+		uc.out.pushFile(r.bodyFile, 0, r.bodyFileLen, r)
 	}
-	uc.out.views = append(uc.out.views, r.wire.B)
 	l.upPump(uc)
 }
 
+// upPump writes uc's queue after what gnet still holds for it.
 func (l *loop) upPump(uc *upConn) {
-	switch pumpQueue(uc.gc, uc.fd, &uc.out, l.s.cfg.Logger.Warn) {
+	if uc.gc.OutboundBuffered() > 0 {
+		l.waitWritable(uc)
+		return
+	}
+	res, err := uc.out.write(uc.fd)
+	switch res {
 	case pumpStalled:
 		l.waitWritable(uc)
 	case pumpFailed:
+		l.s.cfg.Logger.Warn("upstream write failed", "backend", uc.b.String(), "err", err)
 		_ = l.el.Close(uc.gc)
 	}
 }
@@ -570,12 +578,7 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	uc.closed = true
 	uc.setStarving(false)
 	l.wheel.cancel(&uc.t)
-	uc.out.release()
-	for i, r := range uc.aborted {
-		r.release() // nothing refers to its buffers now that out is gone
-		uc.aborted[i] = nil
-	}
-	uc.aborted = nil
+	uc.out.drop() // before the victims are resent elsewhere
 	uc.b.Release()
 	p := uc.p
 	for i, c := range p.conns {
@@ -778,9 +781,6 @@ func (l *loop) upClose(uc *upConn) {
 //     as it has no live request (upIdle), or stops taking requests when half
 //     its IDs are quarantined.
 //
-// The request's buffers may still be queued for writing on uc, so r is
-// released when uc closes.
-//
 // On a connection carrying pipelined requests, nothing is sent and the
 // connection stays: an ABORT would be read where a request should start
 // and close the connection under the others' requests. php-fpm sends one
@@ -792,15 +792,14 @@ func (l *loop) abort(uc *upConn, r *fcgiReq, why string) {
 		return
 	}
 	uc.proto.Abort(r.id)
-	uc.aborted = append(uc.aborted, r)
-	var rec [fastcgi.HeaderLen]byte
-	abort := fastcgi.AppendAbort(rec[:0], r.id)
+	abort := fastcgi.AppendAbort(r.abortRec[:0], r.id)
 	closeNow := !uc.muxes() || uc.proto.Idle()
 	switch {
 	case uc.out.busy() && closeNow:
 		// The request is not fully written: the close says it all.
 	case uc.out.busy():
-		uc.out.take([][]byte{abort}, abort) // after the request's records
+		r.hold() // after the request's records, from r's own storage
+		uc.out.pushMem(abort, r)
 	default:
 		_, _ = uc.gc.Write(abort) // gnet flushes it even if we close now
 	}

@@ -80,6 +80,26 @@ type fcgiReq struct {
 	upStats  *backendStats // the backend that answered
 	bodyIn   int64         // response body bytes taken from the application
 	overrun  bool          // the application sent more than its Content-Length
+
+	// writing counts r's segments queued on an upstream connection: its
+	// buffers and body file are released only once it is back to zero,
+	// and releaseLater says a release waits for that.
+	writing      int
+	releaseLater bool
+	abortRec     [fastcgi.HeaderLen]byte // FCGI_ABORT_REQUEST, when queued
+}
+
+// hold counts one more segment of r queued for writing.
+func (r *fcgiReq) hold() { r.writing++ }
+
+// segmentDone implements segOwner: one of r's segments was written or
+// dropped; the last one lets a pending release happen.
+func (r *fcgiReq) segmentDone() {
+	r.writing--
+	if r.writing == 0 && r.releaseLater {
+		r.releaseLater = false
+		r.release()
+	}
 }
 
 func (r *fcgiReq) abandoned() bool { return r.cs == nil }
@@ -112,7 +132,9 @@ func (l *loop) startFastCGI(cs *conn, route *handlers.FastCGIRoute, rest []byte)
 		r.bodyLeft = max(req.ContentLength, 0)
 	}
 	if req.Expect100 && len(rest) == 0 && req.HasBody() {
-		cs.gc.Write([]byte(httpcodec.Continue100))
+		// Behind the responses of this batch, not straight to the socket:
+		// responses go out in request order (RFC 9112 §9.3.2).
+		l.iov = append(l.iov, continue100)
 	}
 	return r.takeBody(rest)
 }
@@ -149,8 +171,9 @@ func (l *loop) appendParams(dst []byte, cs *conn, req *httpcodec.Request, route 
 }
 
 var (
-	proto10 = []byte("HTTP/1.0")
-	proto11 = []byte("HTTP/1.1")
+	continue100 = []byte(httpcodec.Continue100)
+	proto10     = []byte("HTTP/1.0")
+	proto11     = []byte("HTTP/1.1")
 )
 
 // requestSpoolMemory is how much of a request body is held in memory;
@@ -493,8 +516,8 @@ func (l *loop) newReq() *fcgiReq {
 // recycle resets r, keeping its response parser's and body's storage, and
 // puts it on the free list.
 func (l *loop) recycle(r *fcgiReq) {
-	if len(l.freeReqs) >= 256 {
-		return
+	if len(l.freeReqs) >= 256 || r.writing > 0 {
+		return // a queued write still refers to r: the collector takes it
 	}
 	rp, body, info := r.rp, r.body[:0], r.info
 	if cap(body) > 16<<10 && len(l.freeReqs) >= 32 {
@@ -550,8 +573,14 @@ func (r *fcgiReq) finishClient() {
 	}
 }
 
-// release returns the request's pooled buffers and its body file.
+// release returns the request's pooled buffers and its body file, or, when
+// an upstream connection still has them queued (a backend may answer
+// before it read the whole body), as soon as that write ends.
 func (r *fcgiReq) release() {
+	if r.writing > 0 {
+		r.releaseLater = true
+		return
+	}
 	if r.bodyFile != nil {
 		r.bodyFile.Close()
 		r.bodyFile = nil
@@ -696,6 +725,7 @@ func (r *fcgiReq) clientGone() {
 		return
 	}
 	r.l.abort(r.up, r, "client left")
+	r.release() // once its queued writes, if any, are done
 }
 
 // addrs formats the connection's addresses for CGI variables into the

@@ -60,6 +60,18 @@ func raise(max *atomic.Int64, v int64) {
 // path goes to h through the front controller.
 func startGoFCGI(t *testing.T, h http.Handler, loops int, u *upstream.Upstream) (*server, *countingListener) {
 	t.Helper()
+	return startGoFCGIConfig(t, h, reactor.Config{Loops: loops}, u)
+}
+
+// startGoFCGIWith is startGoFCGI with a server configuration.
+func startGoFCGIWith(t *testing.T, h http.Handler, cfg reactor.Config, u *upstream.Upstream) *server {
+	t.Helper()
+	s, _ := startGoFCGIConfig(t, h, cfg, u)
+	return s
+}
+
+func startGoFCGIConfig(t *testing.T, h http.Handler, cfg reactor.Config, u *upstream.Upstream) (*server, *countingListener) {
+	t.Helper()
 	nl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +94,7 @@ func startGoFCGI(t *testing.T, h http.Handler, loops int, u *upstream.Upstream) 
 		u = &upstream.Upstream{}
 	}
 	u.Name, u.Backends = "go", backends
-	return startWith(t, reactor.Config{Loops: loops}, nil, u), l
+	return startWith(t, cfg, nil, u), l
 }
 
 // echoSum writes the request body back, then "sha256=<hex>\n".

@@ -391,6 +391,9 @@ func (l *loop) afterWrite(cs *conn) {
 		return
 	}
 	switch {
+	case cs.fcgi != nil:
+		// A request waits on its backend: only the upstream's timeouts
+		// may end it, and a body still arriving keeps its body timer.
 	case cs.gc.InboundBuffered() == 0:
 		if l.s.cfg.IdleTimeout > l.s.cfg.Tick {
 			l.wheel.schedule(&cs.t, timerPark, l.now, 0) // the next tick

@@ -599,12 +599,20 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	for _, s := range uc.proto.Requests(nil) {
 		victims = append(victims, s.(*fcgiReq))
 	}
+	// A backend that serves one request at a time (php-fpm) reads the next
+	// request only once it ended the one it runs: on such a connection,
+	// every request but that one was never read, whatever happened to it.
+	var running *fcgiReq
+	if !uc.muxes() {
+		running = runningOf(victims)
+	}
 	for _, r := range victims {
 		if r.abandoned() {
 			r.release()
 			continue
 		}
-		if uc.broken {
+		behind := running != nil && r != running
+		if uc.broken && !behind {
 			r.fail(502, "upstream broke the FastCGI protocol")
 			continue
 		}
@@ -613,14 +621,31 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 		}
 		// A backend that closed after a clean END never read what came
 		// next: resending it is safe whatever the method.
-		unread := uc.closedAfterEnd || uc.unreadBehind
+		unread := uc.closedAfterEnd || uc.unreadBehind || behind
 		r.fresh = r.fresh || unread // and on a new connection
-		r.lost(dialFailed || unread, unread)
+		r.lost(unread)
 	}
 	// The budget freed may let a queued request dial, here or elsewhere.
 	p.retry()
 	l.budgetFreed(p.u)
 	p.forgetIfEmpty()
+}
+
+// runningOf returns the request a one-at-a-time backend was working on
+// among the requests sent on a connection: the one that got bytes back,
+// else the first sent; nil if none was sent.
+func runningOf(reqs []*fcgiReq) *fcgiReq {
+	var first *fcgiReq
+	for _, r := range reqs {
+		switch {
+		case !r.sent:
+		case r.gotBytes:
+			return r
+		case first == nil || r.sentAt.Before(first.sentAt):
+			first = r
+		}
+	}
+	return first
 }
 
 // peekQueued returns the oldest request still waiting, leaving it queued;

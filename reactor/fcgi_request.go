@@ -630,13 +630,22 @@ func (r *fcgiReq) fail(status int, why string) {
 	r.failClient(status)
 }
 
-// lost runs when the connection carrying r went away: resend when nothing
-// came back yet and it is safe, else 502. afterEnd says the backend closed
-// the connection right after a clean END_REQUEST without reading r (a
-// worker recycled at pm.max_requests): r was never started, and such a
-// resend does not count against the retries, up to maxRequeues, since a
-// pipelined request can meet several recycling workers in a row.
-func (r *fcgiReq) lost(unread, afterEnd bool) {
+// lost runs when the connection carrying r went away before r's answer
+// ended. r is resent only when the connection, not the request, can have
+// failed, and never twice for the same cause:
+//   - afterEnd: the backend closed right after a clean END_REQUEST without
+//     reading r (a worker recycled at pm.max_requests, or crashed, with r
+//     pipelined behind): r never started, whatever its method. Such resends
+//     do not count against the retries, up to maxRequeues, since a
+//     pipelined request can meet several recycling workers in a row;
+//   - r never left gale (its dial failed): another backend may take it;
+//   - r went out on a reused connection that died before any byte of
+//     answer (the keep-alive race with a backend closing an idle
+//     connection): once, on a fresh connection, for a safe method.
+//
+// A fresh connection that dies under r says r is the cause (a header too
+// big for uWSGI's buffer, a crash the request triggers): 502 at once.
+func (r *fcgiReq) lost(afterEnd bool) {
 	r.l.wheel.cancel(&r.t)
 	up := r.up
 	r.up = nil
@@ -644,8 +653,11 @@ func (r *fcgiReq) lost(unread, afterEnd bool) {
 	switch {
 	case afterEnd && !r.gotBytes && r.requeues < maxRequeues:
 		r.requeues++
-	case !r.gotBytes && r.retries < 2 && (r.safe || !r.sent || unread):
+	case !r.sent && r.retries < 2:
 		r.retries++
+	case !r.gotBytes && up != nil && up.reused && r.safe && !r.fresh:
+		r.retries++
+		r.fresh = true
 	default:
 		resend = false
 	}

@@ -394,6 +394,9 @@ func (l *loop) afterWrite(cs *conn) {
 	case cs.fcgi != nil:
 		// A request waits on its backend: only the upstream's timeouts
 		// may end it, and a body still arriving keeps its body timer.
+		if cs.t.kind != timerBody {
+			l.wheel.cancel(&cs.t)
+		}
 	case cs.gc.InboundBuffered() == 0:
 		if l.s.cfg.IdleTimeout > l.s.cfg.Tick {
 			l.wheel.schedule(&cs.t, timerPark, l.now, 0) // the next tick

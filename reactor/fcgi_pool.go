@@ -148,10 +148,14 @@ func (p *pool) assign(r *fcgiReq) {
 		// is not for budget, so it does not count in Waiting.
 		p.queue = append(p.queue, r)
 		r.queued = true
-		p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
+		p.armQueue(r)
 		return
 	}
-	if b := p.u.Pick(p.l.now, r.failed); b != nil && b.Acquire() {
+	if p.u.Unreachable(p.l.now, r.waitFrom) {
+		r.fail(502, "no backend reachable: a connect failed while the request waited")
+		return
+	}
+	if b := p.u.Pick(p.l.now, r.waitFrom, r.failed); b != nil && b.Acquire() {
 		p.dial(b, r)
 		return
 	}
@@ -167,7 +171,18 @@ func (p *pool) assign(r *fcgiReq) {
 		return
 	}
 	p.enqueue(r)
-	p.l.wheel.schedule(&r.t, timerQueue, p.l.now, p.u.QueueTimeout)
+	p.armQueue(r)
+}
+
+// armQueue arms r's queue timeout. The deadline is set when r first waits
+// for a connection and kept when it waits again (a connection it was
+// assigned to failed): a request never waits longer than the queue
+// timeout in all, however often it is put back.
+func (p *pool) armQueue(r *fcgiReq) {
+	if r.queueDue.IsZero() {
+		r.queueDue = p.l.now.Add(p.u.QueueTimeout)
+	}
+	p.l.wheel.schedule(&r.t, timerQueue, p.l.now, max(r.queueDue.Sub(p.l.now), 0))
 }
 
 // enqueue puts r in the FIFO of requests waiting for budget.
@@ -370,6 +385,7 @@ func probeValues(u *upstream.Upstream, b *upstream.Backend) {
 // upOpen runs when a dialed connection joins the loop.
 func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
 	uc.gc, uc.fd = c, c.Fd()
+	uc.b.ConnectOK()
 	uc.refreshLimit()
 	pending := uc.pending
 	uc.pending = nil
@@ -388,7 +404,9 @@ func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
 func (l *loop) dialFailed(uc *upConn, err error) {
 	l.s.cfg.Logger.Error("upstream connect failed", "backend", uc.b.String(), "err", err)
 	uc.upError(upErrConnect)
-	uc.b.Failed(uc.p.u, time.Now())
+	now := time.Now()
+	uc.b.ConnectFailed(now)
+	uc.b.Failed(uc.p.u, now)
 	l.upDrop(uc, true)
 }
 
@@ -406,6 +424,7 @@ func (l *loop) send(uc *upConn, r *fcgiReq) {
 	}
 	r.up, r.id = uc, id
 	r.sentAt = time.Now()
+	r.queueDue = time.Time{} // a later wait for a connection is a new one
 	if uc.proto.Live() == 1 {
 		uc.busySince = r.sentAt
 	}

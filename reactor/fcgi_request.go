@@ -71,6 +71,11 @@ type fcgiReq struct {
 	retries     int
 	requeues    int // resends of a request the backend never read (see lost)
 	started     time.Time
+	// waitFrom is when r, body in hand, was first given to its pool: a
+	// connect failing after it fails r (Upstream.Unreachable). queueDue
+	// is the deadline of its wait for a connection (pool.armQueue).
+	waitFrom time.Time
+	queueDue time.Time
 
 	// For metrics and the access log (account.go).
 	info     reqInfo
@@ -225,6 +230,7 @@ func (r *fcgiReq) takeBody(p []byte) int {
 	if r.rawHead != nil && !r.finishChunked() {
 		return n
 	}
+	r.waitFrom = l.now
 	l.poolFor(r.u).assign(r)
 	return n
 }

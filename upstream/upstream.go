@@ -82,6 +82,9 @@ type Backend struct {
 	// carried another request, -1 for each that b closed right after a
 	// clean end. noKeepUntil (unix nanos) is set when the score falls to
 	// -noKeepAfter: until then b counts as closing after every request.
+	// connectFail is when a connect to b last failed (unix nanos), 0 once
+	// one succeeded since.
+	connectFail atomic.Int64
 	keepScore   atomic.Int32
 	noKeepUntil atomic.Int64
 	keeps       atomic.Bool
@@ -209,14 +212,15 @@ func (u *Upstream) Init(loops int) {
 
 // Pick returns the backend for a new connection, skipping those marked
 // down and those whose budget is used; nil when none can take one now.
-// skip excludes a backend that just failed.
-func (u *Upstream) Pick(now time.Time, skip *Backend) *Backend {
+// skip excludes a backend that just failed, since those whose connect
+// failed after that time (when the request began to wait).
+func (u *Upstream) Pick(now, since time.Time, skip *Backend) *Backend {
 	n := len(u.Backends)
 	var best *Backend
 	start := int(u.rr.Add(1))
 	for i := 0; i < n; i++ {
 		b := u.Backends[(start+i)%n]
-		if b == skip || !b.healthy(now) || b.conns.Load() >= b.limit.Load() {
+		if b == skip || !b.healthy(now) || b.failedSince(since) || b.conns.Load() >= b.limit.Load() {
 			continue
 		}
 		if u.Balance == RoundRobin {
@@ -227,6 +231,35 @@ func (u *Upstream) Pick(now time.Time, skip *Backend) *Backend {
 		}
 	}
 	return best
+}
+
+// ConnectFailed records that a connect to b failed (refused or timed out).
+func (b *Backend) ConnectFailed(now time.Time) { b.connectFail.Store(now.UnixNano()) }
+
+// ConnectOK records that a connect to b succeeded.
+func (b *Backend) ConnectOK() {
+	if b.connectFail.Load() != 0 {
+		b.connectFail.Store(0)
+	}
+}
+
+// failedSince reports whether a connect to b failed after since.
+func (b *Backend) failedSince(since time.Time) bool {
+	f := b.connectFail.Load()
+	return f != 0 && f > since.UnixNano()
+}
+
+// Unreachable reports whether no backend can serve a request that began
+// waiting at since: each is down, or a connect to it failed after since.
+// Such a request gets its 502 at once rather than one more connect
+// timeout per turn in the queue (nginx answers them all within one).
+func (u *Upstream) Unreachable(now, since time.Time) bool {
+	for _, b := range u.Backends {
+		if b.healthy(now) && !b.failedSince(since) {
+			return false
+		}
+	}
+	return true
 }
 
 // Healthy reports whether any backend is up.

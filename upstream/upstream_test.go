@@ -32,11 +32,11 @@ func TestBudget(t *testing.T) {
 	if b.Acquire() {
 		t.Fatal("a third connection exceeded the budget")
 	}
-	if u.Pick(time.Now(), nil) != nil {
+	if u.Pick(time.Now(), time.Time{}, nil) != nil {
 		t.Fatal("Pick returned a backend with no budget left")
 	}
 	b.Release()
-	if u.Pick(time.Now(), nil) != b || !b.Acquire() {
+	if u.Pick(time.Now(), time.Time{}, nil) != b || !b.Acquire() {
 		t.Fatal("released budget not reusable")
 	}
 }
@@ -70,7 +70,7 @@ func TestRoundRobinLeastConnAndHealth(t *testing.T) {
 	now := time.Now()
 	seen := map[*Backend]int{}
 	for i := 0; i < 30; i++ {
-		seen[u.Pick(now, nil)]++
+		seen[u.Pick(now, time.Time{}, nil)]++
 	}
 	for _, b := range bs {
 		if seen[b] != 10 {
@@ -84,21 +84,21 @@ func TestRoundRobinLeastConnAndHealth(t *testing.T) {
 	}
 	bs[1].Failed(u, now)
 	for i := 0; i < 10; i++ {
-		if u.Pick(now, nil) == bs[1] {
+		if u.Pick(now, time.Time{}, nil) == bs[1] {
 			t.Fatal("picked a backend marked down")
 		}
 	}
 	if !bs[1].healthy(now.Add(2 * time.Minute)) {
 		t.Fatal("still down after fail_timeout")
 	}
-	if u.Pick(now, bs[0]) == bs[0] {
+	if u.Pick(now, time.Time{}, bs[0]) == bs[0] {
 		t.Fatal("picked the backend to skip")
 	}
 	// Least-conn prefers the emptiest healthy backend.
 	u.Balance = LeastConn
 	bs[0].Acquire()
 	bs[0].Acquire()
-	if got := u.Pick(now, nil); got != bs[2] {
+	if got := u.Pick(now, time.Time{}, nil); got != bs[2] {
 		t.Fatalf("least-conn picked %v", got)
 	}
 	// A lone backend is never marked down.
@@ -110,5 +110,33 @@ func TestRoundRobinLeastConnAndHealth(t *testing.T) {
 	}
 	if !lone.Healthy(now) {
 		t.Fatal("a lone backend was marked down")
+	}
+}
+
+// TestUnreachableAfterConnectFailure: a request that began waiting before
+// a connect to the only backend failed sees it unreachable; one that began
+// after, or after a connect succeeded again, does not.
+func TestUnreachableAfterConnectFailure(t *testing.T) {
+	b := &Backend{Network: "tcp", Address: "127.0.0.1:1"}
+	u := &Upstream{Backends: []*Backend{b}}
+	u.Init(1)
+	t0 := time.Now()
+	if u.Unreachable(t0, t0) {
+		t.Fatal("unreachable before any failure")
+	}
+	b.ConnectFailed(t0.Add(time.Millisecond))
+	if !u.Unreachable(t0, t0) {
+		t.Fatal("a request waiting since before the failure still sees the backend reachable")
+	}
+	if u.Pick(t0, t0, nil) != nil {
+		t.Fatal("Pick offered a backend whose connect failed while the request waited")
+	}
+	later := t0.Add(time.Second)
+	if u.Unreachable(later, later) || u.Pick(later, later, nil) != b {
+		t.Fatal("a request that began after the failure may not try the backend")
+	}
+	b.ConnectOK()
+	if u.Unreachable(t0, t0) {
+		t.Fatal("unreachable after a successful connect")
 	}
 }

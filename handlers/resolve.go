@@ -54,7 +54,14 @@ func (r *resolver) open(rel string, flags int) (int, error) {
 	if rel == "" {
 		rel = "."
 	}
-	flags |= unix.O_CLOEXEC | unix.O_NOCTTY
+	flags |= unix.O_CLOEXEC
+	if flags&unix.O_PATH == 0 {
+		// openat2(2), unlike open(2), refuses O_PATH with any flag but
+		// O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC (EINVAL): with O_NOCTTY
+		// every revalidation's stat failed and dropped its entry. An
+		// O_PATH fd cannot become a controlling terminal anyway.
+		flags |= unix.O_NOCTTY
+	}
 	if !r.noOpenat2.Load() {
 		how := unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_NO_MAGICLINKS}
 		if !r.followOutside {

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
@@ -13,9 +11,11 @@ import (
 // FrontController is the one-liner PHP setup (`gale -root DIR -fastcgi
 // ADDR`, like Caddy's php_fastcgi or nginx's try_files $uri $uri/
 // /index.php): a request for a script (`*.php`, with optional PATH_INFO
-// after it) goes to the application; an existing file is served by the
+// after it) goes to the application when the script is a regular file
+// below the root, and is 404 otherwise; an existing file is served by the
 // static handler; a directory runs its index.php; anything else is
-// rewritten to the front controller script.
+// rewritten to the front controller script. Scripts are looked up below
+// Static's root, which is Root.
 type FrontController struct {
 	Static   *Static
 	Upstream *upstream.Upstream
@@ -48,6 +48,17 @@ func (fc *FrontController) SetIndex(script string) {
 func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	ext := fc.Ext
 	if script, pathInfo := fastcgi.SplitScript(req.Path, ext); bytes.HasSuffix(script, []byte(ext)) {
+		// Only a script that exists goes to the application. PHP's
+		// cgi.fix_pathinfo (on by default) makes php-cgi, and php-fpm
+		// with security.limit_extensions relaxed, walk a SCRIPT_FILENAME
+		// that is no file back to the first file on its path: for
+		// /uploads/avatar.png/x.php that is the upload, and the PHP
+		// hidden in it runs. Caddy's php_fastcgi and nginx's
+		// try_files $fastcgi_script_name =404 refuse the same way.
+		if !fc.isFile(script) {
+			errorFor(ctx, req, resp, 404)
+			return
+		}
 		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = fc.Static
 		return
 	}
@@ -77,13 +88,13 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = fc.Static
 }
 
-// isFile reports whether path names a regular file under the root. Only
-// paths the static handler did not answer reach it, so it is off the hot
-// path of both static files and scripts.
+// isFile reports whether path names a regular file below the root, as
+// the static handler resolves it (openat2 with RESOLVE_BENEATH: no symlink
+// out of the root, no dotfile). It runs for every script request, so it
+// allocates nothing.
 func (fc *FrontController) isFile(path []byte) bool {
-	if hiddenPath(path) {
+	if len(path) == 0 || path[0] != '/' || hiddenPath(path) {
 		return false
 	}
-	st, err := os.Stat(filepath.Join(fc.Root, string(path)))
-	return err == nil && st.Mode().IsRegular()
+	return fc.Static.res.regularFile(path[1:])
 }

@@ -59,7 +59,7 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 			errorFor(ctx, req, resp, 404)
 			return
 		}
-		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = fc.Static
+		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = internalRedirects{fc}
 		return
 	}
 	if req.Method == httpcodec.MethodGet || req.Method == httpcodec.MethodHead {
@@ -80,12 +80,12 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		script := dirIndex[len(dirIndex)-n-len("index")-len(ext):]
 		if fc.isFile(script) {
 			resp.Reset()
-			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil).Internal = fc.Static
+			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil).Internal = internalRedirects{fc}
 			return
 		}
 	}
 	resp.Reset()
-	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = fc.Static
+	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = internalRedirects{fc}
 }
 
 // isFile reports whether path names a regular file below the root, as
@@ -97,4 +97,31 @@ func (fc *FrontController) isFile(path []byte) bool {
 		return false
 	}
 	return fc.Static.res.regularFile(path[1:])
+}
+
+// isScript reports whether path would be routed to the application as a
+// script: it ends in the script extension, or has a segment that does
+// with PATH_INFO after it (the Router's extension match).
+func (fc *FrontController) isScript(path []byte) bool {
+	script, _ := fastcgi.SplitScript(path, fc.Ext)
+	return bytes.HasSuffix(script, []byte(fc.Ext))
+}
+
+// internalRedirects serves an application's internal redirects
+// (X-Accel-Redirect, a local Location) with the static handler, and
+// refuses scripts with 404. Served as a file, a script is its source: an
+// application that builds the target from user input ("/files/" .
+// $_GET["f"]) would hand out config.php and its database password.
+// nginx routes such a redirect again, to PHP; the reactor serves internal
+// redirects synchronously, without a second trip to the application, so
+// a script target is refused instead.
+type internalRedirects struct{ fc *FrontController }
+
+// Serve implements Handler.
+func (h internalRedirects) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+	if h.fc.isScript(req.Path) {
+		errorFor(ctx, req, resp, 404)
+		return
+	}
+	h.fc.Static.Serve(ctx, req, resp)
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gale-http/gale/upstream"
@@ -74,6 +75,34 @@ func TestRegularFileWithoutOpenat2(t *testing.T) {
 			if got := res.regularFile([]byte(rel)); got != want {
 				t.Errorf("fallback=%v: regularFile(%q) = %v, want %v", fallback, rel, got, want)
 			}
+		}
+	}
+}
+
+// TestInternalRedirectRefusesScripts: an X-Accel-Redirect target is served
+// by the static handler unless it is a script, whose source it would be.
+func TestInternalRedirectRefusesScripts(t *testing.T) {
+	fc := newFront(t)
+	writeFile(t, fc.Static.cfg.Root, "files/report.txt", "report")
+	r := serve(t, fc, "GET", "/index.php")
+	internal := r.resp.FastCGI.Internal
+	if internal == nil {
+		t.Fatal("no internal redirect handler")
+	}
+	for _, tc := range []struct {
+		target string
+		status int
+		body   string
+	}{
+		{"/files/report.txt", 200, "report"},
+		{"/index.php", 404, ""},
+		{"/blog/index.php", 404, ""},
+		{"/index.php/x", 404, ""},
+		{"/files/../index.php", 404, ""},
+	} {
+		r := serve(t, internal, "GET", tc.target)
+		if r.resp.Status != tc.status || (tc.body != "" && r.body != tc.body) || strings.Contains(r.body, "<?php") {
+			t.Errorf("internal redirect to %s: %d %q, want %d", tc.target, r.resp.Status, r.body, tc.status)
 		}
 	}
 }

@@ -104,3 +104,46 @@ func startFront(t *testing.T, root, backend string) string {
 	})
 	return addr
 }
+
+// TestXAccelRedirectNeverServesScriptSource: an application's
+// X-Accel-Redirect to a file is served by gale; to a script it is 404, not
+// the script's source (the database password in config.php), whether the
+// target names the script or a PATH_INFO below it.
+func TestXAccelRedirectNeverServesScriptSource(t *testing.T) {
+	php := testenv.StartPHPCGI(t)
+	root := t.TempDir()
+	files := map[string]string{
+		"download.php":     `<?php header("X-Accel-Redirect: " . $_GET["f"]); echo "the application's body";`,
+		"config.php":       `<?php $db_password = "hunter2-secret";`,
+		"files/report.txt": "report\n",
+	}
+	for name, body := range files {
+		check(t, os.MkdirAll(filepath.Join(root, filepath.Dir(name)), 0o755))
+		check(t, os.WriteFile(filepath.Join(root, name), []byte(body), 0o644))
+	}
+	addr := startFront(t, root, php.Addr())
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, tc := range []struct {
+		target string
+		status int
+		body   string
+	}{
+		{"/files/report.txt", 200, "report\n"},
+		{"/config.php", 404, ""},
+		{"/config.php/x", 404, ""},
+		{"/download.php", 404, ""},
+	} {
+		resp, err := client.Get("http://" + addr + "/download.php?f=" + tc.target)
+		check(t, err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		check(t, err)
+		if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), "<?php") {
+			t.Errorf("X-Accel-Redirect: %s served a script's source: %d %q", tc.target, resp.StatusCode, b)
+			continue
+		}
+		if resp.StatusCode != tc.status || (tc.body != "" && string(b) != tc.body) {
+			t.Errorf("X-Accel-Redirect: %s: %d %q, want %d %q", tc.target, resp.StatusCode, b, tc.status, tc.body)
+		}
+	}
+}

@@ -67,7 +67,8 @@ type FastCGIRoute struct {
 	ScriptName   []byte
 	PathInfo     []byte
 	// Internal serves X-Accel-Redirect and local Location redirects from
-	// the application (the static handler); nil disables them.
+	// the application (static files, never a script's source: see
+	// internalRedirects); nil disables them.
 	Internal Handler
 }
 

@@ -61,9 +61,9 @@ func TestFrontControllerRunsOnlyExistingScripts(t *testing.T) {
 	}
 }
 
-// TestRegularFileWithoutOpenat2: the fallback for kernels before 5.6
-// answers as openat2 does.
-func TestRegularFileWithoutOpenat2(t *testing.T) {
+// TestRegularFile: the resolver's script check, with openat2 and with the
+// fallback for kernels before 5.6, which must answer alike.
+func TestRegularFile(t *testing.T) {
 	fc := newFront(t)
 	res := fc.Static.res
 	for _, fallback := range []bool{false, true} {
@@ -71,6 +71,7 @@ func TestRegularFileWithoutOpenat2(t *testing.T) {
 		for rel, want := range map[string]bool{
 			"index.php": true, "alias.php": true, "uploads/avatar.png/x.php": false,
 			"dir.php": false, "out.php": false, "missing.php": false, "": false,
+			"index.php\x00.png": false, // the kernel would stop at the NUL
 		} {
 			if got := res.regularFile([]byte(rel)); got != want {
 				t.Errorf("fallback=%v: regularFile(%q) = %v, want %v", fallback, rel, got, want)

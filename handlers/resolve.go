@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -86,9 +87,16 @@ func openFlags(flags int) int {
 }
 
 // openat2 opens path (NUL-terminated, relative to the root) with
-// openat2(2), without allocating. It returns ENOSYS, and remembers it, on
-// kernels before 5.6: the caller then takes openFallback.
+// openat2(2), without allocating. ENOSYS tells the caller to take
+// openFallback: on kernels before 5.6 (remembered), and when renames
+// raced the lookup three times in a row.
 func (r *resolver) openat2(path []byte, flags int) (int, error) {
+	if bytes.IndexByte(path[:len(path)-1], 0) >= 0 {
+		// The kernel would stop at the first NUL: "a.php\x00.png" would
+		// open a.php. The parser refuses NUL in paths; this is its
+		// backstop, as unix.Openat2 refuses such a string (EINVAL).
+		return -1, unix.EINVAL
+	}
 	how := unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_NO_MAGICLINKS}
 	if !r.followOutside {
 		how.Resolve |= unix.RESOLVE_BENEATH
@@ -106,7 +114,7 @@ func (r *resolver) openat2(path []byte, flags int) (int, error) {
 		}
 		return -1, errno
 	}
-	return -1, unix.EAGAIN
+	return -1, unix.ENOSYS
 }
 
 // openFallback opens rel without openat2: EvalSymlinks, a prefix check

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
@@ -13,9 +11,11 @@ import (
 // FrontController is the one-liner PHP setup (`gale -root DIR -fastcgi
 // ADDR`, like Caddy's php_fastcgi or nginx's try_files $uri $uri/
 // /index.php): a request for a script (`*.php`, with optional PATH_INFO
-// after it) goes to the application; an existing file is served by the
+// after it) goes to the application when the script is a regular file
+// below the root, and is 404 otherwise; an existing file is served by the
 // static handler; a directory runs its index.php; anything else is
-// rewritten to the front controller script.
+// rewritten to the front controller script. Scripts are looked up below
+// Static's root, which is Root.
 type FrontController struct {
 	Static   *Static
 	Upstream *upstream.Upstream
@@ -48,7 +48,18 @@ func (fc *FrontController) SetIndex(script string) {
 func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	ext := fc.Ext
 	if script, pathInfo := fastcgi.SplitScript(req.Path, ext); bytes.HasSuffix(script, []byte(ext)) {
-		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = fc.Static
+		// Only a script that exists goes to the application. PHP's
+		// cgi.fix_pathinfo (on by default) makes php-cgi, and php-fpm
+		// with security.limit_extensions relaxed, walk a SCRIPT_FILENAME
+		// that is no file back to the first file on its path: for
+		// /uploads/avatar.png/x.php that is the upload, and the PHP
+		// hidden in it runs. Caddy's php_fastcgi and nginx's
+		// try_files $fastcgi_script_name =404 refuse the same way.
+		if !fc.isFile(script) {
+			errorFor(ctx, req, resp, 404)
+			return
+		}
+		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = internalRedirects{fc}
 		return
 	}
 	if req.Method == httpcodec.MethodGet || req.Method == httpcodec.MethodHead {
@@ -69,21 +80,48 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		script := dirIndex[len(dirIndex)-n-len("index")-len(ext):]
 		if fc.isFile(script) {
 			resp.Reset()
-			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil).Internal = fc.Static
+			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil).Internal = internalRedirects{fc}
 			return
 		}
 	}
 	resp.Reset()
-	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = fc.Static
+	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = internalRedirects{fc}
 }
 
-// isFile reports whether path names a regular file under the root. Only
-// paths the static handler did not answer reach it, so it is off the hot
-// path of both static files and scripts.
+// isFile reports whether path names a regular file below the root, as
+// the static handler resolves it (openat2 with RESOLVE_BENEATH: no symlink
+// out of the root, no dotfile). It runs for every script request, so it
+// allocates nothing.
 func (fc *FrontController) isFile(path []byte) bool {
-	if hiddenPath(path) {
+	if len(path) == 0 || path[0] != '/' || hiddenPath(path) {
 		return false
 	}
-	st, err := os.Stat(filepath.Join(fc.Root, string(path)))
-	return err == nil && st.Mode().IsRegular()
+	return fc.Static.res.regularFile(path[1:])
+}
+
+// isScript reports whether path would be routed to the application as a
+// script: it ends in the script extension, or has a segment that does
+// with PATH_INFO after it (the Router's extension match).
+func (fc *FrontController) isScript(path []byte) bool {
+	script, _ := fastcgi.SplitScript(path, fc.Ext)
+	return bytes.HasSuffix(script, []byte(fc.Ext))
+}
+
+// internalRedirects serves an application's internal redirects
+// (X-Accel-Redirect, a local Location) with the static handler, and
+// refuses scripts with 404. Served as a file, a script is its source: an
+// application that builds the target from user input ("/files/" .
+// $_GET["f"]) would hand out config.php and its database password.
+// nginx routes such a redirect again, to PHP; the reactor serves internal
+// redirects synchronously, without a second trip to the application, so
+// a script target is refused instead.
+type internalRedirects struct{ fc *FrontController }
+
+// Serve implements Handler.
+func (h internalRedirects) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+	if h.fc.isScript(req.Path) {
+		errorFor(ctx, req, resp, 404)
+		return
+	}
+	h.fc.Static.Serve(ctx, req, resp)
 }

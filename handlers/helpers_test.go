@@ -81,7 +81,7 @@ type result struct {
 }
 
 // serve runs h on a request and renders the response, reading the file
-// range (and closing the file) like the reactor does.
+// ranges (and closing the file) like the reactor does.
 func serve(t testing.TB, h Handler, method, target string, headers ...string) result {
 	t.Helper()
 	return serveReq(t, h, parseReq(t, method, target, headers...))
@@ -103,6 +103,14 @@ func serveReq(t testing.TB, h Handler, req *httpcodec.Request) result {
 			t.Fatal(err)
 		}
 		body.Write(b)
+		for _, p := range resp.FileMore {
+			body.Write(p.Pre)
+			b, err := io.ReadAll(io.NewSectionReader(resp.File, p.Off, p.Len))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body.Write(b)
+		}
 		resp.File.Close()
 	}
 	return result{resp: resp, head: string(resp.Head), body: body.String()}

@@ -9,15 +9,12 @@ import (
 
 // serveLarge serves a file above CacheMaxFile from its fd, which it owns:
 // the reactor streams resp.File and closes it. A single range becomes a
-// file range; a multi-range request gets the whole 200 (building
-// multipart parts around file ranges is not worth it for large files).
-// Compressed variants come only from sidecar files.
+// file range, several a multipart/byteranges body whose ranges are file
+// ranges too (sent with sendfile, never read into memory). Compressed
+// variants come only from sidecar files.
 func (s *Static) serveLarge(ctx *Ctx, req *httpcodec.Request, resp *Response, fd int, m *fileMeta, rel string) {
 	var rbuf [maxRanges]byteRange
 	ranges, rkind := s.wantRanges(req, m, rbuf[:0])
-	if rkind == rangeOK && len(ranges) > 1 {
-		rkind = rangeIgnore
-	}
 	sel, size := encIdentity, m.size
 	if rkind == rangeIgnore && s.cfg.Compress && m.mime.compressible {
 		var order [numEnc]int
@@ -51,6 +48,10 @@ func (s *Static) serveLarge(ctx *Ctx, req *httpcodec.Request, resp *Response, fd
 		unix.Close(fd)
 		serveUnsatisfiable(ctx, resp, m.size, true)
 	case rangeOK:
+		if len(ranges) > 1 {
+			serveMultiRangeFile(ctx, resp, fd, m, rel, ranges)
+			return
+		}
 		serveSingleRange(ctx, resp, m, ranges[0])
 		attachFile(resp, fd, rel, ranges[0].start, ranges[0].length)
 	default:

@@ -1,6 +1,9 @@
 package handlers
 
-import "bytes"
+import (
+	"bytes"
+	"crypto/rand"
+)
 
 // maxRanges caps the ranges of one request. More than that, or overlapping
 // ranges, are answered with the whole 200 entity: RFC 9110 section 14.2
@@ -144,6 +147,50 @@ func serveSingleRange(ctx *Ctx, resp *Response, m *fileMeta, r byteRange) {
 	resp.Head = scratchView(ctx, start)
 }
 
+// appendPartHeads appends the multipart/byteranges framing (RFC 9110
+// section 14.6) for rs to dst: each part's delimiter and head, then the
+// closing delimiter. ends[i] is where part i's head ends in the result,
+// ends[len(rs)] where the closing delimiter does; part i's head begins
+// where part i-1's ends (the first at len(dst)).
+func appendPartHeads(dst []byte, m *fileMeta, rs []byteRange, boundary string) ([]byte, [maxRanges + 1]int) {
+	var ends [maxRanges + 1]int
+	for i, r := range rs {
+		dst = append(dst, "\r\n--"...)
+		dst = append(dst, boundary...)
+		dst = append(dst, "\r\nContent-Type: "...)
+		dst = append(dst, m.mime.ctype...)
+		dst = append(dst, "\r\n"...)
+		dst = appendContentRange(dst, r, m.size)
+		dst = append(dst, "\r\n"...)
+		ends[i] = len(dst)
+	}
+	dst = append(dst, "\r\n--"...)
+	dst = append(dst, boundary...)
+	dst = append(dst, "--\r\n"...)
+	ends[len(rs)] = len(dst)
+	return dst, ends
+}
+
+// multipartLength is the body length of a multipart/byteranges response:
+// its framing plus the ranges.
+func multipartLength(framing []byte, rs []byteRange) int64 {
+	total := int64(len(framing))
+	for _, r := range rs {
+		total += r.length
+	}
+	return total
+}
+
+// appendMultipartHead appends the 206 head of a multipart/byteranges
+// response to ctx.Scratch and points resp at it.
+func appendMultipartHead(ctx *Ctx, resp *Response, m *fileMeta, boundary string, length int64) {
+	start := len(ctx.Scratch)
+	ctype := "multipart/byteranges; boundary=" + boundary
+	ctx.Scratch = appendEntityHead(ctx.Scratch, 206, m, encIdentity, ctype, length)
+	resp.Status = 206
+	resp.Head = scratchView(ctx, start)
+}
+
 // serveMultiRange answers 206 multipart/byteranges (RFC 9110 section
 // 14.6): each part's head is built in ctx.Scratch, each part's body is a
 // view of the cached body. boundary must not occur in body; see
@@ -152,30 +199,9 @@ func serveMultiRange(ctx *Ctx, resp *Response, m *fileMeta, body []byte, rs []by
 	// Part heads first, so the total length is known for the main head.
 	partStart := len(ctx.Scratch)
 	var ends [maxRanges + 1]int
-	total := int64(0)
-	for i, r := range rs {
-		b := append(ctx.Scratch, "\r\n--"...)
-		b = append(b, boundary...)
-		b = append(b, "\r\nContent-Type: "...)
-		b = append(b, m.mime.ctype...)
-		b = append(b, "\r\n"...)
-		b = appendContentRange(b, r, m.size)
-		ctx.Scratch = append(b, "\r\n"...)
-		ends[i] = len(ctx.Scratch)
-		total += r.length
-	}
-	ctx.Scratch = append(ctx.Scratch, "\r\n--"...)
-	ctx.Scratch = append(ctx.Scratch, boundary...)
-	ctx.Scratch = append(ctx.Scratch, "--\r\n"...)
-	ends[len(rs)] = len(ctx.Scratch)
+	ctx.Scratch, ends = appendPartHeads(ctx.Scratch, m, rs, boundary)
 	parts := ctx.Scratch[partStart:len(ctx.Scratch):len(ctx.Scratch)]
-	total += int64(len(parts))
-
-	headStart := len(ctx.Scratch)
-	ctype := "multipart/byteranges; boundary=" + boundary
-	ctx.Scratch = appendEntityHead(ctx.Scratch, 206, m, encIdentity, ctype, total)
-	resp.Status = 206
-	resp.Head = scratchView(ctx, headStart)
+	appendMultipartHead(ctx, resp, m, boundary, multipartLength(parts, rs))
 	if !withBody {
 		return
 	}
@@ -187,4 +213,28 @@ func serveMultiRange(ctx *Ctx, resp *Response, m *fileMeta, body []byte, rs []by
 		prev = end
 	}
 	resp.AddBody(parts[prev:])
+}
+
+// serveMultiRangeFile answers 206 multipart/byteranges for a file the
+// reactor streams (serveLarge): the framing is memory, each range goes out
+// with sendfile. The first part's head is resp.Body and its range
+// resp.File; each further part is one FilePart in resp.FileMore, and the
+// closing delimiter a last FilePart without a range. The framing outlives
+// ctx.Scratch (the reactor may send it after the batch), so it gets its
+// own allocation; multi-range requests on large files are rare.
+//
+// The boundary is random: a client cannot put it in a file it uploads,
+// and the file is not scanned for it (it may be gigabytes).
+func serveMultiRangeFile(ctx *Ctx, resp *Response, fd int, m *fileMeta, rel string, rs []byteRange) {
+	boundary := "gale-" + rand.Text()
+	framing, ends := appendPartHeads(make([]byte, 0, len(rs)*(96+len(m.mime.ctype))+48), m, rs, boundary)
+	appendMultipartHead(ctx, resp, m, boundary, multipartLength(framing, rs))
+	resp.AddBody(framing[:ends[0]:ends[0]])
+	attachFile(resp, fd, rel, rs[0].start, rs[0].length)
+	more := make([]FilePart, len(rs))
+	for i := 1; i < len(rs); i++ {
+		more[i-1] = FilePart{Pre: framing[ends[i-1]:ends[i]:ends[i]], Off: rs[i].start, Len: rs[i].length}
+	}
+	more[len(rs)-1] = FilePart{Pre: framing[ends[len(rs)-1]:]}
+	resp.FileMore = more
 }

@@ -96,28 +96,43 @@ func TestRangeMultipart(t *testing.T) {
 	if r.resp.Status != 206 || header(r.head, "Content-Length") != itoa(len(r.body)) {
 		t.Fatalf("%q", r.head)
 	}
-	mt, params, err := mime.ParseMediaType(header(r.head, "Content-Type"))
-	if err != nil || mt != "multipart/byteranges" {
-		t.Fatalf("type %q %v", mt, err)
+	checkMultipart(t, r, "text/plain; charset=utf-8", []rangePart{{"bytes 0-2/36", "012"}, {"bytes 10-12/36", "abc"}, {"bytes 34-35/36", "yz"}})
+	// Bodies are views of the cached entity, not copies.
+	cached := serve(t, s, "GET", "/a.txt")
+	if &r.resp.Body[1][0] != &cached.resp.Body[0][0] {
+		t.Fatal("part body is a copy")
 	}
-	mr := multipart.NewReader(strings.NewReader(r.body), params["boundary"])
-	want := []struct{ cr, body string }{{"bytes 0-2/36", "012"}, {"bytes 10-12/36", "abc"}, {"bytes 34-35/36", "yz"}}
+}
+
+// rangePart is one expected part of a multipart/byteranges body.
+type rangePart struct{ contentRange, body string }
+
+// boundaryOf returns the boundary of a multipart/byteranges response.
+func boundaryOf(t testing.TB, r result) string {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(header(r.head, "Content-Type"))
+	if err != nil || mt != "multipart/byteranges" || params["boundary"] == "" {
+		t.Fatalf("Content-Type %q: %v", header(r.head, "Content-Type"), err)
+	}
+	return params["boundary"]
+}
+
+// checkMultipart parses r's body as multipart/byteranges and compares
+// its parts with want, each of type ctype.
+func checkMultipart(t testing.TB, r result, ctype string, want []rangePart) {
+	t.Helper()
+	mr := multipart.NewReader(strings.NewReader(r.body), boundaryOf(t, r))
 	for i, w := range want {
 		p, err := mr.NextPart()
 		if err != nil {
 			t.Fatalf("part %d: %v", i, err)
 		}
 		b, _ := io.ReadAll(p)
-		if p.Header.Get("Content-Range") != w.cr || p.Header.Get("Content-Type") != "text/plain; charset=utf-8" || string(b) != w.body {
-			t.Errorf("part %d: %v %q", i, p.Header, b)
+		if p.Header.Get("Content-Range") != w.contentRange || p.Header.Get("Content-Type") != ctype || string(b) != w.body {
+			t.Errorf("part %d: %v %q, want %q", i, p.Header, b, w.contentRange)
 		}
 	}
 	if _, err := mr.NextPart(); err != io.EOF {
-		t.Fatalf("after last part: %v", err)
-	}
-	// Bodies are views of the cached entity, not copies.
-	cached := serve(t, s, "GET", "/a.txt")
-	if &r.resp.Body[1][0] != &cached.resp.Body[0][0] {
-		t.Fatal("part body is a copy")
+		t.Fatalf("after the last part: %v", err)
 	}
 }

@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,6 +49,12 @@ func (r *resolver) close() error { return unix.Close(r.rootFd) }
 // abs is the lexical absolute path of rel.
 func (r *resolver) abs(rel string) string { return filepath.Join(r.root, rel) }
 
+// pathBuf is how long a path may be before resolving it costs an
+// allocation: open and regularFile build the NUL-terminated path openat2
+// needs in a stack buffer of this size (unix.Openat2 copies its string
+// argument into a new allocation on every call).
+const pathBuf = 512
+
 // open opens rel (no leading slash, no dot segments) below the root with
 // flags; callers pass O_NONBLOCK or O_PATH so a fifo or device never blocks
 // the event loop.
@@ -54,24 +62,64 @@ func (r *resolver) open(rel string, flags int) (int, error) {
 	if rel == "" {
 		rel = "."
 	}
-	flags |= unix.O_CLOEXEC | unix.O_NOCTTY
+	flags = openFlags(flags)
 	if !r.noOpenat2.Load() {
-		how := unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_NO_MAGICLINKS}
-		if !r.followOutside {
-			how.Resolve |= unix.RESOLVE_BENEATH
-		}
-		for range 3 { // EAGAIN: a concurrent rename raced the lookup
-			fd, err := unix.Openat2(r.rootFd, rel, &how)
-			if err == unix.EAGAIN || err == unix.EINTR {
-				continue
-			}
-			if err != unix.ENOSYS {
-				return fd, wrapPathErr(rel, err)
-			}
-			r.noOpenat2.Store(true)
-			break
+		var buf [pathBuf]byte
+		path := append(append(buf[:0], rel...), 0)
+		if fd, err := r.openat2(path, flags); err != unix.ENOSYS {
+			return fd, wrapPathErr(rel, err)
 		}
 	}
+	return r.openFallback(rel, flags)
+}
+
+// openFlags adds what every open below the root carries.
+func openFlags(flags int) int {
+	flags |= unix.O_CLOEXEC
+	if flags&unix.O_PATH == 0 {
+		// openat2(2), unlike open(2), refuses O_PATH with any flag but
+		// O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC (EINVAL): with O_NOCTTY
+		// every revalidation's stat failed and dropped its entry. An
+		// O_PATH fd cannot become a controlling terminal anyway.
+		flags |= unix.O_NOCTTY
+	}
+	return flags
+}
+
+// openat2 opens path (NUL-terminated, relative to the root) with
+// openat2(2), without allocating. ENOSYS tells the caller to take
+// openFallback: on kernels before 5.6 (remembered), and when renames
+// raced the lookup three times in a row.
+func (r *resolver) openat2(path []byte, flags int) (int, error) {
+	if bytes.IndexByte(path[:len(path)-1], 0) >= 0 {
+		// The kernel would stop at the first NUL: "a.php\x00.png" would
+		// open a.php. The parser refuses NUL in paths; this is its
+		// backstop, as unix.Openat2 refuses such a string (EINVAL).
+		return -1, unix.EINVAL
+	}
+	how := unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_NO_MAGICLINKS}
+	if !r.followOutside {
+		how.Resolve |= unix.RESOLVE_BENEATH
+	}
+	for range 3 { // EAGAIN: a concurrent rename raced the lookup
+		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT2, uintptr(r.rootFd), uintptr(unsafe.Pointer(&path[0])),
+			uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
+		switch errno {
+		case 0:
+			return int(fd), nil
+		case unix.EAGAIN, unix.EINTR:
+			continue
+		case unix.ENOSYS:
+			r.noOpenat2.Store(true)
+		}
+		return -1, errno
+	}
+	return -1, unix.ENOSYS
+}
+
+// openFallback opens rel without openat2: EvalSymlinks, a prefix check
+// and an O_NOFOLLOW open of the result.
+func (r *resolver) openFallback(rel string, flags int) (int, error) {
 	if r.followOutside {
 		fd, err := unix.Openat(r.rootFd, rel, flags, 0)
 		return fd, wrapPathErr(rel, err)
@@ -85,6 +133,31 @@ func (r *resolver) open(rel string, flags int) (int, error) {
 	}
 	fd, err := unix.Open(real, flags|unix.O_NOFOLLOW, 0)
 	return fd, wrapPathErr(rel, err)
+}
+
+// regularFile reports whether rel (no leading slash, no dot segments)
+// names a regular file below the root, resolved as open resolves it. The
+// front controller asks it for every script it hands to the application,
+// so with openat2 it allocates nothing (for paths shorter than pathBuf).
+func (r *resolver) regularFile(rel []byte) bool {
+	if len(rel) == 0 {
+		return false // the root itself
+	}
+	fd, err := -1, error(unix.ENOSYS)
+	if !r.noOpenat2.Load() {
+		var buf [pathBuf]byte
+		fd, err = r.openat2(append(append(buf[:0], rel...), 0), openFlags(unix.O_PATH))
+	}
+	if err == unix.ENOSYS {
+		fd, err = r.openFallback(string(rel), openFlags(unix.O_PATH))
+	}
+	if err != nil {
+		return false
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(fd, &st)
+	unix.Close(fd)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
 }
 
 func wrapPathErr(rel string, err error) error {

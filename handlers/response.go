@@ -12,7 +12,8 @@ import (
 
 // Response is what a handler returns to the reactor. The reactor writes, in
 // order: Head, the per-loop "Date:" line, a Connection line when needed, the
-// blank line, then Body views, then the file range when File is set.
+// blank line, then Body views, then the file range when File is set, then
+// the FileMore parts.
 //
 // Head and Body either point to shared immutable bytes (a cache entry), or
 // were appended to the Ctx scratch buffer; the reactor keeps them untouched
@@ -33,6 +34,12 @@ type Response struct {
 	// FileRef, when set, owns File: the reactor calls Release when done
 	// instead of closing File (a cache entry's memfd, shared by responses).
 	FileRef FileRef
+	// FileMore continues the body after File's range, in order: each
+	// part's memory bytes, then its range of the same File (a
+	// multipart/byteranges response around sendfile ranges). File is
+	// released after the last part. The parts and their bytes are the
+	// reactor's until written: never views of Ctx.Scratch.
+	FileMore []FilePart
 	// Close asks the reactor to close the connection after this response.
 	Close bool
 	// FastCGI, when non-nil, hands the request to a FastCGI application
@@ -44,6 +51,13 @@ type Response struct {
 
 	body [4][]byte // backing for Body
 	fcgi FastCGIRoute
+}
+
+// FilePart is one piece of a response body after its first file range:
+// Pre, bytes in memory, then Len bytes of the response's File from Off.
+type FilePart struct {
+	Pre      []byte
+	Off, Len int64
 }
 
 // CacheResult is a static response's cache outcome.
@@ -67,7 +81,8 @@ type FastCGIRoute struct {
 	ScriptName   []byte
 	PathInfo     []byte
 	// Internal serves X-Accel-Redirect and local Location redirects from
-	// the application (the static handler); nil disables them.
+	// the application (static files, never a script's source: see
+	// internalRedirects); nil disables them.
 	Internal Handler
 }
 
@@ -92,6 +107,9 @@ func (r *Response) BodyLen() int64 {
 	n := r.FileLen
 	for _, b := range r.Body {
 		n += int64(len(b))
+	}
+	for _, p := range r.FileMore {
+		n += int64(len(p.Pre)) + p.Len
 	}
 	return n
 }

@@ -215,8 +215,10 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 		}
 	}
 	if resp.File != nil {
-		l.outOf(cs).setFile(resp.File, resp.FileOff, resp.FileLen, resp.FileRef)
-		resp.File, resp.FileRef = nil, nil
+		q := l.outOf(cs)
+		q.setFile(resp.File, resp.FileOff, resp.FileLen, resp.FileRef)
+		q.more = resp.FileMore
+		resp.File, resp.FileRef, resp.FileMore = nil, nil, nil
 		if cs.gone {
 			l.dropOut(cs) // closed while handling: nothing will send it
 		}

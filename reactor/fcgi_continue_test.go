@@ -35,7 +35,7 @@ func TestContinueAfterEarlierResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &upstream.Upstream{Name: "go", Backends: backends}
-	s := startWith(t, reactor.Config{Loops: 1}, map[string]string{"a.txt": "static A\n"}, u)
+	s := startWith(t, reactor.Config{Loops: 1}, map[string]string{"a.txt": "static A\n", "x.php": ""}, u)
 
 	c := s.dial(t)
 	br := bufio.NewReader(c)

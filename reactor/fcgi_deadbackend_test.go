@@ -58,7 +58,7 @@ func TestDeadBackendAnswersWithinTimeouts(t *testing.T) {
 	const connect, queue = 400 * time.Millisecond, 1200 * time.Millisecond
 	u := &upstream.Upstream{Name: "dead", Backends: backends, MaxConns: 2,
 		ConnectTimeout: connect, QueueTimeout: queue}
-	s := startWith(t, reactor.Config{Loops: 2}, nil, u)
+	s := startWith(t, reactor.Config{Loops: 2}, appScripts, u)
 
 	const n = 24
 	var wg sync.WaitGroup

@@ -94,7 +94,7 @@ func startGoFCGIConfig(t *testing.T, h http.Handler, cfg reactor.Config, u *upst
 		u = &upstream.Upstream{}
 	}
 	u.Name, u.Backends = "go", backends
-	return startWith(t, cfg, nil, u), l
+	return startWith(t, cfg, appScripts, u), l
 }
 
 // echoSum writes the request body back, then "sha256=<hex>\n".
@@ -330,7 +330,7 @@ func TestGoFCGISlowFirstResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &upstream.Upstream{Name: "go", Backends: backends}
-	s := startWith(t, reactor.Config{Loops: 1, HeaderTimeout: 300 * time.Millisecond, Tick: 10 * time.Millisecond}, nil, u)
+	s := startWith(t, reactor.Config{Loops: 1, HeaderTimeout: 300 * time.Millisecond, Tick: 10 * time.Millisecond}, appScripts, u)
 	c := s.dial(t)
 	resp, body := roundTrip(t, c, bufio.NewReader(c), "GET /slow.php HTTP/1.1\r\nHost: t\r\n\r\n", "GET")
 	if resp.StatusCode != 200 || body != "late\n" {

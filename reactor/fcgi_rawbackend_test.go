@@ -182,7 +182,7 @@ func startRaw(t *testing.T, b *rawBackend, u *upstream.Upstream) (*server, *logB
 	u.Name, u.Backends = "raw", backends
 	logs := &logBuffer{}
 	cfg := reactor.Config{Loops: 1, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	return startWith(t, cfg, nil, u), logs, backends[0]
+	return startWith(t, cfg, appScripts, u), logs, backends[0]
 }
 
 // readAll reads c until EOF or the deadline; a reset counts as the end.

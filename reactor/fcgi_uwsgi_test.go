@@ -87,7 +87,7 @@ func startUWSGIGale(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	u := &upstream.Upstream{Name: "uwsgi", Backends: backends}
-	return startWith(t, reactor.Config{Loops: 2}, nil, u)
+	return startWith(t, reactor.Config{Loops: 2}, appScripts, u)
 }
 
 // TestUWSGIRequests: a query string and a request body reach a WSGI app

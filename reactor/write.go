@@ -42,6 +42,10 @@ type outQueue struct {
 	borrowed bool             // file belongs to someone else (a request body): never closed here
 	ref      handlers.FileRef // when set, owns file: released instead of closed
 	fileFD   int
+	// more continues a response after the file range: memory, then
+	// another range of file, per part (multipart/byteranges of a file
+	// streamed from disk). See nextPart.
+	more []handlers.FilePart
 	// charged is how much of views counts against the loop's budget for
 	// buffered upstream responses (*budget); returned when views drain.
 	charged int
@@ -124,6 +128,25 @@ func (q *outQueue) closeFile() {
 	}
 }
 
+// nextPart runs when the file range is sent: it queues the next part's
+// bytes and range, and once none is left (or only bytes are) the file is
+// done.
+func (q *outQueue) nextPart() {
+	for len(q.more) > 0 && q.fileLeft == 0 {
+		p := q.more[0]
+		q.more[0] = handlers.FilePart{}
+		q.more = q.more[1:]
+		if len(p.Pre) > 0 {
+			q.views = append(q.views, p.Pre)
+		}
+		q.fileOff, q.fileLeft = p.Off, p.Len
+	}
+	if q.fileLeft == 0 {
+		q.more = nil
+		q.fileDone()
+	}
+}
+
 // fileDone runs when the file range is sent. A spool file may still grow
 // (a FastCGI response being written to it), so it is kept open.
 func (q *outQueue) fileDone() {
@@ -140,6 +163,7 @@ func (q *outQueue) release() {
 	if q.borrowed {
 		q.file, q.borrowed, q.fileLeft = nil, false, 0
 	}
+	q.more = nil
 	q.closeFile()
 	clear(q.views)
 	q.views = q.views[:0]
@@ -256,6 +280,18 @@ func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...a
 	if gc.OutboundBuffered() > 0 {
 		return pumpStalled
 	}
+	// Views, then the file range; a multi-part file response (q.more)
+	// queues more of both when its range is sent, so go round again.
+	for {
+		if r := pumpOnce(fd, q, log); r != pumpDone || len(q.views) == 0 {
+			return r
+		}
+	}
+}
+
+// pumpOnce writes q's views, then its file range, as far as the socket
+// takes them; nextPart may leave views behind it for the next round.
+func pumpOnce(fd int, q *outQueue, log func(msg string, args ...any)) pumpResult {
 	for len(q.views) > 0 {
 		var n int
 		var err error
@@ -285,7 +321,7 @@ func pumpQueue(gc gnet.Conn, fd int, q *outQueue, log func(msg string, args ...a
 			q.fileLeft -= int64(n)
 			q.moved = true
 			if q.fileLeft == 0 {
-				q.fileDone()
+				q.nextPart()
 				break
 			}
 		}

@@ -341,6 +341,10 @@ func TestMetricsUpstreamDown(t *testing.T) {
 	sock := filepath.Join(dir, "nobody.sock")
 	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	logPath := filepath.Join(dir, "access.log")
+	// The front controller sends only scripts that exist to the backend.
+	if err := os.WriteFile(filepath.Join(dir, "index.php"), []byte("<?php"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	p := startGale(t, "-root", dir, "-loops", "1", "-fastcgi", "unix:"+sock, "-admin", admin, "-access-log", logPath)
 	defer func() {
 		p.cmd.Process.Signal(syscall.SIGTERM)

@@ -221,8 +221,9 @@ type FastCGI struct {
 	// try_files $uri $uri/ /index.php: an existing file is served
 	// statically, *.php and unknown paths go to the application (a
 	// directory runs its index.php, anything else the front controller
-	// script). pass sends every request (fastcgi_pass): SCRIPT_NAME is the
-	// request path, for applications that route by path themselves.
+	// script; a *.php that is not a file below the root is 404). pass
+	// sends every request (fastcgi_pass): SCRIPT_NAME is the request path,
+	// for applications that route by path themselves.
 	Mode string `yaml:"mode" default:"front_controller"`
 	// Index is the front controller script.
 	Index string `yaml:"index" default:"/index.php"`

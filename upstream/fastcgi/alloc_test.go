@@ -2,7 +2,11 @@
 
 package fastcgi
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gale-http/gale/upstream/cgi"
+)
 
 func TestAllocsAppendRequest(t *testing.T) {
 	ri := sampleInfo()
@@ -51,7 +55,7 @@ func TestAllocsConnFeed(t *testing.T) {
 func TestAllocsResponseParser(t *testing.T) {
 	head := []byte("Status: 200 OK\r\nContent-type: text/html; charset=UTF-8\r\nSet-Cookie: a=1\r\n" +
 		"Set-Cookie: b=2\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nbody")
-	var p ResponseParser
+	var p cgi.ResponseParser
 	dst := make([]byte, 0, 1024)
 	if n := testing.AllocsPerRun(100, func() {
 		p.Reset()
@@ -60,6 +64,6 @@ func TestAllocsResponseParser(t *testing.T) {
 		}
 		dst = p.AppendHead(dst[:0])
 	}); n != 0 {
-		t.Fatalf("ResponseParser: %v allocs", n)
+		t.Fatalf("cgi.ResponseParser: %v allocs", n)
 	}
 }

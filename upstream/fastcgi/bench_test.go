@@ -1,12 +1,16 @@
 package fastcgi
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gale-http/gale/upstream/cgi"
+)
 
 // countSink counts bytes without keeping them.
 type countSink struct{ out, errs, ends int }
 
-func (s *countSink) Stdout(p []byte) error       { s.out += len(p); return nil }
-func (s *countSink) Stderr(p []byte)             { s.errs += len(p) }
+func (s *countSink) Data(p []byte) error         { s.out += len(p); return nil }
+func (s *countSink) Log(p []byte)                { s.errs += len(p) }
 func (s *countSink) End(app uint32, proto uint8) { s.ends++ }
 
 // responseWire is a typical php-fpm answer for request 1.
@@ -61,7 +65,7 @@ func BenchmarkConnFeed(b *testing.B) {
 func BenchmarkResponseParser(b *testing.B) {
 	head := []byte("Status: 200 OK\r\nX-Powered-By: PHP/8.2.0\r\nContent-type: text/html; charset=UTF-8\r\n" +
 		"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nCache-Control: no-store\r\n\r\nbody")
-	var p ResponseParser
+	var p cgi.ResponseParser
 	dst := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(head)))

@@ -1,23 +1,10 @@
 package fastcgi
 
-// Sink receives the output of one request. The slices passed to Stdout and
-// Stderr are views into the buffer given to Conn.Feed, valid only during the
-// call: copy what you keep.
-type Sink interface {
-	// Stdout receives FCGI_STDOUT content (the CGI response, head first).
-	// A non-nil error stops Conn.Feed, which returns it; the reactor then
-	// answers 502 if nothing was sent yet and closes the connection.
-	Stdout(p []byte) error
-	// Stderr receives FCGI_STDERR content, for the error log.
-	Stderr(p []byte)
-	// End reports FCGI_END_REQUEST. The request's ID is already free when
-	// End runs, so End may start the next request on the same Conn.
-	End(appStatus uint32, protoStatus uint8)
-}
+import "github.com/gale-http/gale/upstream"
 
 // slot is one request ID's state; ID i lives at slots[i-1].
 type slot struct {
-	sink    Sink
+	sink    upstream.Stream
 	inUse   bool
 	aborted bool // quarantined: FCGI_ABORT_REQUEST sent, never reused on this Conn
 }
@@ -93,7 +80,7 @@ func (c *Conn) Idle() bool { return c.active == c.quarantined }
 // Begin allocates a request ID whose records will go to sink. It reports
 // false when the connection is at its limit. The lowest free ID is reused,
 // so IDs stay small, as the spec asks.
-func (c *Conn) Begin(sink Sink) (id uint16, ok bool) {
+func (c *Conn) Begin(sink upstream.Stream) (id uint16, ok bool) {
 	if c.active >= c.limit {
 		return 0, false
 	}
@@ -144,7 +131,7 @@ func (c *Conn) slot(id uint16) *slot {
 // call: the reactor keeps buf[n:] (gnet: Discard(n)) and feeds again when
 // more bytes arrive. On error the connection is unusable: records for IDs
 // not in flight, unexpected types and malformed records are
-// *ProtocolError; a Sink's Stdout error is returned as is.
+// *ProtocolError; a stream's Data error is returned as is.
 func (c *Conn) Feed(buf []byte) (n int, err error) {
 	for {
 		rec, m, err := ParseRecord(buf[n:])
@@ -173,11 +160,11 @@ func (c *Conn) dispatch(r *Record) error {
 	switch r.Type {
 	case TypeStdout:
 		if len(r.Content) > 0 && s.sink != nil {
-			return s.sink.Stdout(r.Content)
+			return s.sink.Data(r.Content)
 		}
 	case TypeStderr:
 		if len(r.Content) > 0 && s.sink != nil {
-			s.sink.Stderr(r.Content)
+			s.sink.Log(r.Content)
 		}
 	case TypeEndRequest:
 		if s.aborted {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/gale-http/gale/upstream"
 	"testing"
 )
 
@@ -17,11 +18,11 @@ type recSink struct {
 	onEnd      func()
 }
 
-func (s *recSink) Stdout(p []byte) error {
+func (s *recSink) Data(p []byte) error {
 	s.out.Write(p)
 	return s.failStdout
 }
-func (s *recSink) Stderr(p []byte) { s.errs.Write(p) }
+func (s *recSink) Log(p []byte) { s.errs.Write(p) }
 func (s *recSink) End(app uint32, proto uint8) {
 	s.ended, s.app, s.proto = true, app, proto
 	if s.onEnd != nil {
@@ -44,8 +45,8 @@ func TestConnDispatchInterleaved(t *testing.T) {
 	}
 	var vals []byte
 	vals = AppendHeader(vals, TypeGetValuesResult, 0, 0, 0)
-	vals = appendPair(vals, ValueMpxsConns, "1")
-	vals = appendPair(vals, ValueMaxReqs, "3")
+	vals = AppendPair(vals, []byte(ValueMpxsConns), []byte("1"))
+	vals = AppendPair(vals, []byte(ValueMaxReqs), []byte("3"))
 	vals = patchLength(vals, 0)
 	if n, err := c.Feed(vals); err != nil || n != len(vals) {
 		t.Fatalf("values: %d %v", n, err)
@@ -174,7 +175,7 @@ func TestConnGetValuesQuery(t *testing.T) {
 func TestConnEmptyValuesResultAfterAnswer(t *testing.T) {
 	c := NewConn(8)
 	var wire []byte
-	wire = AppendStream(wire, TypeGetValuesResult, 0, appendPair(nil, ValueMpxsConns, "1"), true)
+	wire = AppendStream(wire, TypeGetValuesResult, 0, AppendPair(nil, []byte(ValueMpxsConns), []byte("1")), true)
 	wire = AppendStreamEnd(wire, TypeGetValuesResult, 0)
 	if _, err := c.Feed(wire); err != nil {
 		t.Fatal(err)
@@ -199,7 +200,7 @@ func TestConnSetLimitAndRequests(t *testing.T) {
 	}
 	c.Detach(idB)
 	got := c.Requests(nil)
-	if len(got) != 2 || got[0] != Sink(&a) || got[1] != Sink(&d) {
+	if len(got) != 2 || got[0] != upstream.Stream(&a) || got[1] != upstream.Stream(&d) {
 		t.Fatalf("requests %v", got)
 	}
 	c.SetLimit(0)

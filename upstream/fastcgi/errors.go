@@ -41,12 +41,3 @@ func (e *ProtocolError) Error() string {
 
 // Unwrap returns the sentinel describing the violation.
 func (e *ProtocolError) Unwrap() error { return e.Err }
-
-// Errors from the CGI response parser. All mean the application sent a
-// response gale cannot forward: the reactor answers 502.
-var (
-	ErrHeadTooLarge  = errors.New("fastcgi: CGI response head exceeds 64 KiB")
-	ErrBadHeaderLine = errors.New("fastcgi: malformed CGI response header line")
-	ErrBadStatus     = errors.New("fastcgi: malformed CGI Status header")
-	ErrBadLength     = errors.New("fastcgi: malformed or conflicting Content-Length")
-)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/gale-http/gale/upstream/cgi"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -26,7 +27,7 @@ func startGoFCGI(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func postInfo(path string, body []byte) *RequestInfo {
+func postInfo(path string, body []byte) *cgi.RequestInfo {
 	ri := getInfo("POST", path, "")
 	ri.ContentLength = int64(len(body))
 	ri.ContentType = []byte("application/octet-stream")

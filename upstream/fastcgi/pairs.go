@@ -1,18 +1,14 @@
 package fastcgi
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/gale-http/gale/upstream/cgi"
+)
 
 // AppendPair appends one name-value pair: each length is one byte when it
 // is below 128, else four bytes with the top bit set (spec section 3.4).
-func AppendPair(dst, name, value []byte) []byte { return appendPair(dst, name, value) }
-
-// appendPairLen appends one pair length.
-func appendPairLen(dst []byte, n int) []byte {
-	if n < 128 {
-		return append(dst, byte(n))
-	}
-	return binary.BigEndian.AppendUint32(dst, uint32(n)|1<<31)
-}
+func AppendPair(dst, name, value []byte) []byte { return cgi.AppendPair(dst, cgi.FastCGI, name, value) }
 
 // readPairLen reads one pair length from b; ok is false if b is too short.
 func readPairLen(b []byte) (n, size int, ok bool) {
@@ -69,7 +65,7 @@ func AppendGetValues(dst []byte, names ...string) []byte {
 	mark := len(dst)
 	dst = AppendHeader(dst, TypeGetValues, 0, 0, 0)
 	for _, n := range names {
-		dst = appendPair(dst, n, "")
+		dst = cgi.AppendPair(dst, cgi.FastCGI, []byte(n), nil)
 	}
 	return patchLength(dst, mark)
 }

@@ -3,13 +3,14 @@ package fastcgi
 import (
 	"bytes"
 	"errors"
+	"github.com/gale-http/gale/upstream/cgi"
 	"net"
 	"testing"
 	"time"
 )
 
 // peer is a tiny blocking FastCGI client for tests against real
-// applications: the codec, Conn, params and ResponseParser driven over a
+// applications: the codec, Conn, params and cgi.ResponseParser driven over a
 // real socket, the way the reactor drives them over gnet.
 type peer struct {
 	t  testing.TB
@@ -67,7 +68,7 @@ func (p *peer) getValues() Values {
 // response is a Sink collecting one request's response.
 type response struct {
 	id     uint16
-	head   ResponseParser
+	head   cgi.ResponseParser
 	body   bytes.Buffer
 	stderr bytes.Buffer
 	ended  bool
@@ -75,10 +76,10 @@ type response struct {
 	proto  uint8
 }
 
-func (r *response) Stdout(b []byte) error {
+func (r *response) Data(b []byte) error {
 	if !r.head.Done() {
 		n, err := r.head.Feed(b)
-		if err == ErrNeedMore {
+		if err == cgi.ErrNeedMore {
 			return nil
 		}
 		if err != nil {
@@ -89,13 +90,13 @@ func (r *response) Stdout(b []byte) error {
 	r.body.Write(b)
 	return nil
 }
-func (r *response) Stderr(b []byte) { r.stderr.Write(b) }
+func (r *response) Log(b []byte) { r.stderr.Write(b) }
 func (r *response) End(app uint32, proto uint8) {
 	r.ended, r.app, r.proto = true, app, proto
 }
 
 // begin allocates an ID and returns the records of a whole request.
-func (p *peer) begin(ri *RequestInfo, body []byte) (*response, []byte) {
+func (p *peer) begin(ri *cgi.RequestInfo, body []byte) (*response, []byte) {
 	p.t.Helper()
 	r := &response{}
 	id, ok := p.c.Begin(r)
@@ -109,7 +110,7 @@ func (p *peer) begin(ri *RequestInfo, body []byte) (*response, []byte) {
 }
 
 // do runs one request to completion.
-func (p *peer) do(ri *RequestInfo, body []byte) *response {
+func (p *peer) do(ri *cgi.RequestInfo, body []byte) *response {
 	p.t.Helper()
 	r, wire := p.begin(ri, body)
 	p.write(wire)
@@ -143,20 +144,20 @@ func interleave(t testing.TB, streams ...[]byte) []byte {
 }
 
 // getInfo is a minimal GET for path with query and extra headers.
-func getInfo(method, path, query string, hs ...string) *RequestInfo {
+func getInfo(method, path, query string, hs ...string) *cgi.RequestInfo {
 	uri := path
 	if query != "" {
 		uri += "?" + query
 	}
-	ri := &RequestInfo{
+	ri := &cgi.RequestInfo{
 		Method: []byte(method), RequestURI: []byte(uri), Path: []byte(path), Query: []byte(query),
 		Proto: []byte("HTTP/1.1"), ContentLength: -1, ScriptName: []byte(path),
 		RemoteAddr: []byte("127.0.0.1"), RemotePort: []byte("40000"),
 		ServerAddr: []byte("127.0.0.1"), ServerPort: []byte("8080"), ServerName: []byte("gale.test"),
-		Headers: []Field{{[]byte("Host"), []byte("gale.test")}},
+		Headers: []cgi.Field{{Name: []byte("Host"), Value: []byte("gale.test")}},
 	}
 	for i := 0; i+1 < len(hs); i += 2 {
-		ri.Headers = append(ri.Headers, Field{[]byte(hs[i]), []byte(hs[i+1])})
+		ri.Headers = append(ri.Headers, cgi.Field{Name: []byte(hs[i]), Value: []byte(hs[i+1])})
 	}
 	return ri
 }

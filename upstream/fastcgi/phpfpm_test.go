@@ -3,10 +3,12 @@ package fastcgi
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/gale-http/gale/upstream/cgi"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,9 +85,9 @@ func startFPM(t *testing.T) (sock, root string) {
 }
 
 // phpInfo is a request for the front-controller style path under root.
-func phpInfo(root, method, path, query string, hs ...string) *RequestInfo {
+func phpInfo(root, method, path, query string, hs ...string) *cgi.RequestInfo {
 	ri := getInfo(method, path, query, hs...)
-	ri.ScriptName, ri.PathInfo = SplitScript(ri.Path, ".php")
+	ri.ScriptName, ri.PathInfo = cgi.SplitScript(ri.Path, ".php")
 	ri.DocumentRoot = root
 	return ri
 }
@@ -166,7 +168,7 @@ func TestPHPFPM(t *testing.T) {
 			r := p.do(ri, body)
 			sum := sha256.Sum256(body)
 			got := vars(r.body.String())
-			if got["body_sha256"] != hex.EncodeToString(sum[:]) || got["CONTENT_LENGTH"] != ri.contentLengthString() {
+			if got["body_sha256"] != hex.EncodeToString(sum[:]) || got["CONTENT_LENGTH"] != strconv.FormatInt(ri.ContentLength, 10) {
 				t.Fatalf("request %d (%d bytes): %q", i, size, r.body.String())
 			}
 			if r.id != 1 || !p.c.Idle() || len(p.in) != 0 {

@@ -106,7 +106,7 @@ func TestPairLengths(t *testing.T) {
 		{33554431, []byte{0x81, 0xFF, 0xFF, 0xFF}},
 	}
 	for _, tt := range tests {
-		if got := appendPairLen(nil, tt.size); !bytes.Equal(got, tt.enc) {
+		if got := AppendPair(nil, make([]byte, tt.size), nil)[:len(tt.enc)]; !bytes.Equal(got, tt.enc) {
 			t.Errorf("encode %d: % x, want % x", tt.size, got, tt.enc)
 		}
 		n, size, ok := readPairLen(tt.enc)
@@ -160,16 +160,16 @@ func TestParsePairsMalformed(t *testing.T) {
 
 func TestParseValues(t *testing.T) {
 	var c []byte
-	c = appendPair(c, "FCGI_MAX_CONNS", "10")
-	c = appendPair(c, "FCGI_MAX_REQS", "50")
-	c = appendPair(c, "FCGI_MPXS_CONNS", "1")
-	c = appendPair(c, "X_OTHER", "whatever")
+	c = AppendPair(c, []byte("FCGI_MAX_CONNS"), []byte("10"))
+	c = AppendPair(c, []byte("FCGI_MAX_REQS"), []byte("50"))
+	c = AppendPair(c, []byte("FCGI_MPXS_CONNS"), []byte("1"))
+	c = AppendPair(c, []byte("X_OTHER"), []byte("whatever"))
 	v, err := ParseValues(c)
 	if err != nil || v != (Values{MaxConns: 10, MaxReqs: 50, MpxsConns: true, Known: true}) {
 		t.Fatalf("got %+v %v", v, err)
 	}
 	for _, bad := range []string{"", "x", "-1", "1234567890"} {
-		if _, err := ParseValues(appendPair(nil, "FCGI_MPXS_CONNS", bad)); !errors.Is(err, ErrValues) {
+		if _, err := ParseValues(AppendPair(nil, []byte("FCGI_MPXS_CONNS"), []byte(bad))); !errors.Is(err, ErrValues) {
 			t.Errorf("MPXS %q: err %v", bad, err)
 		}
 	}

@@ -1,6 +1,24 @@
-package fastcgi
+package cgi
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+
+	"github.com/gale-http/gale/httpcodec"
+)
+
+// ErrNeedMore means the bytes fed so far hold only part of the head: keep
+// feeding.
+var ErrNeedMore = httpcodec.ErrNeedMore
+
+// Errors from the response parser. All mean the application sent a
+// response gale cannot forward: the engine answers 502.
+var (
+	ErrHeadTooLarge  = errors.New("cgi: response head exceeds 64 KiB")
+	ErrBadHeaderLine = errors.New("cgi: malformed response header line")
+	ErrBadStatus     = errors.New("cgi: malformed Status header")
+	ErrBadLength     = errors.New("cgi: malformed or conflicting Content-Length")
+)
 
 // MaxHeadSize bounds the CGI response head; a longer one is ErrHeadTooLarge.
 const MaxHeadSize = 64 << 10
@@ -15,6 +33,25 @@ type field struct {
 // span is a half-open byte range of ResponseParser.buf.
 type span struct{ off, end int32 }
 
+// ResponseParser implements upstream.ResponseHead (without importing it).
+
+// StatusCode returns Status.
+func (p *ResponseParser) StatusCode() int { return p.Status }
+
+// Length returns ContentLength.
+func (p *ResponseParser) Length() int64 { return p.ContentLength }
+
+// LocalRedirect returns the Location of a local redirect, else nil.
+func (p *ResponseParser) LocalRedirect() []byte {
+	if !p.Local {
+		return nil
+	}
+	return p.Location()
+}
+
+// NoBuffering reports "X-Accel-Buffering: no".
+func (p *ResponseParser) NoBuffering() bool { return p.NoBuffer }
+
 // ResponseParser parses the CGI response head (RFC 3875 section 6) at the
 // start of a request's FCGI_STDOUT stream, incrementally: feed it each
 // STDOUT chunk until Feed returns nil; whatever follows the head in that
@@ -28,12 +65,12 @@ type ResponseParser struct {
 	Status int
 	// ContentLength is the application's Content-Length, or -1.
 	ContentLength int64
-	// LocalRedirect is set for a Location that is a local path ("/x")
-	// without a Status header: a CGI local redirect (RFC 3875 section
-	// 6.2.2), which the handler may serve internally instead of as a 302.
-	LocalRedirect bool
-	// NoBuffering is set by "X-Accel-Buffering: no".
-	NoBuffering bool
+	// Local is set for a Location that is a local path ("/x") without a
+	// Status header: a CGI local redirect (RFC 3875 section 6.2.2), which
+	// the handler may serve internally instead of as a 302.
+	Local bool
+	// NoBuffer is set by "X-Accel-Buffering: no".
+	NoBuffer bool
 
 	buf      []byte
 	fields   []field
@@ -144,7 +181,7 @@ func (p *ResponseParser) classify(f field) error {
 		p.accel = f.value
 		f.drop = true
 	case equalFold(name, "X-Accel-Buffering"):
-		p.NoBuffering = equalFold(value, "no")
+		p.NoBuffer = equalFold(value, "no")
 		f.drop = true
 	case equalFold(name, "Connection"), equalFold(name, "Keep-Alive"),
 		equalFold(name, "Transfer-Encoding"), equalFold(name, "Proxy-Connection"),
@@ -214,7 +251,7 @@ func (p *ResponseParser) finish() error {
 	if loc := p.bytes(p.location); len(loc) > 0 {
 		p.Status = 302
 		// "//host/x" is a network-path reference, not a local path.
-		p.LocalRedirect = loc[0] == '/' && (len(loc) == 1 || loc[1] != '/')
+		p.Local = loc[0] == '/' && (len(loc) == 1 || loc[1] != '/')
 	}
 	return nil
 }
@@ -225,9 +262,9 @@ func (p *ResponseParser) bytes(s span) []byte { return p.buf[s.off:s.end:s.end] 
 // Location returns the Location header value, or nil.
 func (p *ResponseParser) Location() []byte { return p.get(p.location) }
 
-// XAccelRedirect returns the X-Accel-Redirect value (a URI the handler
+// AccelRedirect returns the X-Accel-Redirect value (a URI the handler
 // serves internally, typically a protected static file), or nil.
-func (p *ResponseParser) XAccelRedirect() []byte { return p.get(p.accel) }
+func (p *ResponseParser) AccelRedirect() []byte { return p.get(p.accel) }
 
 // get returns the bytes of s, or nil for an unset span.
 func (p *ResponseParser) get(s span) []byte {
@@ -259,7 +296,7 @@ func (p *ResponseParser) AppendHead(dst []byte) []byte {
 	if p.reason.end != 0 {
 		dst = append(dst, p.bytes(p.reason)...)
 	} else {
-		dst = append(dst, StatusText(p.Status)...)
+		dst = append(dst, httpcodec.StatusText(p.Status)...)
 	}
 	dst = append(dst, "\r\n"...)
 	for _, f := range p.fields {

@@ -1,4 +1,4 @@
-package fastcgi
+package cgi
 
 import (
 	"errors"
@@ -69,11 +69,11 @@ func TestResponseParser(t *testing.T) {
 			}
 			got := string(p.AppendHead(nil))
 			if !p.Done() || got != tt.head || p.Status != tt.status || p.ContentLength != tt.cl ||
-				p.LocalRedirect != tt.local || string(p.XAccelRedirect()) != tt.accel ||
-				string(p.Location()) != tt.location || string(body) != tt.body || p.NoBuffering != tt.noBuffers {
+				p.Local != tt.local || string(p.AccelRedirect()) != tt.accel ||
+				string(p.Location()) != tt.location || string(body) != tt.body || p.NoBuffer != tt.noBuffers {
 				t.Errorf("%s step %d:\nhead %q\nstatus %d cl %d local %v accel %q loc %q body %q nobuf %v",
-					tt.name, step, got, p.Status, p.ContentLength, p.LocalRedirect, p.XAccelRedirect(),
-					p.Location(), body, p.NoBuffering)
+					tt.name, step, got, p.Status, p.ContentLength, p.Local, p.AccelRedirect(),
+					p.Location(), body, p.NoBuffer)
 			}
 		}
 	}
@@ -136,7 +136,7 @@ func TestResponseParserReset(t *testing.T) {
 	if _, err := p.Feed([]byte("X-B: 1\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	if p.Status != 200 || p.Location() != nil || p.XAccelRedirect() != nil || string(p.Get("x-b")) != "1" ||
+	if p.Status != 200 || p.Location() != nil || p.AccelRedirect() != nil || string(p.Get("x-b")) != "1" ||
 		string(p.AppendHead(nil)) != "HTTP/1.1 200 OK\r\nX-B: 1\r\n" {
 		t.Fatalf("state leaked across Reset: %d %q", p.Status, p.AppendHead(nil))
 	}

@@ -1,7 +1,13 @@
-package fastcgi
+// Package cgi holds the CGI/1.1 parts (RFC 3875) that every gateway
+// protocol of the CGI family shares: the request's environment (FastCGI
+// params, SCGI headers, uwsgi vars, a CGI script's environment), the
+// script/path-info split of the front controller, and the CGI response
+// head a script writes (FastCGI STDOUT, SCGI, CGI). It does no I/O and
+// knows nothing of the event loop, so it is unit-tested and fuzzed alone.
+package cgi
 
 import (
-	"bytes"
+	"encoding/binary"
 	"strconv"
 )
 
@@ -48,44 +54,64 @@ type RequestInfo struct {
 	Extra [][2]string
 }
 
-// AppendRequest appends everything that starts request id on the wire:
-// FCGI_BEGIN_REQUEST (responder, FCGI_KEEP_CONN) and the FCGI_PARAMS stream
-// with its terminating empty record. The body follows with AppendStdin and
-// AppendStdinEOF. The pairs are written once, in place, and framed after.
-func AppendRequest(dst []byte, id uint16, ri *RequestInfo) []byte {
-	dst = AppendBeginRequest(dst, id, RoleResponder, true)
-	mark := len(dst)
-	dst = AppendHeader(dst, TypeParams, id, 0, 0)
-	dst = AppendCGIPairs(dst, ri)
-	dst = frameInPlace(dst, mark, TypeParams, id)
-	return AppendStreamEnd(dst, TypeParams, id)
-}
+// Format is how a protocol encodes one variable of the environment.
+type Format uint8
 
-// frameInPlace turns dst[mark+HeaderLen:], content written after a header
-// placeholder at mark, into records of type typ: it patches the header and,
-// when the content exceeds MaxContent (rare: megabyte cookies), shifts the
-// later chunks up to make room for their headers. No padding is added.
-func frameInPlace(dst []byte, mark int, typ uint8, id uint16) []byte {
-	total := len(dst) - mark - HeaderLen
-	if total <= MaxContent {
-		return patchLength(dst, mark)
-	}
-	k := (total + MaxContent - 1) / MaxContent
-	dst = append(dst, make([]byte, (k-1)*HeaderLen)...)
-	// Move chunks from the last to the first: each moves up by i headers,
-	// so a chunk never overwrites one that has not moved yet.
-	for i := k - 1; i >= 0; i-- {
-		from := mark + HeaderLen + i*MaxContent
-		n := min(MaxContent, total-i*MaxContent)
-		to := mark + i*(MaxContent+HeaderLen)
-		copy(dst[to+HeaderLen:], dst[from:from+n])
-		AppendHeader(dst[to:to], typ, id, n, 0)
+const (
+	// FastCGI name-value pairs: each length one byte below 128, else four
+	// bytes big-endian with the top bit set (FastCGI spec section 3.4).
+	FastCGI Format = iota
+	// SCGI headers: name NUL value NUL, inside the request's netstring.
+	SCGI
+	// UWSGI vars: name and value each after a 16-bit little-endian length.
+	UWSGI
+)
+
+// begin appends what precedes a pair's name.
+func (f Format) begin(dst []byte, nlen, vlen int) []byte {
+	switch f {
+	case FastCGI:
+		return appendPairLen(appendPairLen(dst, nlen), vlen)
+	case UWSGI:
+		return binary.LittleEndian.AppendUint16(dst, uint16(nlen))
 	}
 	return dst
 }
 
-// AppendCGIPairs appends ri as encoded name-value pairs (without record
-// framing; AppendRequest or AppendParams frames them).
+// mid appends what goes between a pair's name and its value.
+func (f Format) mid(dst []byte, vlen int) []byte {
+	switch f {
+	case SCGI:
+		return append(dst, 0)
+	case UWSGI:
+		return binary.LittleEndian.AppendUint16(dst, uint16(vlen))
+	}
+	return dst
+}
+
+// end appends what follows a pair's value.
+func (f Format) end(dst []byte) []byte {
+	if f == SCGI {
+		return append(dst, 0)
+	}
+	return dst
+}
+
+// appendPairLen appends one FastCGI pair length.
+func appendPairLen(dst []byte, n int) []byte {
+	if n < 128 {
+		return append(dst, byte(n))
+	}
+	return binary.BigEndian.AppendUint32(dst, uint32(n)|1<<31)
+}
+
+// AppendPair appends one variable in format f.
+func AppendPair(dst []byte, f Format, name, value []byte) []byte {
+	return appendPair(dst, f, name, value)
+}
+
+// AppendEnv appends ri's CGI environment as variables in format f (for
+// FastCGI, the content of the PARAMS stream, which the codec frames).
 //
 // Headers become HTTP_<NAME> with the name upper-cased and '-' mapped to
 // '_'. A header whose name holds anything but letters, digits and '-' is
@@ -96,43 +122,43 @@ func frameInPlace(dst []byte, mark int, typ uint8, id uint16) []byte {
 // Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH. Repeated
 // headers are joined into one variable with ", " ("; " for Cookie), since
 // applications keep only one value per name.
-func AppendCGIPairs(dst []byte, ri *RequestInfo) []byte {
-	dst = appendPairs2(dst, "SCRIPT_FILENAME", ri.DocumentRoot, ri.ScriptName, ri.ScriptFilename)
-	dst = appendPair(dst, "SCRIPT_NAME", ri.ScriptName)
-	dst = appendPair(dst, "PATH_INFO", ri.PathInfo)
+func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
+	dst = appendPairs2(dst, f, "SCRIPT_FILENAME", ri.DocumentRoot, ri.ScriptName, ri.ScriptFilename)
+	dst = appendPair(dst, f, "SCRIPT_NAME", ri.ScriptName)
+	dst = appendPair(dst, f, "PATH_INFO", ri.PathInfo)
 	if len(ri.PathInfo) > 0 {
-		dst = appendPair2(dst, "PATH_TRANSLATED", ri.DocumentRoot, ri.PathInfo)
+		dst = appendPair2(dst, f, "PATH_TRANSLATED", ri.DocumentRoot, ri.PathInfo)
 	}
-	dst = appendPair(dst, "DOCUMENT_ROOT", ri.DocumentRoot)
-	dst = appendPair(dst, "DOCUMENT_URI", ri.Path)
-	dst = appendPair(dst, "REQUEST_URI", ri.RequestURI)
-	dst = appendPair(dst, "QUERY_STRING", ri.Query)
-	dst = appendPair(dst, "REQUEST_METHOD", ri.Method)
-	dst = appendPair(dst, "CONTENT_TYPE", ri.ContentType)
+	dst = appendPair(dst, f, "DOCUMENT_ROOT", ri.DocumentRoot)
+	dst = appendPair(dst, f, "DOCUMENT_URI", ri.Path)
+	dst = appendPair(dst, f, "REQUEST_URI", ri.RequestURI)
+	dst = appendPair(dst, f, "QUERY_STRING", ri.Query)
+	dst = appendPair(dst, f, "REQUEST_METHOD", ri.Method)
+	dst = appendPair(dst, f, "CONTENT_TYPE", ri.ContentType)
 	var num [20]byte
 	var cl []byte
 	if ri.ContentLength >= 0 {
 		cl = strconv.AppendInt(num[:0], ri.ContentLength, 10)
 	}
-	dst = appendPair(dst, "CONTENT_LENGTH", cl)
-	dst = appendPair(dst, "SERVER_PROTOCOL", ri.Proto)
-	dst = appendPair(dst, "GATEWAY_INTERFACE", "CGI/1.1")
-	dst = appendPair(dst, "SERVER_SOFTWARE", "gale")
-	dst = appendPair(dst, "REMOTE_ADDR", ri.RemoteAddr)
-	dst = appendPair(dst, "REMOTE_PORT", ri.RemotePort)
-	dst = appendPair(dst, "SERVER_ADDR", ri.ServerAddr)
-	dst = appendPair(dst, "SERVER_PORT", ri.ServerPort)
-	dst = appendPair(dst, "SERVER_NAME", ri.ServerName)
+	dst = appendPair(dst, f, "CONTENT_LENGTH", cl)
+	dst = appendPair(dst, f, "SERVER_PROTOCOL", ri.Proto)
+	dst = appendPair(dst, f, "GATEWAY_INTERFACE", "CGI/1.1")
+	dst = appendPair(dst, f, "SERVER_SOFTWARE", "gale")
+	dst = appendPair(dst, f, "REMOTE_ADDR", ri.RemoteAddr)
+	dst = appendPair(dst, f, "REMOTE_PORT", ri.RemotePort)
+	dst = appendPair(dst, f, "SERVER_ADDR", ri.ServerAddr)
+	dst = appendPair(dst, f, "SERVER_PORT", ri.ServerPort)
+	dst = appendPair(dst, f, "SERVER_NAME", ri.ServerName)
 	if ri.HTTPS {
-		dst = appendPair(dst, "REQUEST_SCHEME", "https")
-		dst = appendPair(dst, "HTTPS", "on")
+		dst = appendPair(dst, f, "REQUEST_SCHEME", "https")
+		dst = appendPair(dst, f, "HTTPS", "on")
 	} else {
-		dst = appendPair(dst, "REQUEST_SCHEME", "http")
+		dst = appendPair(dst, f, "REQUEST_SCHEME", "http")
 	}
-	dst = appendPair(dst, "REDIRECT_STATUS", "200")
-	dst = appendHeaderPairs(dst, ri.Headers)
+	dst = appendPair(dst, f, "REDIRECT_STATUS", "200")
+	dst = appendHeaderPairs(dst, f, ri.Headers)
 	for _, kv := range ri.Extra {
-		dst = appendPair(dst, kv[0], kv[1])
+		dst = appendPair(dst, f, kv[0], kv[1])
 	}
 	return dst
 }
@@ -144,32 +170,34 @@ type text interface{ ~string | ~[]byte }
 // appendPair is AppendPair for either kind of byte string, so that
 // constant names, configured strings and request views need no conversion
 // (and no allocation).
-func appendPair[N, V text](dst []byte, name N, value V) []byte {
-	dst = appendPairLen(dst, len(name))
-	dst = appendPairLen(dst, len(value))
+func appendPair[N, V text](dst []byte, f Format, name N, value V) []byte {
+	dst = f.begin(dst, len(name), len(value))
 	dst = append(dst, name...)
-	return append(dst, value...)
+	dst = f.mid(dst, len(value))
+	dst = append(dst, value...)
+	return f.end(dst)
 }
 
 // appendPair2 appends a pair whose value is a followed by b.
-func appendPair2[A, B text](dst []byte, name string, a A, b B) []byte {
-	dst = appendPairLen(dst, len(name))
-	dst = appendPairLen(dst, len(a)+len(b))
+func appendPair2[A, B text](dst []byte, f Format, name string, a A, b B) []byte {
+	dst = f.begin(dst, len(name), len(a)+len(b))
 	dst = append(dst, name...)
+	dst = f.mid(dst, len(a)+len(b))
 	dst = append(dst, a...)
-	return append(dst, b...)
+	dst = append(dst, b...)
+	return f.end(dst)
 }
 
 // appendPairs2 appends value when it is set, else a followed by b.
-func appendPairs2(dst []byte, name, a string, b, value []byte) []byte {
+func appendPairs2(dst []byte, f Format, name, a string, b, value []byte) []byte {
 	if len(value) > 0 {
-		return appendPair(dst, name, value)
+		return appendPair(dst, f, name, value)
 	}
-	return appendPair2(dst, name, a, b)
+	return appendPair2(dst, f, name, a, b)
 }
 
 // appendHeaderPairs appends the HTTP_* variables for hs.
-func appendHeaderPairs(dst []byte, hs []Field) []byte {
+func appendHeaderPairs(dst []byte, f Format, hs []Field) []byte {
 	for i := range hs {
 		name := hs[i].Name
 		if !forwardable(name) || seenBefore(hs[:i], name) {
@@ -185,12 +213,12 @@ func appendHeaderPairs(dst []byte, hs []Field) []byte {
 				vlen += len(sep) + len(h.Value)
 			}
 		}
-		dst = appendPairLen(dst, len("HTTP_")+len(name))
-		dst = appendPairLen(dst, vlen)
+		dst = f.begin(dst, len("HTTP_")+len(name), vlen)
 		dst = append(dst, "HTTP_"...)
 		for _, c := range name {
 			dst = append(dst, cgiNameByte[c])
 		}
+		dst = f.mid(dst, vlen)
 		dst = append(dst, hs[i].Value...)
 		for _, h := range hs[i+1:] {
 			if equalFold(h.Name, name) {
@@ -198,6 +226,7 @@ func appendHeaderPairs(dst []byte, hs []Field) []byte {
 				dst = append(dst, h.Value...)
 			}
 		}
+		dst = f.end(dst)
 	}
 	return dst
 }
@@ -268,29 +297,4 @@ func lower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// SplitScript splits a request path at the first segment that ends in ext
-// (".php"): "/index.php/users/7" gives "/index.php" and "/users/7", the
-// front-controller convention. The match must end the path or be followed
-// by '/', so "/a.phpx/b" is not split. Without a match, script is path and
-// pathInfo is nil. Both results are views into path.
-func SplitScript(path []byte, ext string) (script, pathInfo []byte) {
-	if ext == "" {
-		return path, nil
-	}
-	for off := 0; ; {
-		i := bytes.Index(path[off:], []byte(ext))
-		if i < 0 {
-			return path, nil
-		}
-		end := off + i + len(ext)
-		if end == len(path) {
-			return path, nil
-		}
-		if path[end] == '/' {
-			return path[:end:end], path[end:]
-		}
-		off += i + 1
-	}
 }

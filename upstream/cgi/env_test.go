@@ -1,23 +1,68 @@
-package fastcgi
+package cgi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// decodePairs returns pairs as "NAME=value" strings in wire order.
+// decodePairs returns FastCGI pairs as "NAME=value" strings in wire order.
 func decodePairs(t testing.TB, b []byte) []string {
 	t.Helper()
+	return decode(t, FastCGI, b)
+}
+
+// decode parses variables in format f (written here from each protocol's
+// spec, independently of the encoder).
+func decode(t testing.TB, f Format, b []byte) []string {
+	t.Helper()
 	var out []string
-	if err := ParsePairs(b, func(n, v []byte) error {
-		out = append(out, string(n)+"="+string(v))
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	fcgiLen := func() int {
+		if b[0] < 128 {
+			n := int(b[0])
+			b = b[1:]
+			return n
+		}
+		n := int(binary.BigEndian.Uint32(b) &^ (1 << 31))
+		b = b[4:]
+		return n
+	}
+	for len(b) > 0 {
+		var name, value []byte
+		switch f {
+		case FastCGI:
+			nl := fcgiLen()
+			vl := fcgiLen()
+			name, value, b = b[:nl], b[nl:nl+vl], b[nl+vl:]
+		case SCGI:
+			i := bytes.IndexByte(b, 0)
+			j := bytes.IndexByte(b[i+1:], 0)
+			if i < 0 || j < 0 {
+				t.Fatalf("SCGI: unterminated variable in %q", b)
+			}
+			name, value, b = b[:i], b[i+1:i+1+j], b[i+2+j:]
+		case UWSGI:
+			nl := int(binary.LittleEndian.Uint16(b))
+			name, b = b[2:2+nl], b[2+nl:]
+			vl := int(binary.LittleEndian.Uint16(b))
+			value, b = b[2:2+vl], b[2+vl:]
+		}
+		out = append(out, string(name)+"="+string(value))
 	}
 	return out
+}
+
+// TestAppendEnvFormats: the three encodings carry the same variables in
+// the same order.
+func TestAppendEnvFormats(t *testing.T) {
+	want := strings.Join(decode(t, FastCGI, AppendEnv(nil, FastCGI, sampleInfo())), "\n")
+	for _, f := range []Format{SCGI, UWSGI} {
+		if got := strings.Join(decode(t, f, AppendEnv(nil, f, sampleInfo())), "\n"); got != want {
+			t.Errorf("format %d:\n%s\nwant\n%s", f, got, want)
+		}
+	}
 }
 
 // sampleInfo is a typical front-controller request.
@@ -50,7 +95,7 @@ func sampleInfo() *RequestInfo {
 }
 
 func TestAppendCGIPairs(t *testing.T) {
-	got := decodePairs(t, AppendCGIPairs(nil, sampleInfo()))
+	got := decodePairs(t, AppendEnv(nil, FastCGI, sampleInfo()))
 	want := []string{
 		"SCRIPT_FILENAME=/srv/www/index.php",
 		"SCRIPT_NAME=/index.php",
@@ -88,7 +133,7 @@ func TestAppendCGIPairs(t *testing.T) {
 func TestAppendCGIPairsPlainNoBody(t *testing.T) {
 	ri := &RequestInfo{Method: []byte("GET"), Path: []byte("/a.php"), ScriptName: []byte("/a.php"),
 		ScriptFilename: []byte("/other/a.php"), ContentLength: -1, DocumentRoot: "/srv"}
-	got := strings.Join(decodePairs(t, AppendCGIPairs(nil, ri)), "\n")
+	got := strings.Join(decodePairs(t, AppendEnv(nil, FastCGI, ri)), "\n")
 	for _, want := range []string{"SCRIPT_FILENAME=/other/a.php", "PATH_INFO=", "CONTENT_LENGTH=",
 		"REQUEST_SCHEME=http"} {
 		if !strings.Contains(got, want+"\n") {
@@ -98,40 +143,6 @@ func TestAppendCGIPairsPlainNoBody(t *testing.T) {
 	for _, absent := range []string{"PATH_TRANSLATED", "HTTPS=", "HTTP_"} {
 		if strings.Contains(got, absent) {
 			t.Errorf("unexpected %q in\n%s", absent, got)
-		}
-	}
-}
-
-// AppendRequest frames the pairs in place; it must produce exactly what
-// AppendParams does from a separately built pair stream, also when the
-// pairs exceed one record.
-func TestAppendRequestFraming(t *testing.T) {
-	for _, size := range []int{0, 100, MaxContent - 400, 70000, 200000} {
-		ri := sampleInfo()
-		ri.Headers = append(ri.Headers, Field{[]byte("X-Big"), bytes.Repeat([]byte("z"), size)})
-		prefix := []byte("existing")
-		got := AppendRequest(append([]byte(nil), prefix...), 9, ri)
-		want := AppendBeginRequest(append([]byte(nil), prefix...), 9, RoleResponder, true)
-		want = AppendParams(want, 9, AppendCGIPairs(nil, ri))
-		if !bytes.Equal(got, want) {
-			t.Fatalf("size %d: framing differs (len %d vs %d)", size, len(got), len(want))
-		}
-		// And the records parse back to the same pair stream.
-		var stream []byte
-		rest := got[len(prefix)+16:]
-		for {
-			rec, n, err := ParseRecord(rest)
-			if err != nil || rec.Type != TypeParams || rec.ID != 9 {
-				t.Fatalf("size %d: %+v %v", size, rec.Header, err)
-			}
-			rest = rest[n:]
-			if len(rec.Content) == 0 {
-				break
-			}
-			stream = append(stream, rec.Content...)
-		}
-		if len(rest) != 0 || !bytes.Equal(stream, AppendCGIPairs(nil, ri)) {
-			t.Fatalf("size %d: stream mismatch", size)
 		}
 	}
 }

@@ -1,0 +1,151 @@
+package upstream
+
+import (
+	"context"
+	"time"
+
+	"github.com/gale-http/gale/upstream/cgi"
+)
+
+// Caps declares what a protocol can do. The engine (reactor) reads them to
+// decide how it pools, queues, cancels and retries; it never looks at the
+// protocol's bytes.
+type Caps struct {
+	// Multiplex: a connection may carry several requests at once, when the
+	// backend agrees (learned per backend, see Prober).
+	Multiplex bool
+	// KeepAlive: a connection may carry another request after one ended.
+	KeepAlive bool
+	// Pipeline: a request may be written behind one the backend still
+	// runs, on a kept-alive connection to a backend that serves one at a
+	// time (the backend reads it when it is done with the first).
+	Pipeline bool
+	// NeedsLength: the request head states the body's length, so a
+	// chunked request body is received whole before the head is encoded.
+	NeedsLength bool
+	// InBandCancel: a request can be cancelled on its connection
+	// (Protocol.Cancel) without closing it under the others.
+	InBandCancel bool
+}
+
+// Protocol is one upstream protocol's codec: stateless, shared by every
+// loop, chosen per Upstream. Its methods only append bytes; the engine
+// owns sockets, buffers, timers and the request's body (kept raw, framed
+// by the codec when it is sent).
+type Protocol interface {
+	// Name names the protocol in logs and metrics ("fastcgi").
+	Name() string
+	Caps() Caps
+	// EncodeHead appends the request head for ri, stating a body of
+	// bodyLen bytes (-1: none), under the placeholder request ID 1.
+	EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte
+	// PatchID sets the request ID in a head EncodeHead built (a no-op
+	// where the protocol has no IDs).
+	PatchID(head []byte, id uint16)
+	// MaxFrame is the most body bytes one frame carries.
+	MaxFrame() int
+	// FrameBody appends the framing that precedes n body bytes (n at
+	// most MaxFrame) of request id.
+	FrameBody(dst []byte, id uint16, n int) []byte
+	// FrameEnd appends what ends request id's body (even an empty one).
+	FrameEnd(dst []byte, id uint16) []byte
+	// Cancel appends what cancels request id in band (Caps.InBandCancel).
+	Cancel(dst []byte, id uint16) []byte
+	// NewConn returns the protocol state of a new connection that may
+	// carry up to maxMux requests at once.
+	NewConn(maxMux int) ConnCodec
+	// Response is the format of what the codec's streams receive.
+	Response() ResponseFormat
+}
+
+// ResponseFormat is how a backend's response reaches a Stream: the engine
+// parses its head with the matching parser into a normalized ResponseHead.
+// Protocols of one family share a format, so one head parser serves them
+// all (CGI: FastCGI, SCGI, CGI scripts).
+type ResponseFormat uint8
+
+const (
+	// CGIResponse is a CGI response (RFC 3875 section 6): header lines, a
+	// Status header, Location, a blank line, the body.
+	CGIResponse ResponseFormat = iota
+)
+
+// ConnCodec is the protocol state of one upstream connection, owned by one
+// event loop: which requests are in flight, and where the bytes the
+// backend sends go. It does no I/O.
+type ConnCodec interface {
+	// SetLimit sets how many requests may be in flight at once.
+	SetLimit(n int)
+	Limit() int
+	// Active counts requests in flight, cancelled ones included; Live
+	// excludes them; Quarantined counts the cancelled IDs that stay taken
+	// until the connection closes; Idle: nothing live.
+	Active() int
+	Live() int
+	Quarantined() int
+	Idle() bool
+	// Begin takes an ID for s; false when the limit is reached.
+	Begin(s Stream) (id uint16, ok bool)
+	// Feed parses the backend's bytes and drives the streams; it returns
+	// the bytes consumed (a partial frame stays for the next call). On
+	// error the connection is unusable.
+	Feed(buf []byte) (n int, err error)
+	// Abort marks id cancelled: its output is dropped and its ID never
+	// reused on this connection.
+	Abort(id uint16)
+	// Detach stops delivering id's output, keeping the ID taken until its
+	// end arrives.
+	Detach(id uint16)
+	// Requests appends the streams in flight (detached ones excluded).
+	Requests(dst []Stream) []Stream
+}
+
+// Stream receives one request's response from a ConnCodec. Slices are
+// views into the buffer given to Feed, valid only during the call.
+type Stream interface {
+	// Data receives response bytes, in the protocol's ResponseFormat. A
+	// non-nil error stops Feed, which returns it.
+	Data(p []byte) error
+	// Log receives the backend's error output for this request.
+	Log(p []byte)
+	// End reports the end of the response; the request's ID is free
+	// already, so End may start the next request on the connection.
+	// appStatus is the application's exit status, protoStatus 0 when the
+	// protocol completed the request, else its reason for refusing it
+	// (FastCGI: CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE); both for the log.
+	End(appStatus uint32, protoStatus uint8)
+}
+
+// Prober is implemented by a Protocol that can ask a backend what it
+// supports (FastCGI's FCGI_GET_VALUES), on a connection of its own.
+type Prober interface {
+	Probe(ctx context.Context, network, addr string, timeout time.Duration) (Probed, error)
+}
+
+// Probed is what a backend said of itself; zero values mean not said.
+type Probed struct {
+	MaxConns, MaxReqs int
+	Multiplex         bool
+}
+
+// ResponseHead is a backend's response head, normalized whatever the
+// protocol, as its parser holds it: what the engine, the internal
+// redirects and a response cache need. Views stay valid until the
+// parser's Reset.
+type ResponseHead interface {
+	// StatusCode is the response status.
+	StatusCode() int
+	// Length is the body length the backend declared, or -1.
+	Length() int64
+	// AccelRedirect is the X-Accel-Redirect target, or nil.
+	AccelRedirect() []byte
+	// LocalRedirect is the target of a local redirect (a CGI Location
+	// that is a path, without Status), or nil.
+	LocalRedirect() []byte
+	// NoBuffering reports "X-Accel-Buffering: no": stream, do not hold.
+	NoBuffering() bool
+	// AppendHead appends the status line and the fields to forward.
+	AppendHead(dst []byte) []byte
+}
+
+var _ ResponseHead = (*cgi.ResponseParser)(nil)

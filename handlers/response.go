@@ -42,15 +42,15 @@ type Response struct {
 	FileMore []FilePart
 	// Close asks the reactor to close the connection after this response.
 	Close bool
-	// FastCGI, when non-nil, hands the request to a FastCGI application
+	// Upstream, when non-nil, hands the request to an upstream application
 	// instead: Head, Body and File are unused and the reactor answers with
 	// what the application returns.
-	FastCGI *FastCGIRoute
+	Upstream *UpstreamRoute
 	// Cache says whether the static cache answered, for metrics.
 	Cache CacheResult
 
 	body [4][]byte // backing for Body
-	fcgi FastCGIRoute
+	up   UpstreamRoute
 }
 
 // FilePart is one piece of a response body after its first file range:
@@ -72,10 +72,10 @@ const (
 	CacheMiss
 )
 
-// FastCGIRoute says which application a request goes to and which script
+// UpstreamRoute says which application a request goes to and which script
 // it runs. ScriptName and PathInfo are views of the request's Path or of
 // configuration strings.
-type FastCGIRoute struct {
+type UpstreamRoute struct {
 	Upstream     *upstream.Upstream
 	DocumentRoot string
 	ScriptName   []byte
@@ -86,11 +86,11 @@ type FastCGIRoute struct {
 	Internal Handler
 }
 
-// RouteFastCGI fills the response's FastCGI route and returns it.
-func (r *Response) RouteFastCGI(u *upstream.Upstream, root string, script, pathInfo []byte) *FastCGIRoute {
-	r.fcgi = FastCGIRoute{Upstream: u, DocumentRoot: root, ScriptName: script, PathInfo: pathInfo}
-	r.FastCGI = &r.fcgi
-	return r.FastCGI
+// RouteUpstream fills the response's upstream route and returns it.
+func (r *Response) RouteUpstream(u *upstream.Upstream, root string, script, pathInfo []byte) *UpstreamRoute {
+	r.up = UpstreamRoute{Upstream: u, DocumentRoot: root, ScriptName: script, PathInfo: pathInfo}
+	r.Upstream = &r.up
+	return r.Upstream
 }
 
 // Reset clears r for reuse, keeping its backing arrays.

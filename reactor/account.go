@@ -58,15 +58,15 @@ func (l *loop) accountError(cs *conn, status int, start time.Time) {
 	}
 }
 
-// startInfo keeps what the access log needs of a FastCGI request.
-func (r *fcgiReq) startInfo(cs *conn) {
+// startInfo keeps what the access log needs of an upstream exchange.
+func (r *exchange) startInfo(cs *conn) {
 	if r.l.s.cfg.AccessLog != nil {
 		r.info.fill(cs, &r.l.req, r.l.batchStart)
 	}
 }
 
 // doneInfo is the end of r's exchange for the access log.
-func (r *fcgiReq) doneInfo(status int) accessDone {
+func (r *exchange) doneInfo(status int) accessDone {
 	d := accessDone{status: status, bytes: r.bodySent, end: time.Now()}
 	if r.upStats != nil {
 		d.upAddr = r.upStats.addr
@@ -75,8 +75,8 @@ func (r *fcgiReq) doneInfo(status int) accessDone {
 	return d
 }
 
-// accountFastCGI records the end of a FastCGI response to a client.
-func (r *fcgiReq) accountFastCGI(status int) {
+// accountUpstream records the end of an upstream response to a client.
+func (r *exchange) accountUpstream(status int) {
 	l := r.l
 	l.stats.count(HandlerFastCGI, status)
 	if l.s.cfg.AccessLog != nil {
@@ -86,7 +86,7 @@ func (r *fcgiReq) accountFastCGI(status int) {
 }
 
 // upEnded records a completed upstream exchange on uc.
-func (r *fcgiReq) upEnded(uc *upConn) {
+func (r *exchange) upEnded(uc *upConn) {
 	if uc == nil || uc.st == nil {
 		return
 	}

@@ -26,8 +26,8 @@ type conn struct {
 	l          *loop
 	prev, next *conn
 
-	out  *outQueue // nil unless a response waits for the socket (see loop.outOf)
-	fcgi *fcgiReq  // the FastCGI request in progress, if any
+	out *outQueue // nil unless a response waits for the socket (see loop.outOf)
+	ex  *exchange // the upstream exchange in progress, if any
 
 	fd         int32
 	nreq       int32
@@ -57,8 +57,8 @@ func (l *loop) closed(cs *conn, err error) {
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	l.dropOut(cs)
-	if r := cs.fcgi; r != nil {
-		cs.fcgi = nil
+	if r := cs.ex; r != nil {
+		cs.ex = nil
 		r.clientGone()
 	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, unix.ECONNRESET) && !errors.Is(err, unix.EPIPE) {
@@ -76,7 +76,7 @@ func (l *loop) kill(cs *conn) {
 // idle reports whether the connection is between requests with nothing
 // buffered either way.
 func (cs *conn) idle() bool {
-	return !cs.out.busy() && cs.fcgi == nil && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
+	return !cs.out.busy() && cs.ex == nil && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
 }
 
 func (cs *conn) remote() string {
@@ -93,12 +93,12 @@ func (l *loop) traffic(cs *conn) {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		return
 	}
-	if r := cs.fcgi; r != nil && r.receiving() {
+	if r := cs.ex; r != nil && r.receiving() {
 		buf, _ := cs.gc.Peek(-1)
 		_, _ = cs.gc.Discard(r.takeBody(buf))
 		return
 	}
-	if cs.out.busy() || cs.closeAfter || cs.fcgi != nil {
+	if cs.out.busy() || cs.closeAfter || cs.ex != nil {
 		// Earlier responses are still being written: leave pipelined
 		// requests buffered until they are.
 		if cs.gc.InboundBuffered() > maxBacklog {
@@ -112,7 +112,7 @@ func (l *loop) traffic(cs *conn) {
 // process answers the complete requests buffered on cs, in order, until it
 // runs out of input, must wait for a response to drain, or closes.
 func (l *loop) process(cs *conn) {
-	for !cs.gone && !cs.out.busy() && cs.fcgi == nil && !cs.closeAfter && !cs.lingering {
+	for !cs.gone && !cs.out.busy() && cs.ex == nil && !cs.closeAfter && !cs.lingering {
 		if !l.parseBatch(cs) {
 			return
 		}
@@ -147,8 +147,8 @@ func (l *loop) parseBatch(cs *conn) bool {
 		l.resp.Reset()
 		l.s.currentHandler().Serve(&l.hctx, &l.req, &l.resp)
 		cs.nreq++
-		if route := l.resp.FastCGI; route != nil {
-			off += l.startFastCGI(cs, route, buf[off:])
+		if route := l.resp.Upstream; route != nil {
+			off += l.startExchange(cs, route, buf[off:])
 			break
 		}
 		complete := true

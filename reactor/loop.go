@@ -11,7 +11,7 @@ import (
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
-	"github.com/gale-http/gale/upstream/fastcgi"
+	"github.com/gale-http/gale/upstream/cgi"
 )
 
 // loop is the state one gnet event loop owns. Only that loop's goroutine
@@ -36,23 +36,24 @@ type loop struct {
 	// chunked validates request bodies no handler reads (see skipBody).
 	chunked httpcodec.ChunkedDecoder
 	// rawHead is the head of the request in hand, a view of the inbound
-	// buffer (a chunked FastCGI upload keeps a copy).
+	// buffer (a chunked upload to an upstream keeps a copy).
 	rawHead []byte
 
-	// FastCGI: per-upstream pools, the parameters scratch, requests whose
-	// response ended during the current upstream read.
-	pools    map[*upstream.Upstream]*pool
-	ri       fastcgi.RequestInfo
-	fields   []fastcgi.Field
-	addrBuf  []byte
-	doneReqs []*fcgiReq
-	freeReqs []*fcgiReq
+	// Upstreams: per-upstream pools, the CGI environment scratch,
+	// exchanges whose response ended during the current upstream read.
+	pools   map[*upstream.Upstream]*pool
+	ri      cgi.RequestInfo
+	fields  []cgi.Field
+	addrBuf []byte
+	doneEx  []*exchange
+	freeEx  []*exchange
+	streams []upstream.Stream // scratch for a lost connection's requests
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
-	// respMem is what this loop's clients hold in memory of FastCGI
+	// respMem is what this loop's clients hold in memory of upstream
 	// responses they have not read yet (see holdResponse).
 	respMem int
-	// feeding is the upstream connection whose records are being fed.
+	// feeding is the upstream connection whose bytes are being fed.
 	feeding *upConn
 
 	// now is the time of the last tick, used to arm timers without a clock
@@ -78,7 +79,7 @@ type loop struct {
 	alTimes    logTimes
 	info       reqInfo   // the synchronous request in hand, for its log line
 	batchStart time.Time // when the current batch was read (access log on)
-	logFrom    *fcgiReq  // the FastCGI request an internal redirect serves
+	logFrom    *exchange // the exchange an internal redirect serves
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

@@ -216,7 +216,7 @@ func (l *loop) addStats(out *Stats) {
 			out.Upstreams[u] = us
 		}
 		for _, r := range p.queue[p.qhead:] {
-			if r.queued {
+			if r.state == exWaiting {
 				us.Queued++
 			}
 		}

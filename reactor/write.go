@@ -427,7 +427,7 @@ func (l *loop) afterWrite(cs *conn) {
 		return
 	}
 	switch {
-	case cs.fcgi != nil:
+	case cs.ex != nil:
 		// A request waits on its backend: only the upstream's timeouts
 		// may end it, and a body still arriving keeps its body timer.
 		if cs.t.kind != timerBody {

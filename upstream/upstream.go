@@ -52,7 +52,10 @@ type Upstream struct {
 	// FailTimeout (nginx's max_fails / fail_timeout).
 	MaxFails    int
 	FailTimeout time.Duration
-	// Params are extra FastCGI parameters sent with every request.
+	// Protocol is the codec the backends speak; nil means FastCGI.
+	Protocol Protocol
+	// Params are extra CGI variables sent with every request (FastCGI's
+	// fastcgi_param), after the computed ones.
 	Params [][2]string
 
 	rr atomic.Uint32

@@ -16,5 +16,5 @@ type appHandler struct {
 
 // Serve implements handlers.Handler.
 func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handlers.Response) {
-	resp.RouteFastCGI(h.u, h.root, req.Path, nil)
+	resp.RouteUpstream(h.u, h.root, req.Path, nil)
 }

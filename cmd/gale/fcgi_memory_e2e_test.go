@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-http/gale/internal/fcgidemo"
 	"github.com/gale-http/gale/internal/testenv"
-	"github.com/gale-http/gale/upstream/fcgidemo"
 )
 
 // TestFastCGIMemoryBound: 500 clients that read slowly at first each get a

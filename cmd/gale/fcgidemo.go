@@ -10,11 +10,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gale-http/gale/upstream/fcgidemo"
+	"github.com/gale-http/gale/internal/fcgidemo"
 )
 
 // runFCGIDemo is `gale fcgi-demo -listen ADDR`: the demo FastCGI
-// application (upstream/fcgidemo) on a unix socket or a TCP address, until
+// application (internal/fcgidemo) on a unix socket or a TCP address, until
 // SIGTERM or SIGINT. gale starts it itself for the built-in demo site.
 func runFCGIDemo(args []string) error {
 	fs := flag.NewFlagSet("gale fcgi-demo", flag.ContinueOnError)

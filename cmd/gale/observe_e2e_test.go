@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/gale-http/gale/internal/fcgidemo"
 	"github.com/gale-http/gale/internal/testenv"
-	"github.com/gale-http/gale/upstream/fcgidemo"
 )
 
 // scrape GETs /metrics and parses it.

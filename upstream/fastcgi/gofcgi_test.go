@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gale-http/gale/internal/fcgidemo"
 	"github.com/gale-http/gale/internal/testenv"
-	"github.com/gale-http/gale/upstream/fcgidemo"
 )
 
 // startGoFCGI serves the demo app on Go's net/http/fcgi, which multiplexes.

@@ -11,7 +11,8 @@ import (
 // freed at the speed of the backend, not of the client.
 const spoolMemory = 1 << 20
 
-// appendOut queues response bytes for the client, copying what it keeps:
+// sendResponse implements downstream: it queues response bytes for the
+// client, copying what it keeps:
 // they are views of an upstream buffer or of scratch. They go straight to
 // the socket while it has room. What it does not take waits in memory up
 // to spoolMemory per response and the loop's share of
@@ -22,9 +23,8 @@ const spoolMemory = 1 << 20
 // keep whatever the socket refuses in its own outbound buffer, unbounded
 // and uncounted, so 500 slow readers would each pin a watermark's worth
 // of memory there.
-func (r *fcgiReq) appendOut(ps ...[]byte) {
-	cs := r.cs
-	if cs == nil || cs.gone {
+func (cs *conn) sendResponse(r *exchange, ps ...[]byte) {
+	if cs.gone {
 		return
 	}
 	for _, p := range ps {
@@ -73,7 +73,7 @@ func (r *fcgiReq) appendOut(ps ...[]byte) {
 // holdResponse keeps a copy of p in q's memory when both the response's
 // and the loop's budgets allow, and reports whether it did. Once a
 // response has spilled to its file, the rest follows it there (order).
-func (r *fcgiReq) holdResponse(q *outQueue, p []byte) bool {
+func (r *exchange) holdResponse(q *outQueue, p []byte) bool {
 	l := r.l
 	share := l.s.cfg.UpstreamBufferMemory / l.s.cfg.Loops
 	if q.file != nil || q.memBytes()+len(p) > spoolMemory || l.respMem+len(p) > share {
@@ -141,4 +141,52 @@ func (q *outQueue) closeSpool() {
 	if q.fileLeft == 0 {
 		q.closeFile()
 	}
+}
+
+// responseDone implements downstream: the client connection moves on once
+// its response is written, to an internal redirect's answer, its next
+// request, or its close.
+func (cs *conn) responseDone(r *exchange, keep bool) {
+	l := cs.l
+	internal, h, minor, head := r.internal, r.internalH, r.minor, r.isHead
+	r.internal = nil // its storage goes with the exchange below
+	r.release()
+	cs.ex = nil
+	if internal != nil {
+		// r stays out of the free list until its log line is written.
+		l.logFrom = r
+		l.serveInternal(cs, h, internal, head, minor, keep)
+		l.logFrom = nil
+		l.recycle(r)
+		if cs.gone || cs.out.busy() || cs.closeAfter {
+			return
+		}
+		l.process(cs)
+		return
+	}
+	l.recycle(r)
+	if !keep {
+		cs.closeAfter = true
+	}
+	cs.out.closeSpool() // the response is complete: its file goes once sent
+	if cs.out.busy() {
+		return // the sweep resumes it when the spool drains
+	}
+	l.afterWrite(cs)
+	if !cs.gone && !cs.closeAfter && !cs.lingering {
+		l.process(cs)
+	}
+}
+
+// responseFailed implements downstream: an error response when no head
+// went out, else a cut connection; either way the connection closes.
+func (cs *conn) responseFailed(r *exchange, status int, headSent bool) {
+	cs.ex = nil
+	l := cs.l
+	if headSent {
+		l.kill(cs)
+		return
+	}
+	l.queueError(cs, status)
+	l.flush(cs)
 }

@@ -17,8 +17,8 @@ func TestFrontControllerAllocs(t *testing.T) {
 			resp.Reset()
 			fc.Serve(ctx, req, &resp)
 		})
-		if allocs != 0 || resp.FastCGI == nil {
-			t.Errorf("%s: %v allocs, routed %v", target, allocs, resp.FastCGI != nil)
+		if allocs != 0 || resp.Upstream == nil {
+			t.Errorf("%s: %v allocs, routed %v", target, allocs, resp.Upstream != nil)
 		}
 	}
 }

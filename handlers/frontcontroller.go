@@ -5,7 +5,7 @@ import (
 
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
-	"github.com/gale-http/gale/upstream/fastcgi"
+	"github.com/gale-http/gale/upstream/cgi"
 )
 
 // FrontController is the one-liner PHP setup (`gale -root DIR -fastcgi
@@ -47,7 +47,7 @@ func (fc *FrontController) SetIndex(script string) {
 // Serve implements Handler.
 func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	ext := fc.Ext
-	if script, pathInfo := fastcgi.SplitScript(req.Path, ext); bytes.HasSuffix(script, []byte(ext)) {
+	if script, pathInfo := cgi.SplitScript(req.Path, ext); bytes.HasSuffix(script, []byte(ext)) {
 		// Only a script that exists goes to the application. PHP's
 		// cgi.fix_pathinfo (on by default) makes php-cgi, and php-fpm
 		// with security.limit_extensions relaxed, walk a SCRIPT_FILENAME
@@ -59,7 +59,7 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 			errorFor(ctx, req, resp, 404)
 			return
 		}
-		resp.RouteFastCGI(fc.Upstream, fc.Root, script, pathInfo).Internal = internalRedirects{fc}
+		resp.RouteUpstream(fc.Upstream, fc.Root, script, pathInfo).Internal = internalRedirects{fc}
 		return
 	}
 	if req.Method == httpcodec.MethodGet || req.Method == httpcodec.MethodHead {
@@ -80,12 +80,12 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		script := dirIndex[len(dirIndex)-n-len("index")-len(ext):]
 		if fc.isFile(script) {
 			resp.Reset()
-			resp.RouteFastCGI(fc.Upstream, fc.Root, script, nil).Internal = internalRedirects{fc}
+			resp.RouteUpstream(fc.Upstream, fc.Root, script, nil).Internal = internalRedirects{fc}
 			return
 		}
 	}
 	resp.Reset()
-	resp.RouteFastCGI(fc.Upstream, fc.Root, fc.indexB, nil).Internal = internalRedirects{fc}
+	resp.RouteUpstream(fc.Upstream, fc.Root, fc.indexB, nil).Internal = internalRedirects{fc}
 }
 
 // isFile reports whether path names a regular file below the root, as
@@ -103,7 +103,7 @@ func (fc *FrontController) isFile(path []byte) bool {
 // script: it ends in the script extension, or has a segment that does
 // with PATH_INFO after it (the Router's extension match).
 func (fc *FrontController) isScript(path []byte) bool {
-	script, _ := fastcgi.SplitScript(path, fc.Ext)
+	script, _ := cgi.SplitScript(path, fc.Ext)
 	return bytes.HasSuffix(script, []byte(fc.Ext))
 }
 

@@ -49,7 +49,7 @@ func TestFrontControllerRunsOnlyExistingScripts(t *testing.T) {
 		{"/.git/hook.php", "", ""},
 	} {
 		r := serve(t, fc, "GET", tc.target)
-		route := r.resp.FastCGI
+		route := r.resp.Upstream
 		switch {
 		case tc.script == "" && (route != nil || r.resp.Status != 404):
 			t.Errorf("%s: routed %v, status %d; want 404", tc.target, route != nil, r.resp.Status)
@@ -86,7 +86,7 @@ func TestInternalRedirectRefusesScripts(t *testing.T) {
 	fc := newFront(t)
 	writeFile(t, fc.Static.cfg.Root, "files/report.txt", "report")
 	r := serve(t, fc, "GET", "/index.php")
-	internal := r.resp.FastCGI.Internal
+	internal := r.resp.Upstream.Internal
 	if internal == nil {
 		t.Fatal("no internal redirect handler")
 	}

@@ -1,0 +1,209 @@
+package reactor
+
+import (
+	"os"
+
+	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/httpcodec"
+)
+
+// requestSpoolMemory is how much of a request body is held in memory;
+// the rest goes to an unlinked temporary file, sent with sendfile.
+const requestSpoolMemory = 1 << 20
+
+// takeBody consumes request body bytes from p, raw, and hands the request
+// to its pool when the body is complete. The whole body is read before the
+// application sees the request (nginx's request buffering), so a slow
+// upload never holds a worker and the length the head states is exact.
+func (r *exchange) takeBody(p []byte) int {
+	l := r.l
+	n := 0
+	for r.chunked != nil {
+		k, data, err := r.chunked.Decode(p[n:])
+		n += k
+		if err != nil {
+			l.s.cfg.Logger.Info("bad request body", "remote", r.cs.remote(), "err", err)
+			r.failClient(httpcodec.StatusOf(err))
+			return len(p)
+		}
+		r.appendBody(data)
+		if r.chunked.Done() {
+			r.chunked = nil
+		} else if k == 0 {
+			break
+		}
+	}
+	if r.reqLeft > 0 {
+		k := int(min(int64(len(p)), r.reqLeft))
+		r.appendBody(p[:k])
+		r.reqLeft -= int64(k)
+		n = k
+	}
+	if r.cs == nil {
+		return len(p) // failed while spooling
+	}
+	if r.reqLeft > 0 || r.chunked != nil {
+		l.wheel.schedule(&r.cs.t, timerBody, l.now, l.s.cfg.BodyTimeout)
+		return n
+	}
+	if r.cs.t.kind == timerBody {
+		l.wheel.cancel(&r.cs.t)
+	}
+	if r.rawHead != nil && !r.finishChunked() {
+		return n
+	}
+	r.waitFrom = l.now
+	r.p.assign(r)
+	return n
+}
+
+// appendBody keeps body bytes, spilling to the body file beyond
+// requestSpoolMemory.
+func (r *exchange) appendBody(data []byte) {
+	if len(data) == 0 || r.cs == nil {
+		return
+	}
+	r.reqLen += int64(len(data))
+	if r.reqFile == nil && (r.reqBody == nil || len(r.reqBody.B)+len(data) <= requestSpoolMemory) {
+		if r.reqBody == nil {
+			r.reqBody = bodyPool.Get()
+		}
+		r.reqBody.B = append(r.reqBody.B, data...)
+		return
+	}
+	if r.reqFile == nil {
+		f, err := os.CreateTemp("", "gale-body-")
+		if err != nil {
+			r.spoolFailed(err)
+			return
+		}
+		os.Remove(f.Name())
+		r.reqFile = f
+	}
+	if _, err := r.reqFile.WriteAt(data, r.reqFileLen); err != nil {
+		r.spoolFailed(err)
+		return
+	}
+	r.reqFileLen += int64(len(data))
+}
+
+func (r *exchange) spoolFailed(err error) {
+	r.l.s.cfg.Logger.Error("request body spool", "err", err)
+	r.failClient(500)
+}
+
+// keepChunkedHead keeps what a codec that needs the body's length will
+// encode the head from once the chunked body is in: a copy of the raw
+// head, and the route with its views copied too (they may point into the
+// parser's scratch, reused by the next request).
+func (r *exchange) keepChunkedHead(route *handlers.UpstreamRoute) {
+	r.rawHead = append(r.rawHead[:0], r.l.rawHead...)
+	r.route = *route
+	n := len(route.ScriptName)
+	r.routeBuf = append(append(r.routeBuf[:0], route.ScriptName...), route.PathInfo...)
+	r.route.ScriptName = r.routeBuf[:n:n]
+	r.route.PathInfo = r.routeBuf[n:]
+	if route.PathInfo == nil {
+		r.route.PathInfo = nil
+	}
+}
+
+// finishChunked encodes the head of a chunked request now that the length
+// of its body is known, from the copy of its head; the route is the one
+// chosen when the request arrived.
+func (r *exchange) finishChunked() bool {
+	l := r.l
+	var req httpcodec.Request
+	if _, err := l.parser.Parse(r.rawHead, &req); err != nil {
+		r.failClient(500)
+		return false
+	}
+	r.reqHead.B = l.encodeHead(r.reqHead.B[:0], r.proto, r.cs, &req, &r.route, r.reqLen)
+	r.headLen = len(r.reqHead.B)
+	r.rawHead = nil
+	return true
+}
+
+// bodyFramesInline is the largest body framed into the head's buffer and
+// written with it in one write; a larger one goes out as segments.
+const bodyFramesInline = 64 << 10
+
+// wire builds what goes to the backend for r as request id: the head with
+// its ID, then the body framed by the codec. A small body is copied behind
+// the head (one write); otherwise it is queued as segments on uc: frames
+// and views of the raw body in memory and of its file, which r owns until
+// they are written (segmentDone).
+func (l *loop) wire(uc *upConn, r *exchange, id uint16) {
+	proto := r.proto
+	b := r.reqHead
+	b.B = b.B[:r.headLen]
+	proto.PatchID(b.B, id)
+	var body []byte
+	if r.reqBody != nil {
+		body = r.reqBody.B
+	}
+	mem := len(body)
+	if r.reqFile == nil && mem <= bodyFramesInline {
+		for len(body) > 0 {
+			k := min(len(body), proto.MaxFrame())
+			b.B = proto.FrameBody(b.B, id, k)
+			b.B = append(b.B, body[:k]...)
+			body = body[k:]
+		}
+		b.B = proto.FrameEnd(b.B, id)
+		if !uc.out.busy() && len(b.B) <= l.s.cfg.HighWater {
+			_, _ = uc.gc.Write(b.B) // gnet copies a short remainder itself
+			return
+		}
+		r.queue(uc, b.B)
+		l.upPump(uc)
+		return
+	}
+	// Frames first, all of them, so that growing their buffer moves no
+	// view already queued.
+	if r.frames == nil {
+		r.frames = headPool.Get()
+	}
+	f := r.frames
+	f.B, r.frameAt = f.B[:0], r.frameAt[:0]
+	for left := int64(mem); left > 0; left -= int64(min(left, int64(proto.MaxFrame()))) {
+		f.B = proto.FrameBody(f.B, id, int(min(left, int64(proto.MaxFrame()))))
+		r.frameAt = append(r.frameAt, len(f.B))
+	}
+	for left := r.reqFileLen; left > 0; left -= min(left, int64(proto.MaxFrame())) {
+		f.B = proto.FrameBody(f.B, id, int(min(left, int64(proto.MaxFrame()))))
+		r.frameAt = append(r.frameAt, len(f.B))
+	}
+	f.B = proto.FrameEnd(f.B, id)
+	r.queue(uc, b.B)
+	at, fi := 0, 0
+	frame := func() []byte {
+		s := f.B[at:r.frameAt[fi]]
+		at = r.frameAt[fi]
+		fi++
+		return s
+	}
+	for off := 0; off < mem; {
+		k := min(mem-off, proto.MaxFrame())
+		r.queue(uc, frame())
+		r.queue(uc, body[off:off+k])
+		off += k
+	}
+	for off := int64(0); off < r.reqFileLen; {
+		k := min(r.reqFileLen-off, int64(proto.MaxFrame()))
+		r.queue(uc, frame())
+		r.hold()
+		uc.out.pushFile(r.reqFile, off, k, r)
+		off += k
+	}
+	r.queue(uc, f.B[at:])
+	l.upPump(uc)
+}
+
+// queue puts b, owned by r, on uc's write queue.
+func (r *exchange) queue(uc *upConn, b []byte) {
+	if len(b) > 0 {
+		r.hold()
+		uc.out.pushMem(b, r)
+	}
+}

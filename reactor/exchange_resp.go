@@ -1,0 +1,279 @@
+package reactor
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+
+	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream/cgi"
+)
+
+// headBuffer is how much response body is held before the head is sent:
+// a response that ends within it goes out with Content-Length in one
+// write; a longer one is sent chunked as it comes.
+const headBuffer = 64 << 10
+
+// downstream is where an exchange's response goes: the client's HTTP/1.1
+// connection (*conn) today; an HTTP/2 stream or a cache tee can be one.
+// The exchange decides what to send; the downstream how it reaches its
+// client, and what its client does next.
+type downstream interface {
+	// sendResponse writes response bytes (views valid during the call),
+	// in order, holding what the client cannot take yet.
+	sendResponse(r *exchange, ps ...[]byte)
+	// responseDone runs once the whole response was handed over; keep
+	// says whether the client may send another request.
+	responseDone(r *exchange, keep bool)
+	// responseFailed answers status when no head went out yet, else cuts
+	// the response short.
+	responseFailed(r *exchange, status int, headSent bool)
+}
+
+var _ downstream = (*conn)(nil)
+
+// Data implements upstream.Stream: the response, a CGI response
+// (upstream.CGIResponse), head first.
+func (r *exchange) Data(p []byte) error {
+	if r.state < exAnswering {
+		r.state = exAnswering
+	}
+	if r.cs == nil {
+		return nil
+	}
+	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.u.ReadTimeout)
+	if !r.rp.Done() {
+		n, err := r.rp.Feed(p)
+		if err == cgi.ErrNeedMore {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+		r.headIn()
+	}
+	if r.noBody || len(p) == 0 {
+		return nil
+	}
+	if cl := r.rp.Length(); cl >= 0 && int64(len(p)) > cl-r.bodyIn {
+		// Bytes beyond the declared length would be read by the client
+		// as the start of its next response: drop them, and close after.
+		if !r.overrun {
+			r.overrun, r.keep = true, false
+			r.l.s.cfg.Logger.Error("upstream response longer than its Content-Length; excess dropped", "backend", r.backend(), "content_length", cl)
+		}
+		p = p[:cl-r.bodyIn]
+		if len(p) == 0 {
+			return nil
+		}
+	}
+	r.bodyIn += int64(len(p))
+	if !r.headSent {
+		// A body announced beyond the head buffer cannot go out in one
+		// write anyway, nor can one the application wants streamed: the
+		// head goes now, and nothing is held for it.
+		if len(r.held)+len(p) <= headBuffer && r.rp.Length() <= headBuffer && !r.rp.NoBuffering() {
+			r.held = append(r.held, p...)
+			return nil
+		}
+		r.sendHead(true)
+	}
+	r.writeBody(p)
+	return nil
+}
+
+// headIn runs once the response head is complete: it decides what of the
+// application's body the client gets.
+func (r *exchange) headIn() {
+	st := r.rp.StatusCode()
+	r.noBody = r.isHead || st == 204 || st == 304 || st < 200
+	if r.internalH == nil {
+		return
+	}
+	if t := r.rp.AccelRedirect(); len(t) > 0 {
+		r.internal = append(r.internal[:0], t...)
+	} else if t := r.rp.LocalRedirect(); t != nil {
+		r.internal = append(r.internal[:0], t...)
+	}
+	if r.internal != nil {
+		r.noBody = true // the application's body is replaced
+	}
+}
+
+// Log implements upstream.Stream: the application's error output goes to
+// the error log with the request it belongs to.
+func (r *exchange) Log(p []byte) {
+	log := r.l.s.cfg.Logger
+	if log.Enabled(context.Background(), slog.LevelWarn) {
+		log.Warn("upstream stderr", "backend", r.backend(), "msg", string(trimNL(p)))
+	}
+}
+
+// backend names the backend serving r, for log lines.
+func (r *exchange) backend() string {
+	if r.up != nil {
+		return r.up.name
+	}
+	return ""
+}
+
+func trimNL(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// End implements upstream.Stream.
+func (r *exchange) End(appStatus uint32, protoStatus uint8) {
+	r.l.wheel.cancel(&r.t)
+	if uc := r.up; uc != nil {
+		r.upEnded(uc)
+		uc.ended(r)
+	}
+	if r.cs == nil {
+		r.release()
+		return
+	}
+	if !r.rp.Done() {
+		r.l.s.cfg.Logger.Error("upstream response ended without a head", "backend", r.backend(), "app_status", appStatus, "protocol_status", protoStatus)
+		r.failClient(502)
+		return
+	}
+	if cl := r.rp.Length(); cl >= 0 && r.bodyIn < cl && !r.noBody {
+		// The application promised more than it sent: a truncated body
+		// must not pass for a complete one. 502 before the head, a cut
+		// connection after it.
+		r.l.s.cfg.Logger.Error("upstream response shorter than its Content-Length", "backend", r.backend(), "content_length", cl, "got", r.bodyIn)
+		r.failClient(502)
+		return
+	}
+	switch {
+	case r.internal != nil:
+		// served in finishClient, once the upstream read is over
+	case !r.headSent:
+		r.sendHead(false)
+	case r.chunkedTE:
+		r.cs.sendResponse(r, lastChunk)
+	}
+	r.state = exEnded
+	r.l.doneEx = append(r.l.doneEx, r)
+}
+
+var lastChunk = []byte("0\r\n\r\n")
+
+// sendHead writes the response head; streaming says the body is still
+// coming (chunked, unless the application gave a Content-Length).
+func (r *exchange) sendHead(streaming bool) {
+	l := r.l
+	r.headSent = true
+	st, cl := r.rp.StatusCode(), r.rp.Length()
+	b := r.rp.AppendHead(l.hctx.Scratch[:0])
+	b = append(b, httpcodec.ServerHeader...)
+	b = append(b, l.date.Line()...)
+	switch {
+	case st == 204 || st == 304 || st < 200:
+	case !streaming:
+		n := int64(len(r.held))
+		if r.isHead && cl >= 0 {
+			n = cl
+		}
+		b = httpcodec.AppendContentLength(b, n)
+	case cl >= 0:
+		b = httpcodec.AppendContentLength(b, cl)
+	case r.minor == 0:
+		r.keep = false // an HTTP/1.0 client learns the end from the close
+	default:
+		r.chunkedTE = true
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
+	}
+	switch {
+	case !r.keep:
+		b = append(b, "Connection: close\r\n"...)
+	case r.minor == 0:
+		b = append(b, "Connection: keep-alive\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	l.hctx.Scratch = b
+	body := r.held
+	r.held = r.held[:0]
+	switch {
+	case len(body) == 0 || r.noBody:
+		r.cs.sendResponse(r, b)
+	case streaming:
+		r.cs.sendResponse(r, b)
+		r.writeBody(body)
+	default:
+		r.bodySent += int64(len(body))
+		r.cs.sendResponse(r, b, body) // head and body in one write
+	}
+	l.hctx.Scratch = l.hctx.Scratch[:0]
+}
+
+// writeBody sends a piece of the body, chunk-framed when chunked.
+func (r *exchange) writeBody(p []byte) {
+	r.bodySent += int64(len(p))
+	if r.chunkedTE {
+		var hdr [20]byte
+		h := strconv.AppendInt(hdr[:0], int64(len(p)), 16)
+		h = append(h, '\r', '\n')
+		r.cs.sendResponse(r, h, p, crlf)
+		return
+	}
+	r.cs.sendResponse(r, p)
+}
+
+var crlf = []byte("\r\n")
+
+// finishDone completes the client side of exchanges that ended during the
+// last upstream read: it runs after Feed returned, so that a client moving
+// on to its next request never re-enters the upstream connection's Feed.
+//
+// It walks the list by index and truncates it in place: popping from the
+// front would shrink its capacity by one per request, so that every
+// End's append allocated a new array.
+func (l *loop) finishDone() {
+	for i := 0; i < len(l.doneEx); i++ {
+		l.doneEx[i].finishClient()
+	}
+	clear(l.doneEx)
+	l.doneEx = l.doneEx[:0]
+}
+
+// finishClient hands the finished response over to its downstream.
+func (r *exchange) finishClient() {
+	cs, keep := r.cs, r.keep
+	if cs != nil && r.internal == nil {
+		r.accountUpstream(r.rp.StatusCode())
+	}
+	r.state = exFinished
+	if cs == nil || cs.gone {
+		r.release()
+		r.l.recycle(r)
+		return
+	}
+	cs.responseDone(r, keep)
+}
+
+// failClient answers the client with an error status (when no head was
+// sent) and closes; after a head, the only honest end is a close.
+func (r *exchange) failClient(status int) {
+	cs, ended := r.cs, r.state == exEnded
+	r.finish()
+	r.cs = nil
+	if cs != nil {
+		if r.headSent {
+			status = r.rp.StatusCode() // the client got this head, then a close
+		}
+		r.accountUpstream(status)
+	}
+	if r.up != nil && !ended {
+		r.up.proto.Detach(r.id) // after its end, the ID may be another's
+	}
+	r.release()
+	if cs == nil || cs.gone {
+		return
+	}
+	cs.responseFailed(r, status, r.headSent)
+}

@@ -11,6 +11,8 @@
 // WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 // See the License for the specific language governing permissions and
 // limitations under the License.
+//
+// Modified by the gale authors (accept errors, StopAccepting): see GALE.md.
 
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
@@ -21,7 +23,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
@@ -40,9 +41,13 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 			// It's a silly error, let's retry it.
 			continue
 		default:
-			el.getLogger().Errorf("Accept() failed due to error: %v", err)
-			return errors.ErrAcceptSocket
+			// gale: an accept error no longer stops the engine.
+			if el.acceptFailed(fd, err) {
+				continue
+			}
+			return nil
 		}
+		el.listeners[fd].acceptSucceeded() // gale
 
 		remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
 		network := el.listeners[fd].network
@@ -89,9 +94,12 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		// It's a silly error, let's retry it.
 		return nil
 	default:
-		el.getLogger().Errorf("Accept() failed due to error: %v", err)
-		return errors.ErrAcceptSocket
+		// gale: an accept error no longer stops the engine. Level-triggered:
+		// after a connection's own error the next event retries.
+		el.acceptFailed(fd, err)
+		return nil
 	}
+	el.listeners[fd].acceptSucceeded() // gale
 
 	remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
 	if opts := el.engine.opts; opts.TCPKeepAlive > 0 && el.listeners[fd].network == "tcp" &&

@@ -28,8 +28,14 @@ import (
 // be served by another gale); ready reports when it printed its URL.
 func launch(t *testing.T, addr string, args ...string) *proc {
 	t.Helper()
+	return launchCmd(t, exec.Command(galeBin, append([]string{"-listen", addr}, args...)...), addr)
+}
+
+// launchCmd is launch for a command the caller built (one that ends up
+// running gale on addr).
+func launchCmd(t *testing.T, cmd *exec.Cmd, addr string) *proc {
+	t.Helper()
 	out := &outBuffer{}
-	cmd := exec.Command(galeBin, append([]string{"-listen", addr}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -100,3 +100,47 @@ func (s *Server) acceptQueued(fd int, pending []<-chan gnet.RegisteredResult) []
 		pending = append(pending, ch)
 	}
 }
+
+// addrFree fails with EADDRINUSE when a socket listens on addr already.
+// gnet binds its listeners with SO_REUSEPORT, so that each loop has one,
+// and a socket bound with SO_REUSEPORT joins any SO_REUSEPORT group of the
+// same user on that address instead of failing: a second gale would take
+// part of the first one's connections. A socket bound without it, as a
+// probe, finds out first. SO_REUSEADDR keeps connections of an earlier
+// process in TIME_WAIT from counting, as for gnet's sockets. (Two gales
+// started in the same instant can both pass; one started while another
+// serves cannot.)
+func addrFree(addr string) error {
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil || ta.Port == 0 {
+		return nil // gnet reports a bad address; port 0 picks a free one
+	}
+	// The family and address as gnet chooses them (pkg/socket's
+	// GetTCPSockAddr): an IPv4 address binds AF_INET, an IPv6 one AF_INET6
+	// alone, no address AF_INET6 for both.
+	family := unix.AF_INET6
+	var sa unix.Sockaddr
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		family = unix.AF_INET
+		a := &unix.SockaddrInet4{Port: ta.Port}
+		copy(a.Addr[:], ip4)
+		sa = a
+	} else {
+		a := &unix.SockaddrInet6{Port: ta.Port}
+		copy(a.Addr[:], ta.IP.To16())
+		sa = a
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		return os.NewSyscallError("socket", err)
+	}
+	defer unix.Close(fd)
+	if family == unix.AF_INET6 && ta.IP != nil {
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err := unix.Bind(fd, sa); err != nil {
+		return os.NewSyscallError("bind", err)
+	}
+	return nil
+}

@@ -100,8 +100,15 @@ func (s *Server) post(fn func(*loop)) {
 var ErrStopped = errors.New("reactor: the engine stopped without Shutdown")
 
 // Serve listens and serves until Shutdown; it returns nil after a clean
-// stop, and ErrStopped when the engine stops without Shutdown.
+// stop. It fails with EADDRINUSE when a socket listens on the address
+// already, unless Config.ReusePort says to join it, and with ErrStopped
+// when the engine stops without Shutdown.
 func (s *Server) Serve() error {
+	if !s.cfg.ReusePort {
+		if err := addrFree(s.cfg.Addr); err != nil {
+			return err
+		}
+	}
 	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithReusePort(true),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -99,6 +100,7 @@ func (st *state) serve(cfg *config.Config) error {
 		st.gen.close()
 	}()
 	rc := reactorConfig(cfg, gen, log)
+	rc.ReusePort = st.o.reusePort
 	closeAccess, err := openAccessLog(cfg, &rc)
 	if err != nil {
 		return err
@@ -119,6 +121,9 @@ func (st *state) serve(cfg *config.Config) error {
 	go func() { done <- srv.Serve() }()
 	select {
 	case err := <-done:
+		if errors.Is(err, syscall.EADDRINUSE) && !st.o.reusePort {
+			return fmt.Errorf("listen %s: %w (another process listens on it; -reuseport joins a gale that does, for a graceful restart)", cfg.Listen, err)
+		}
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	case <-srv.Ready():
 	}

@@ -10,6 +10,9 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces gnet with the patched copy in internal/gnet (see its GALE.md):
+# the module graph needs it before the download.
+COPY internal/gnet/ internal/gnet/
 RUN go mod download
 COPY . .
 ARG VERSION=dev

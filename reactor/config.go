@@ -14,6 +14,11 @@ import (
 type Config struct {
 	// Addr is the listen address, host:port (":8080").
 	Addr string
+	// ReusePort lets Serve join sockets already listening on Addr with
+	// SO_REUSEPORT (another gale, during a restart) and share its
+	// connections with them; without it Serve fails with EADDRINUSE when
+	// anything listens on Addr.
+	ReusePort bool
 	// Loops is the number of event loops (default: the number of CPUs).
 	Loops int
 	// Handler answers every parsed request.

@@ -91,6 +91,12 @@ func (l *loop) traffic(cs *conn) {
 	l.stamp()
 	if cs.lingering || cs.refused {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
+		if cs.lingering && cs.refused {
+			// Answered, and its request is read: closing now sends no
+			// RST over the 503 (the socket holds no unread input), and
+			// gives the fd back at once (refusedLinger).
+			l.kill(cs)
+		}
 		return
 	}
 	if r := cs.ex; r != nil && r.receiving() {

@@ -1,6 +1,10 @@
 package reactor
 
-import "unsafe"
+import (
+	"context"
+	"time"
+	"unsafe"
+)
 
 // ParkStats reports, summed over the loops, the parked connections and the
 // parked slots in use (live or dead), read on each loop's goroutine.
@@ -15,3 +19,11 @@ const ParkChunkLen = parkChunkLen
 
 // ParkSlotSize is the size of one parked connection's slot.
 const ParkSlotSize = unsafe.Sizeof(parked{})
+
+// StopEngine stops s's gnet engine behind the server's back, as gnet does
+// on its own after an error it deems fatal.
+func StopEngine(s *Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.eng.Stop(ctx)
+}

@@ -35,9 +35,23 @@ func (l *loop) admit() bool {
 	return false
 }
 
+// refusedLinger bounds how long a refused connection, answered and
+// half-closed, waits for its request before it is closed. A client sends
+// its request with the handshake, so it is all but always read within this
+// (and then the connection closes at once: see loop.traffic); one that
+// sends nothing is no reason to hold a file descriptor for the usual
+// lingerTimeout. Refusals come in floods, and a flood of clients that keep
+// their sockets open would otherwise hold one fd each for that long: past
+// RLIMIT_NOFILE, gale could accept nothing, not even a client it would
+// serve.
+const refusedLinger = 250 * time.Millisecond
+
 // refuse answers cs 503 and closes it after the answer.
 func (l *loop) refuse(cs *conn) {
 	cs.refused = true
 	l.queueError(cs, 503)
 	l.flush(cs)
+	if cs.lingering && !cs.gone {
+		l.wheel.schedule(&cs.t, timerLinger, l.now, refusedLinger)
+	}
 }

@@ -95,3 +95,37 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestRefusedConnReleased: a connection refused over MaxConns gives its
+// fd back as soon as gale has read the client's request, and within a
+// quarter second if the client sends nothing, instead of lingering two
+// seconds for a FIN the client may never send: a flood of refused clients
+// holding their sockets open must not use up gale's file descriptors.
+// Each still reads its whole 503.
+func TestRefusedConnReleased(t *testing.T) {
+	s := start(t, reactor.Config{MaxConns: 1}, site)
+	held := s.dial(t)
+	if resp, _ := roundTrip(t, held, bufio.NewReader(held), "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n", "GET"); resp.StatusCode != 200 {
+		t.Fatalf("under the limit: %d", resp.StatusCode)
+	}
+	for _, request := range []string{"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n", ""} {
+		c := s.dial(t)
+		io.WriteString(c, request)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		raw, err := io.ReadAll(c) // up to gale's FIN
+		if err != nil || !strings.HasPrefix(string(raw), "HTTP/1.1 503 ") {
+			t.Fatalf("over the limit (request %q): %v after %q", request, err, raw)
+		}
+		// The client keeps its end open and sends nothing more; gale's
+		// end, half-closed, must not stay open (Conns counts the refused
+		// connections until they close).
+		answered := time.Now()
+		for s.srv.Stats().Conns > 1 {
+			if time.Since(answered) > time.Second {
+				t.Fatalf("request %q: gale still holds the refused connection a second after its answer", request)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Logf("request %q: gale closed the refused connection %v after its answer", request, time.Since(answered).Round(time.Millisecond))
+	}
+}

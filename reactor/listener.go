@@ -1,12 +1,9 @@
 package reactor
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
@@ -15,17 +12,16 @@ import (
 // Closing the listener is the delicate step of a graceful shutdown or a
 // zero-downtime restart. gnet has no call that closes only its listeners,
 // and it cannot simply be done under it: a loop that sees an event on a
-// shut listener calls accept, gets EINVAL, and gnet treats an accept error
-// as fatal for the loop, which then closes every connection it holds. And
-// a listener closed with connections in its accept queue resets them:
-// clients whose handshake the kernel completed would see a reset.
+// shut listener calls accept and gets EINVAL. And a listener closed with
+// connections in its accept queue resets them: clients whose handshake the
+// kernel completed would see a reset.
 //
 // So gale, on each of its listening sockets (one per loop with
 // SO_REUSEPORT):
 //
-//  1. removes it from the gnet loop's epoll set (found through
-//     /proc/self/fdinfo), then waits until every loop has run a task, so
-//     no loop still holds an event for it from an earlier epoll_wait;
+//  1. has every loop stop watching it (Engine.StopAccepting, which gale
+//     added to its copy of gnet, internal/gnet): once it returns, no loop
+//     accepts on it again;
 //  2. accepts what the kernel has already queued and hands those
 //     connections to the loops (gnet's Enroll), where they are served
 //     with "Connection: close" like every request during the drain;
@@ -42,17 +38,10 @@ import (
 // closeListeners stops accepting on every listening socket of this server.
 // It returns the connections it handed to the loops, once they are open.
 func (s *Server) closeListeners(ctx context.Context) int {
-	a := s.Addr()
-	if a == nil {
-		return 0
+	lfds, err := s.eng.StopAccepting(ctx)
+	if err != nil {
+		s.cfg.Logger.Warn("graceful shutdown: stopping the listeners", "addr", s.Addr(), "err", err)
 	}
-	lfds := listenerFDs(a)
-	if len(lfds) == 0 {
-		s.cfg.Logger.Warn("graceful shutdown: no listening socket found to close", "addr", a)
-		return 0
-	}
-	unwatch(lfds)
-	s.onLoops(func(*loop) int { return 0 }) // every loop is past its last listener event
 	var pending []<-chan gnet.RegisteredResult
 	for _, fd := range lfds {
 		pending = s.acceptQueued(fd, pending)
@@ -84,7 +73,10 @@ func (s *Server) acceptQueued(fd int, pending []<-chan gnet.RegisteredResult) []
 		case nil:
 		case unix.EINTR, unix.ECONNABORTED:
 			continue
-		default: // EAGAIN: the queue is empty
+		case unix.EAGAIN:
+			return pending // the queue is empty
+		default:
+			s.cfg.Logger.Warn("graceful shutdown: accepting the queued connections", "err", err)
 			return pending
 		}
 		f := os.NewFile(uintptr(nfd), "accepted")
@@ -109,77 +101,46 @@ func (s *Server) acceptQueued(fd int, pending []<-chan gnet.RegisteredResult) []
 	}
 }
 
-// listenerFDs finds this process's listening TCP sockets bound to a: gnet
-// opens one per loop (SO_REUSEPORT) and does not expose them.
-func listenerFDs(a *net.TCPAddr) []int {
-	ents, err := os.ReadDir("/proc/self/fd")
+// addrFree fails with EADDRINUSE when a socket listens on addr already.
+// gnet binds its listeners with SO_REUSEPORT, so that each loop has one,
+// and a socket bound with SO_REUSEPORT joins any SO_REUSEPORT group of the
+// same user on that address instead of failing: a second gale would take
+// part of the first one's connections. A socket bound without it, as a
+// probe, finds out first. SO_REUSEADDR keeps connections of an earlier
+// process in TIME_WAIT from counting, as for gnet's sockets. (Two gales
+// started in the same instant can both pass; one started while another
+// serves cannot.)
+func addrFree(addr string) error {
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil || ta.Port == 0 {
+		return nil // gnet reports a bad address; port 0 picks a free one
+	}
+	// The family and address as gnet chooses them (pkg/socket's
+	// GetTCPSockAddr): an IPv4 address binds AF_INET, an IPv6 one AF_INET6
+	// alone, no address AF_INET6 for both.
+	family := unix.AF_INET6
+	var sa unix.Sockaddr
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		family = unix.AF_INET
+		a := &unix.SockaddrInet4{Port: ta.Port}
+		copy(a.Addr[:], ip4)
+		sa = a
+	} else {
+		a := &unix.SockaddrInet6{Port: ta.Port}
+		copy(a.Addr[:], ta.IP.To16())
+		sa = a
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil {
-		return nil
+		return os.NewSyscallError("socket", err)
 	}
-	var fds []int
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if link, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || !strings.HasPrefix(link, "socket:") {
-			continue
-		}
-		if v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || v != 1 {
-			continue
-		}
-		sa, err := unix.Getsockname(fd)
-		if err != nil {
-			continue
-		}
-		if b := sockaddrTCP(sa); b != nil && b.Port == a.Port && b.IP.Equal(a.IP) {
-			fds = append(fds, fd)
-		}
+	defer unix.Close(fd)
+	if family == unix.AF_INET6 && ta.IP != nil {
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
 	}
-	return fds
-}
-
-// unwatch removes the sockets lfds from every epoll set of this process
-// that watches them (gnet's loops').
-func unwatch(lfds []int) {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err := unix.Bind(fd, sa); err != nil {
+		return os.NewSyscallError("bind", err)
 	}
-	want := make(map[int]bool, len(lfds))
-	for _, fd := range lfds {
-		want[fd] = true
-	}
-	for _, e := range ents {
-		if link, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || link != "anon_inode:[eventpoll]" {
-			continue
-		}
-		ep, _ := strconv.Atoi(e.Name())
-		for _, fd := range epollTargets(e.Name()) {
-			if want[fd] {
-				_ = unix.EpollCtl(ep, unix.EPOLL_CTL_DEL, fd, nil)
-			}
-		}
-	}
-}
-
-// epollTargets lists the fds an epoll instance watches ("tfd:" lines of
-// its fdinfo).
-func epollTargets(name string) []int {
-	f, err := os.Open("/proc/self/fdinfo/" + name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var fds []int
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "tfd:" {
-			if fd, err := strconv.Atoi(fields[1]); err == nil {
-				fds = append(fds, fd)
-			}
-		}
-	}
-	return fds
+	return nil
 }

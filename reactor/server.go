@@ -93,9 +93,23 @@ func (s *Server) post(fn func(*loop)) {
 	}
 }
 
-// Serve listens and serves until Shutdown; it returns nil after a clean stop.
+// ErrStopped is what Serve returns when the engine stopped without
+// Shutdown: gnet stops it after an error it deems fatal (it logs the error
+// first), and a server that then exits 0 is one a supervisor does not
+// restart.
+var ErrStopped = errors.New("reactor: the engine stopped without Shutdown")
+
+// Serve listens and serves until Shutdown; it returns nil after a clean
+// stop. It fails with EADDRINUSE when a socket listens on the address
+// already, unless Config.ReusePort says to join it, and with ErrStopped
+// when the engine stops without Shutdown.
 func (s *Server) Serve() error {
-	return gnet.Run(s, "tcp://"+s.cfg.Addr,
+	if !s.cfg.ReusePort {
+		if err := addrFree(s.cfg.Addr); err != nil {
+			return err
+		}
+	}
+	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithReusePort(true),
 		gnet.WithReuseAddr(true),
@@ -103,6 +117,10 @@ func (s *Server) Serve() error {
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
 	)
+	if err == nil && !s.draining.Load() {
+		err = ErrStopped
+	}
+	return err
 }
 
 // Ready is closed once the server is listening.

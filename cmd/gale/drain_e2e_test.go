@@ -28,8 +28,14 @@ import (
 // be served by another gale); ready reports when it printed its URL.
 func launch(t *testing.T, addr string, args ...string) *proc {
 	t.Helper()
+	return launchCmd(t, exec.Command(galeBin, append([]string{"-listen", addr}, args...)...), addr)
+}
+
+// launchCmd is launch for a command the caller built (one that ends up
+// running gale on addr).
+func launchCmd(t *testing.T, cmd *exec.Cmd, addr string) *proc {
+	t.Helper()
 	out := &outBuffer{}
-	cmd := exec.Command(galeBin, append([]string{"-listen", addr}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -289,8 +295,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 }
 
-// TestRestartSamePort: a second gale started on the same port (both use
-// SO_REUSEPORT) while the first drains after SIGTERM: wrk runs across the
+// TestRestartSamePort: a second gale started on the same port with
+// -reuseport (joining the first one's SO_REUSEPORT group), then the first
+// drains after SIGTERM: wrk runs across the
 // switch, one with keep-alive and one opening a connection per request
 // (so connections are always queued on the listeners), have no failed
 // request, and the first gale exits 0.
@@ -310,7 +317,7 @@ func TestRestartSamePort(t *testing.T) {
 	wrk := startWrk(t, "http://"+addr+"/a.txt", 16, 4*time.Second)
 	churn := startWrk(t, "http://"+addr+"/a.txt", 16, 4*time.Second, "-H", "Connection: close")
 	time.Sleep(time.Second)
-	next := launch(t, addr, "-root", root, "-loops", "2")
+	next := launch(t, addr, "-root", root, "-loops", "2", "-reuseport")
 	next.waitServing(t, 10*time.Second)
 	time.Sleep(300 * time.Millisecond) // both serve for a moment
 	if err := old.cmd.Process.Signal(syscall.SIGTERM); err != nil {

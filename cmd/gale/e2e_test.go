@@ -24,6 +24,9 @@ import (
 var galeBin string
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(nofileEnv); spec != "" {
+		execWithNofile(spec) // a child of launchNofile: becomes gale
+	}
 	dir, err := os.MkdirTemp("", "gale-e2e-")
 	if err != nil {
 		panic(err)

@@ -56,6 +56,7 @@ type options struct {
 	admin           string
 	maxConns        int
 	maxRequests     int
+	reusePort       bool
 }
 
 // parseFlags parses args; set holds the names of the flags given.
@@ -63,6 +64,7 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 	o = &options{}
 	fs := flag.NewFlagSet("gale", flag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", ":8080", "listen address, host:port")
+	fs.BoolVar(&o.reusePort, "reuseport", false, "join a gale already listening on the address (SO_REUSEPORT), for a graceful restart; without it a busy address is an error")
 	fs.StringVar(&o.root, "root", "", "directory to serve (default: the built-in demo site)")
 	fs.IntVar(&o.loops, "loops", runtime.NumCPU(), "number of event loops")
 	fs.StringVar(&o.logLevel, "log-level", "info", "error log level: debug, info, warn, error")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -87,6 +88,7 @@ func (st *state) serve(cfg *config.Config) error {
 	log := st.newLogger(cfg)
 	slog.SetDefault(log)
 	st.log = log
+	checkNofile(log, cfg)
 	st.exiting = make(chan struct{})
 	gen, err := build(log, cfg, loopsFor(cfg), nil)
 	if err != nil {
@@ -98,6 +100,7 @@ func (st *state) serve(cfg *config.Config) error {
 		st.gen.close()
 	}()
 	rc := reactorConfig(cfg, gen, log)
+	rc.ReusePort = st.o.reusePort
 	closeAccess, err := openAccessLog(cfg, &rc)
 	if err != nil {
 		return err
@@ -118,6 +121,9 @@ func (st *state) serve(cfg *config.Config) error {
 	go func() { done <- srv.Serve() }()
 	select {
 	case err := <-done:
+		if errors.Is(err, syscall.EADDRINUSE) && !st.o.reusePort {
+			return fmt.Errorf("listen %s: %w (another process listens on it; -reuseport joins a gale that does, for a graceful restart)", cfg.Listen, err)
+		}
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	case <-srv.Ready():
 	}
@@ -126,6 +132,12 @@ func (st *state) serve(cfg *config.Config) error {
 	for {
 		select {
 		case err := <-done:
+			// Nothing asked it to stop: exit non-zero, so that a
+			// supervisor (Restart=on-failure) starts gale again.
+			if err == nil {
+				err = reactor.ErrStopped
+			}
+			log.Error("the server stopped without a signal; exiting with status 1", "err", err)
 			return err
 		case s := <-sig:
 			if s == syscall.SIGHUP {
@@ -146,6 +158,21 @@ func (st *state) serve(cfg *config.Config) error {
 		log.Warn("shutdown cut requests off", "err", serr)
 	}
 	return nil
+}
+
+// checkNofile raises the open file limit (raiseNofile) and warns when
+// -max-conns cannot be reached under it: past the limit gale stops
+// accepting for a moment at a time, and clients wait in the kernel's
+// queue instead of getting the 503 that -max-conns promises.
+func checkNofile(log *slog.Logger, cfg *config.Config) {
+	n, err := raiseNofile()
+	if err != nil {
+		log.Warn("could not raise the open file limit to the hard limit", "nofile", n, "err", err)
+	}
+	log.Debug("open file limit", "nofile", n)
+	if mc := cfg.Limits.MaxConns; mc > 0 && uint64(mc) >= n {
+		log.Warn("max_conns is not below the open file limit: gale runs out of file descriptors first", "max_conns", mc, "nofile", n)
+	}
 }
 
 // what says what gale serves, for the startup line.

@@ -11,7 +11,7 @@ import (
 // large), a directory gets its index, a redirect or a listing. tries bounds
 // the retries when a file changes while it is being read.
 func (s *Static) serveMiss(ctx *Ctx, req *httpcodec.Request, resp *Response, tries int) {
-	path := req.Path
+	path := s.filePath(req.Path)
 	if len(path) == 0 || path[0] != '/' {
 		errorFor(ctx, req, resp, 404)
 		return

@@ -162,8 +162,32 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	return lu, fresh, nil
 }
 
-// buildVHost makes a vhost's router from its locations.
-func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
+// buildVHost makes a vhost's handler: its redirects, if any, in front of
+// the router of its locations.
+func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (handlers.Handler, error) {
+	rt, err := g.buildRouter(cfg, vh, prev)
+	if err != nil {
+		return nil, err
+	}
+	if len(vh.Redirects) == 0 {
+		return rt, nil
+	}
+	rd := &handlers.Redirects{Next: rt}
+	if len(vh.Names) > 0 {
+		rd.SetFallbackHost(strings.TrimPrefix(vh.Names[0], "*."))
+	} else {
+		rd.SetFallbackHost("localhost")
+	}
+	for i, r := range vh.Redirects {
+		if err := rd.Add(r.Match, r.To, r.Status); err != nil {
+			return nil, fmt.Errorf("redirects[%d]: %w", i, err)
+		}
+	}
+	return rd, nil
+}
+
+// buildRouter makes a vhost's router from its locations.
+func (g *generation) buildRouter(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
 	rt := &handlers.Router{}
 	if len(vh.Locations) == 0 {
 		s, err := g.static(cfg, vh, staticRoot{dir: vh.Root, followOutside: vh.FollowSymlinksOutside}, prev)

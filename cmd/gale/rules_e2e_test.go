@@ -17,7 +17,8 @@ import (
 // the front controller's refused files (issue 16 item 8), /.well-known/
 // (9), a location following symlinks out of the root (10), an alias with
 // expires and headers (11, 14), an internal location reached by
-// X-Accel-Redirect, allow/deny by address and a deny-all location (13).
+// X-Accel-Redirect, allow/deny by address and a deny-all location (13),
+// and redirects with captures and variables (12).
 func TestSiteRules(t *testing.T) {
 	phpCGI, err := exec.LookPath("php-cgi")
 	if err != nil {
@@ -58,6 +59,10 @@ upstreams:
       env: {PHP_FCGI_CHILDREN: "0", PHP_FCGI_MAX_REQUESTS: "0"}
 vhosts:
   - root: www
+    names: [site.test]
+    redirects:
+      - {match: "^/_media/(.*)$", to: "/lib/exe/fetch.php?media=$1", status: 302}
+      - {match: "^/secure/", to: "https://$host$request_uri"}
     locations:
       - prefix: /
         fastcgi: {upstream: php}
@@ -83,7 +88,7 @@ vhosts:
 		t.Fatalf("gale -t: %v\n%s", err, out)
 	}
 	p := startGale(t, "-config", cfg, "-loops", "2")
-	c := &http.Client{Timeout: 10 * time.Second}
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	waitServed(t, c, p, "/", "front /")
 	for _, tc := range []struct {
 		item, path string
@@ -112,6 +117,10 @@ vhosts:
 		{"13: allow 10.0.0.0/8 from 127.0.0.1", "/admin/x", 403, "", nil},
 		{"13: allow 127.0.0.1", "/local/2024/a.txt", 200, "upload", nil},
 		{"13: deny all", "/install/", 403, "", nil},
+		{"12: redirect with a capture", "/_media/wiki/logo.png", 302, "",
+			map[string]string{"Location": "/lib/exe/fetch.php?media=wiki/logo.png"}},
+		{"12: return 301 https://$host$request_uri", "/secure/login?next=/a", 301, "",
+			map[string]string{"Location": "https://" + strings.Split(p.addr, ":")[0] + "/secure/login?next=/a"}},
 	} {
 		resp, err := c.Get(p.url(tc.path))
 		check(t, err)

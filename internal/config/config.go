@@ -198,9 +198,28 @@ type VHost struct {
 	// every path beneath the root (openat2 RESOLVE_BENEATH). A location
 	// may set its own.
 	FollowSymlinksOutside bool `yaml:"follow_symlinks_outside" default:"false"`
+	// Redirects answer matching requests with a redirect before any
+	// location (nginx rewrite ... permanent, return 301 ...), the first
+	// that matches.
+	Redirects []*Redirect `yaml:"redirects"`
 	// Locations map request paths to what serves them. Without any, the
 	// whole vhost is static files from Root.
 	Locations []*Location `yaml:"locations"`
+}
+
+// Redirect is a redirect rule. A request whose path does not match costs
+// no allocation.
+type Redirect struct {
+	// Match is a regular expression (RE2 syntax) on the decoded path, e.g.
+	// "^/old/(.*)$"; anchor it with ^ (a literal start is checked first).
+	Match string `yaml:"match"`
+	// To is the target: $1..$9 are Match's captures (percent-encoded),
+	// $host, $request_uri, $uri, $args, $is_args and $scheme the request's,
+	// as in nginx (${host} where letters follow), e.g.
+	// "https://$host$request_uri" or "/new/$1".
+	To string `yaml:"to"`
+	// Status is 301, 302, 303, 307 or 308.
+	Status int `yaml:"status" default:"301"`
 }
 
 // Location is a nginx-style location: a prefix match (the longest wins)

@@ -24,6 +24,8 @@ func TestSiteRulesErrors(t *testing.T) {
 		{"alias with fastcgi", loc("        alias: www\n        fastcgi: {upstream: php}\n"), `:6:16: vhosts[0].locations[0].alias: static files only`},
 		{"alias without slash", "vhosts:\n  - root: www\n    locations:\n      - prefix: /static\n        alias: www\n", `:5:16: vhosts[0].locations[0].alias: needs a prefix that ends with /`},
 		{"alias missing", loc("        alias: nowhere\n"), `:6:16: vhosts[0].locations[0].alias: `},
+		{"bad redirect", "vhosts:\n  - root: www\n    redirects:\n      - {match: \"^/(a)\", to: /$2}\n", `:4:9: vhosts[0].redirects[0]: $2 in redirect target: the match has 1 captures`},
+		{"redirect status", "vhosts:\n  - root: www\n    redirects:\n      - {match: ^/, to: /x, status: 200}\n", `:4:9: vhosts[0].redirects[0]: handlers: redirect status 200`},
 		{"bad refuse", loc("        fastcgi: {upstream: php, refuse: [vendor/]}\n"), `:6:43: vhosts[0].locations[0].fastcgi.refuse[0]: bad refuse pattern "vendor/"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -273,6 +273,14 @@ func (v *validator) vhosts() {
 				v.errorf(fmt.Sprintf("%s.index[%d]", p, j), "%s.index: bad index name %q", p, idx)
 			}
 		}
+		for j, r := range vh.Redirects {
+			rp := fmt.Sprintf("%s.redirects[%d]", p, j)
+			if r == nil {
+				v.errorf(rp, "%s: empty redirect", rp)
+			} else if err := handlers.CheckRedirect(r.Match, r.To, r.Status); err != nil {
+				v.errorf(rp, "%s: %v", rp, err)
+			}
+		}
 		vh.Root = v.abs(vh.Root)
 		if len(vh.Locations) == 0 {
 			v.root(p+".root", vh.Root, "static files")

@@ -2,7 +2,12 @@
 
 package handlers
 
-import "testing"
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/gale-http/gale/upstream"
+)
 
 // TestCacheHitAllocs guards the hot paths: a cache hit picks prebuilt heads
 // and body views, so it must not allocate, whatever the validators, coding
@@ -56,5 +61,75 @@ func TestRouterAllocs(t *testing.T) {
 		rt.Serve(ctx, req, &resp)
 	}); allocs != 0 {
 		t.Fatalf("%v allocs", allocs)
+	}
+}
+
+// TestRulesAllocs: the site rules cost no allocation on requests they
+// let through or do not match: access checks, the refuse list, the
+// internal router, and header rules (which copy the head into scratch).
+func TestRulesAllocs(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "app.js", compressible)
+	writeFile(t, root, "index.php", "<?php")
+	s := newStatic(t, root, nil)
+	var rt Router
+	fc := NewFrontController(s, &upstream.Upstream{}, root)
+	fc.Internal = rt.Internal()
+	rt.Handle("/", &Location{Handler: fc, Deny: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+		Allow:   []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.0/8")},
+		Headers: NewHeaderRules([][2]string{{"X-Frame-Options", "DENY"}}, nil, []string{"Last-Modified"}, 3600)})
+	rt.Handle("/private/", &Location{Handler: s, Internal: true})
+	warm(t, s, "/app.js")
+	ctx := &Ctx{Scratch: make([]byte, 0, 4096), Client: netip.MustParseAddr("127.0.0.1")}
+	for _, tc := range []struct {
+		h      Handler
+		target string
+		status int
+	}{
+		{&rt, "/app.js", 200},
+		{&rt, "/composer.json", 0}, // refused: to the application, no disk
+		{&rt, "/index.php", 0},     // a script
+		{&rt, "/private/x", 404},   // internal
+		{rt.Internal(), "/app.js", 200},
+	} {
+		req := parseReq(t, "GET", tc.target)
+		var resp Response
+		allocs := testing.AllocsPerRun(200, func() {
+			ctx.Scratch = ctx.Scratch[:0]
+			resp.Reset()
+			tc.h.Serve(ctx, req, &resp)
+		})
+		if allocs != 0 || resp.Status != tc.status {
+			t.Errorf("%s: %v allocs, status %d", tc.target, allocs, resp.Status)
+		}
+	}
+}
+
+// TestRedirectsAllocs: twenty redirect rules in front of a cache hit
+// cost no allocation when none matches, anchored or not.
+func TestRedirectsAllocs(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "app.js", compressible)
+	s := newStatic(t, root, nil)
+	rd := &Redirects{Next: s}
+	for i := range 19 {
+		if err := rd.Add("^/old"+itoa(i)+"/(.*)$", "/new/$1", 301); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rd.Add(`\.bak$`, "https://$host$request_uri", 301); err != nil {
+		t.Fatal(err)
+	}
+	warm(t, s, "/app.js")
+	req := parseReq(t, "GET", "/app.js")
+	ctx := &Ctx{Scratch: make([]byte, 0, 4096)}
+	var resp Response
+	allocs := testing.AllocsPerRun(200, func() {
+		ctx.Scratch = ctx.Scratch[:0]
+		resp.Reset()
+		rd.Serve(ctx, req, &resp)
+	})
+	if allocs != 0 || resp.Status != 200 {
+		t.Errorf("%v allocs, status %d", allocs, resp.Status)
 	}
 }

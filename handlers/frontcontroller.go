@@ -15,7 +15,10 @@ import (
 // below the root, and is 404 otherwise; an existing file is served by the
 // static handler; a directory runs its index.php; anything else is
 // rewritten to the front controller script. Scripts are looked up below
-// Static's root, which is Root.
+// Static's root, which is Root. Paths Refuse matches are neither served nor
+// run: a refused script is 404, any other refused path goes to the front
+// controller script as an unknown path would (a WordPress page may well be
+// called /data/).
 type FrontController struct {
 	Static   *Static
 	Upstream *upstream.Upstream
@@ -26,6 +29,14 @@ type FrontController struct {
 	// Index is the front controller script (default "/index.php"); change
 	// it with SetIndex, which also updates the bytes Serve routes to.
 	Index string
+	// Refuse lists what is never served nor run (NewFrontController:
+	// DefaultRefuse).
+	Refuse RefuseList
+	// Internal serves the application's internal redirects
+	// (X-Accel-Redirect); nil means the front controller's own
+	// ServeInternal. cmd/gale sets the vhost's Router.Internal so that
+	// internal locations and aliases are reachable.
+	Internal Handler
 
 	indexB []byte
 }
@@ -35,6 +46,7 @@ type FrontController struct {
 func NewFrontController(static *Static, u *upstream.Upstream, root string) *FrontController {
 	fc := &FrontController{Static: static, Upstream: u, Root: root, Ext: ".php", Index: "/index.php"}
 	fc.indexB = []byte(fc.Index)
+	fc.Refuse, _ = NewRefuseList(DefaultRefuse)
 	return fc
 }
 
@@ -55,24 +67,29 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		// /uploads/avatar.png/x.php that is the upload, and the PHP
 		// hidden in it runs. Caddy's php_fastcgi and nginx's
 		// try_files $fastcgi_script_name =404 refuse the same way.
-		if !fc.isFile(script) {
+		if fc.Refuse.Match(script) || !fc.isFile(script) {
 			errorFor(ctx, req, resp, 404)
 			return
 		}
-		resp.RouteUpstream(fc.Upstream, fc.Root, script, pathInfo).Internal = internalRedirects{fc}
+		fc.route(resp, script, pathInfo)
 		return
 	}
-	if req.Method == httpcodec.MethodGet || req.Method == httpcodec.MethodHead {
+	refused := fc.Refuse.Match(req.Path)
+	switch {
+	case refused:
+		// Neither the file nor the directory's index: the application
+		// answers, as for a path that does not exist.
+	case req.Method == httpcodec.MethodGet || req.Method == httpcodec.MethodHead:
 		fc.Static.Serve(ctx, req, resp)
 		if resp.Status != 404 && resp.Status != 403 {
 			return
 		}
-	} else if fc.isFile(req.Path) {
+	case fc.isFile(req.Path):
 		fc.Static.Serve(ctx, req, resp) // 405 with Allow, as for any file
 		return
 	}
 	// A directory runs its own index script when it has one.
-	if n := len(req.Path); n > 0 && req.Path[n-1] == '/' {
+	if n := len(req.Path); n > 0 && req.Path[n-1] == '/' && !refused {
 		dirIndex := append(ctx.Scratch, req.Path...)
 		dirIndex = append(dirIndex, "index"...)
 		dirIndex = append(dirIndex, ext...)
@@ -80,12 +97,20 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		script := dirIndex[len(dirIndex)-n-len("index")-len(ext):]
 		if fc.isFile(script) {
 			resp.Reset()
-			resp.RouteUpstream(fc.Upstream, fc.Root, script, nil).Internal = internalRedirects{fc}
+			fc.route(resp, script, nil)
 			return
 		}
 	}
 	resp.Reset()
-	resp.RouteUpstream(fc.Upstream, fc.Root, fc.indexB, nil).Internal = internalRedirects{fc}
+	fc.route(resp, fc.indexB, nil)
+}
+
+// route sends the request to the application to run script.
+func (fc *FrontController) route(resp *Response, script, pathInfo []byte) {
+	r := resp.RouteUpstream(fc.Upstream, fc.Root, script, pathInfo)
+	if r.Internal = fc.Internal; r.Internal == nil {
+		r.Internal = internalRedirects{fc}
+	}
 }
 
 // isFile reports whether path names a regular file below the root, as
@@ -108,20 +133,28 @@ func (fc *FrontController) isScript(path []byte) bool {
 }
 
 // internalRedirects serves an application's internal redirects
-// (X-Accel-Redirect, a local Location) with the static handler, and
-// refuses scripts with 404. Served as a file, a script is its source: an
-// application that builds the target from user input ("/files/" .
-// $_GET["f"]) would hand out config.php and its database password.
-// nginx routes such a redirect again, to PHP; the reactor serves internal
-// redirects synchronously, without a second trip to the application, so
-// a script target is refused instead.
+// (X-Accel-Redirect, a local Location) with the front controller's
+// ServeInternal.
 type internalRedirects struct{ fc *FrontController }
 
 // Serve implements Handler.
 func (h internalRedirects) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
-	if h.fc.isScript(req.Path) {
+	h.fc.ServeInternal(ctx, req, resp)
+}
+
+// ServeInternal implements InternalHandler: an internal redirect to a
+// path below the front controller is served by the static handler; a
+// script, or a path Refuse matches, is 404. Served as a file, a script is
+// its source: an application that builds the target from user input
+// ("/files/" . $_GET["f"]) would hand out config.php and its database
+// password.
+// nginx routes such a redirect again, to PHP; the reactor serves internal
+// redirects synchronously, without a second trip to the application, so
+// a script target is refused instead.
+func (fc *FrontController) ServeInternal(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+	if fc.isScript(req.Path) || fc.Refuse.Match(req.Path) {
 		errorFor(ctx, req, resp, 404)
 		return
 	}
-	h.fc.Static.Serve(ctx, req, resp)
+	fc.Static.Serve(ctx, req, resp)
 }

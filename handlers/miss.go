@@ -11,12 +11,13 @@ import (
 // large), a directory gets its index, a redirect or a listing. tries bounds
 // the retries when a file changes while it is being read.
 func (s *Static) serveMiss(ctx *Ctx, req *httpcodec.Request, resp *Response, tries int) {
-	path := req.Path
+	path := s.filePath(req.Path)
 	if len(path) == 0 || path[0] != '/' {
 		errorFor(ctx, req, resp, 404)
 		return
 	}
-	if hiddenPath(path) {
+	wk := wellKnown(path)
+	if hiddenPath(path) && !wk {
 		errorFor(ctx, req, resp, StatusFromError(ErrHidden))
 		return
 	}
@@ -28,6 +29,12 @@ func (s *Static) serveMiss(ctx *Ctx, req *httpcodec.Request, resp *Response, tri
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		unix.Close(fd)
+		if wk {
+			// Files only: no index, listing or redirect shows what
+			// else the hidden directory holds.
+			errorFor(ctx, req, resp, StatusFromError(ErrHidden))
+			return
+		}
 		s.serveDir(ctx, req, resp, rel, tries)
 		return
 	}

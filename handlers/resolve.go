@@ -191,8 +191,20 @@ func realPath(fd int) string {
 	return p
 }
 
+// wellKnownPrefix is the one hidden directory gale serves (RFC 8615):
+// certbot's webroot challenges and security.txt live there.
+const wellKnownPrefix = "/.well-known/"
+
+// wellKnown reports whether a clean absolute path is below /.well-known/
+// with no other hidden segment (/.well-known/.htpasswd stays hidden).
+func wellKnown(p []byte) bool {
+	return len(p) > len(wellKnownPrefix) && string(p[:len(wellKnownPrefix)]) == wellKnownPrefix &&
+		!hiddenPath(p[len(wellKnownPrefix)-1:])
+}
+
 // hiddenPath reports whether a clean absolute path has a segment starting
-// with '.' (".git", ".env", ".well-known" alike).
+// with '.' (".git", ".env", ".well-known" alike; the static handler makes
+// the exception for wellKnown files).
 func hiddenPath(p []byte) bool {
 	for i := 0; i+1 < len(p); i++ {
 		if p[i] == '/' && p[i+1] == '.' {

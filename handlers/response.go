@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"net/netip"
 	"os"
 
 	"github.com/gale-http/gale/httpcodec"
@@ -127,6 +128,20 @@ type Ctx struct {
 	// request. The reactor truncates it only after everything pointing into
 	// it has been written (or copied by the socket layer).
 	Scratch []byte
+	// Client is the address of the client whose request is being served
+	// (the zero Addr on a unix socket). The reactor sets it for each
+	// batch of a connection's requests; it is stale during an internal
+	// redirect, so rules skip it there (see Location).
+	Client netip.Addr
+}
+
+// InternalHandler is a Handler that serves internal redirects
+// (X-Accel-Redirect) differently from clients' requests: an internal
+// location serves them, a front controller never runs a script for them.
+// Router.Internal dispatches to ServeInternal where a handler has it.
+type InternalHandler interface {
+	Handler
+	ServeInternal(ctx *Ctx, req *httpcodec.Request, resp *Response)
 }
 
 // Handler serves a request synchronously into resp.

@@ -52,18 +52,55 @@ func (rt *Router) Handle(prefix string, h Handler) {
 // the longest prefix's, serves the request; without a match the answer is
 // 404.
 func (rt *Router) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+	if h := rt.match(req.Path); h != nil {
+		h.Serve(ctx, req, resp)
+		return
+	}
+	errorFor(ctx, req, resp, 404)
+}
+
+// match returns the handler of the location that path falls in, or nil.
+func (rt *Router) match(path []byte) Handler {
 	for i := range rt.exts {
 		e := &rt.exts[i]
-		if bytes.HasSuffix(req.Path, e.ext) || bytes.Contains(req.Path, e.extSlash) {
-			e.h.Serve(ctx, req, resp)
-			return
+		if bytes.HasSuffix(path, e.ext) || bytes.Contains(path, e.extSlash) {
+			return e.h
 		}
 	}
 	for i := range rt.routes {
-		if bytes.HasPrefix(req.Path, rt.routes[i].prefix) {
-			rt.routes[i].h.Serve(ctx, req, resp)
-			return
+		if bytes.HasPrefix(path, rt.routes[i].prefix) {
+			return rt.routes[i].h
 		}
 	}
-	errorFor(ctx, req, resp, 404)
+	return nil
+}
+
+// Internal returns the handler for internal redirects (X-Accel-Redirect)
+// from applications behind this router: the same locations, where each
+// serves the redirect with its ServeInternal if it has one (internal
+// locations are reachable only this way). A location that would hand the
+// redirect to an application answers 404: the reactor serves internal
+// redirects synchronously, from files.
+func (rt *Router) Internal() Handler { return internalRouter{rt} }
+
+// internalRouter is Router.Internal; a one-pointer struct, so storing it
+// in a Handler allocates nothing.
+type internalRouter struct{ rt *Router }
+
+// Serve implements Handler.
+func (ir internalRouter) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+	h := ir.rt.match(req.Path)
+	switch ih, ok := h.(InternalHandler); {
+	case h == nil:
+		errorFor(ctx, req, resp, 404)
+		return
+	case ok:
+		ih.ServeInternal(ctx, req, resp)
+	default:
+		h.Serve(ctx, req, resp)
+	}
+	if resp.Upstream != nil {
+		resp.Reset()
+		errorFor(ctx, req, resp, 404)
+	}
 }

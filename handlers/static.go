@@ -30,6 +30,11 @@ type StaticConfig struct {
 	Compress bool
 	// Index lists the names tried for a directory (nil: "index.html").
 	Index []string
+	// Mount, when set, is the URL prefix (ending in "/") that maps to Root
+	// (nginx alias): with Mount "/static/", /static/a.css is Root/a.css.
+	// A path outside Mount is 404. Redirects and listings keep the
+	// request's own path.
+	Mount string
 }
 
 // DefaultStaticConfig returns the defaults for serving root.
@@ -59,6 +64,7 @@ type Static struct {
 	cache *cache
 	watch *watcher // nil without inotify
 
+	mount     []byte       // cfg.Mount
 	clock     atomic.Int64 // ticks of clockTick since NewStatic
 	compressQ chan *entry
 	stop      chan struct{}
@@ -82,12 +88,15 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 			return nil, errors.New("handlers: bad index name " + name)
 		}
 	}
+	if m := cfg.Mount; m != "" && (m[0] != '/' || m[len(m)-1] != '/') {
+		return nil, errors.New("handlers: mount " + m + " must start and end with /")
+	}
 	res, err := newResolver(cfg.Root, cfg.FollowSymlinksOutside)
 	if err != nil {
 		return nil, err
 	}
 	s := &Static{cfg: cfg, res: res, cache: newCache(cfg.CacheMaxTotal), stop: make(chan struct{}),
-		compressQ: make(chan *entry, compressQueueLen)}
+		compressQ: make(chan *entry, compressQueueLen), mount: []byte(cfg.Mount)}
 	s.clock.Store(1)
 	if s.watch = newWatcher(s.cache); s.watch != nil {
 		s.cache.onDrop = s.watch.forget
@@ -149,6 +158,20 @@ func (s *Static) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	}
 	s.serveMiss(ctx, req, resp, 2)
 	resp.Cache = CacheMiss
+}
+
+// filePath is the path below the root that a request path names: the
+// path itself, or with Mount replaced by "/"; nil when it is outside
+// Mount. Cache entries stay keyed by the request path: it is what a hit
+// looks up, and it names one file as surely.
+func (s *Static) filePath(path []byte) []byte {
+	if len(s.mount) == 0 {
+		return path
+	}
+	if len(path) < len(s.mount) || string(path[:len(s.mount)]) != string(s.mount) {
+		return nil
+	}
+	return path[len(s.mount)-1:]
 }
 
 // CacheBytes is the memory the cache holds (bodies and their compressed

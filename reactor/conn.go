@@ -3,6 +3,8 @@ package reactor
 import (
 	"errors"
 	"io"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -79,6 +81,17 @@ func (cs *conn) idle() bool {
 	return !cs.out.busy() && cs.ex == nil && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
 }
 
+// clientAddr is the client's address for the handlers' access rules; the
+// zero Addr on a unix socket. It allocates nothing (gnet keeps the
+// *net.TCPAddr it made at accept).
+func (cs *conn) clientAddr() netip.Addr {
+	if a, ok := cs.gc.RemoteAddr().(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(a.IP)
+		return ip.Unmap()
+	}
+	return netip.Addr{}
+}
+
 func (cs *conn) remote() string {
 	if a := cs.gc.RemoteAddr(); a != nil {
 		return a.String()
@@ -135,6 +148,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 	if l.s.cfg.AccessLog != nil {
 		l.batchStart = time.Now()
 	}
+	l.hctx.Client = cs.clientAddr()
 	for off < len(buf) {
 		n, err := l.parser.Parse(buf[off:], &l.req)
 		if err == httpcodec.ErrNeedMore {

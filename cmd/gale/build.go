@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -161,11 +162,35 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	return lu, fresh, nil
 }
 
-// buildVHost makes a vhost's router from its locations.
-func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
+// buildVHost makes a vhost's handler: its redirects, if any, in front of
+// the router of its locations.
+func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (handlers.Handler, error) {
+	rt, err := g.buildRouter(cfg, vh, prev)
+	if err != nil {
+		return nil, err
+	}
+	if len(vh.Redirects) == 0 {
+		return rt, nil
+	}
+	rd := &handlers.Redirects{Next: rt}
+	if len(vh.Names) > 0 {
+		rd.SetFallbackHost(strings.TrimPrefix(vh.Names[0], "*."))
+	} else {
+		rd.SetFallbackHost("localhost")
+	}
+	for i, r := range vh.Redirects {
+		if err := rd.Add(r.Match, r.To, r.Status); err != nil {
+			return nil, fmt.Errorf("redirects[%d]: %w", i, err)
+		}
+	}
+	return rd, nil
+}
+
+// buildRouter makes a vhost's router from its locations.
+func (g *generation) buildRouter(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
 	rt := &handlers.Router{}
 	if len(vh.Locations) == 0 {
-		s, err := g.static(cfg, vh, vh.Root, prev)
+		s, err := g.static(cfg, vh, staticRoot{dir: vh.Root, followOutside: vh.FollowSymlinksOutside}, prev)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +198,7 @@ func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *gene
 		return rt, nil
 	}
 	for i, loc := range vh.Locations {
-		h, err := g.location(cfg, vh, loc, prev)
+		h, err := g.location(cfg, vh, loc, rt, prev)
 		if err != nil {
 			return nil, fmt.Errorf("locations[%d]: %w", i, err)
 		}
@@ -187,31 +212,116 @@ func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *gene
 	return rt, nil
 }
 
-// location makes the handler of one location.
-func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.Location, prev *generation) (handlers.Handler, error) {
-	root := loc.EffectiveRoot(vh)
-	f := loc.FastCGI
-	if f == nil {
-		return g.static(cfg, vh, root, prev)
-	}
-	u := g.upstreams[f.Upstream].u
-	if f.Mode == "pass" {
-		return &appHandler{u: u, root: root}, nil
-	}
-	s, err := g.static(cfg, vh, root, prev)
+// location makes the handler of one location: what serves it, wrapped in
+// its rules when it has any. rt is the vhost's router, which serves the
+// internal redirects of its front controllers.
+func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.Location, rt *handlers.Router, prev *generation) (handlers.Handler, error) {
+	h, err := g.serving(cfg, vh, loc, rt, prev)
 	if err != nil {
 		return nil, err
 	}
-	fc := handlers.NewFrontController(s, u, root)
+	return withRules(loc, h)
+}
+
+// serving makes what serves a location's requests; nil for a location that
+// denies all and has nothing to serve.
+func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.Location, rt *handlers.Router, prev *generation) (handlers.Handler, error) {
+	sr := staticRoot{dir: loc.EffectiveRoot(vh), followOutside: loc.EffectiveFollowSymlinksOutside(vh)}
+	f := loc.FastCGI
+	if f == nil {
+		if sr.dir == "" && loc.DeniesAll() {
+			return nil, nil
+		}
+		if loc.Alias != "" {
+			sr.mount = loc.Prefix
+		}
+		return g.static(cfg, vh, sr, prev)
+	}
+	u := g.upstreams[f.Upstream].u
+	if f.Mode == "pass" {
+		return &appHandler{u: u, root: sr.dir}, nil
+	}
+	s, err := g.static(cfg, vh, sr, prev)
+	if err != nil {
+		return nil, err
+	}
+	fc := handlers.NewFrontController(s, u, sr.dir)
 	fc.Ext = f.Ext
 	fc.SetIndex(f.Index)
+	var refuse []string
+	if f.RefuseDefaults {
+		refuse = append(refuse, handlers.DefaultRefuse...)
+	}
+	if fc.Refuse, err = handlers.NewRefuseList(append(refuse, f.Refuse...)); err != nil {
+		return nil, err
+	}
+	fc.Internal = rt.Internal()
 	return fc, nil
 }
 
-// static returns the static handler for root with the vhost's settings,
+// withRules wraps h in the location's rules, or returns it as it is when
+// the location has none (a location without rules costs nothing).
+func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, error) {
+	l := &handlers.Location{Handler: h, Internal: loc.Internal, DenyAll: loc.DeniesAll()}
+	for _, list := range []struct {
+		in  []string
+		out *[]netip.Prefix
+	}{{loc.Deny, &l.Deny}, {loc.Allow, &l.Allow}} {
+		for _, a := range list.in {
+			if a == "all" {
+				continue
+			}
+			p, err := config.ParsePrefix(a)
+			if err != nil {
+				return nil, err
+			}
+			*list.out = append(*list.out, p)
+		}
+	}
+	maxAge := int64(-1)
+	if loc.Expires != "" {
+		var err error
+		if maxAge, err = config.ParseAge(loc.Expires); err != nil {
+			return nil, err
+		}
+	}
+	if hd := loc.Headers; hd != nil || maxAge >= 0 {
+		var set, add [][2]string
+		var remove []string
+		if hd != nil {
+			set, add, remove = pairs(hd.Set), pairs(hd.Add), hd.Remove
+		}
+		l.Headers = handlers.NewHeaderRules(set, add, remove, maxAge)
+	}
+	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil {
+		return h, nil
+	}
+	return l, nil
+}
+
+// pairs lists a map's entries sorted by key, so headers come out in the
+// same order at every start.
+func pairs(m map[string]string) [][2]string {
+	var out [][2]string
+	for _, k := range sortedKeys(m) {
+		out = append(out, [2]string{k, m[k]})
+	}
+	return out
+}
+
+// staticRoot is where a static handler's files come from.
+type staticRoot struct {
+	dir           string
+	followOutside bool   // symlinks may leave dir
+	mount         string // the alias's prefix, "" for a root
+}
+
+// static returns the static handler for a root with the vhost's settings,
 // shared by the locations that have the same, and reused from prev.
-func (g *generation) static(cfg *config.Config, vh *config.VHost, root string, prev *generation) (*handlers.Static, error) {
-	sc := handlers.DefaultStaticConfig(root)
+func (g *generation) static(cfg *config.Config, vh *config.VHost, sr staticRoot, prev *generation) (*handlers.Static, error) {
+	sc := handlers.DefaultStaticConfig(sr.dir)
+	sc.FollowSymlinksOutside = sr.followOutside
+	sc.Mount = sr.mount
 	sc.CacheMaxFile = int64(cfg.Cache.MaxFile)
 	sc.CacheMaxTotal = int64(cfg.Cache.MaxTotal)
 	sc.Compress = cfg.Compression == nil || *cfg.Compression

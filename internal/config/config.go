@@ -192,14 +192,39 @@ type VHost struct {
 	Index []string `yaml:"index" default:"[index.html]"`
 	// DirListing lists directories that have no index.
 	DirListing bool `yaml:"dir_listing" default:"false"`
+	// FollowSymlinksOutside serves files reached through symlinks that
+	// leave Root (Debian's DokuWiki links its templates and plugins from
+	// /var/lib and /etc). Off, such a path is 404 and the kernel resolves
+	// every path beneath the root (openat2 RESOLVE_BENEATH). A location
+	// may set its own.
+	FollowSymlinksOutside bool `yaml:"follow_symlinks_outside" default:"false"`
+	// Redirects answer matching requests with a redirect before any
+	// location (nginx rewrite ... permanent, return 301 ...), the first
+	// that matches.
+	Redirects []*Redirect `yaml:"redirects"`
 	// Locations map request paths to what serves them. Without any, the
 	// whole vhost is static files from Root.
 	Locations []*Location `yaml:"locations"`
 }
 
+// Redirect is a redirect rule. A request whose path does not match costs
+// no allocation.
+type Redirect struct {
+	// Match is a regular expression (RE2 syntax) on the decoded path, e.g.
+	// "^/old/(.*)$"; anchor it with ^ (a literal start is checked first).
+	Match string `yaml:"match"`
+	// To is the target: $1..$9 are Match's captures (percent-encoded),
+	// $host, $request_uri, $uri, $args, $is_args and $scheme the request's,
+	// as in nginx (${host} where letters follow), e.g.
+	// "https://$host$request_uri" or "/new/$1".
+	To string `yaml:"to"`
+	// Status is 301, 302, 303, 307 or 308.
+	Status int `yaml:"status" default:"301"`
+}
+
 // Location is a nginx-style location: a prefix match (the longest wins)
 // or an extension match (checked first, in order), served from a root or
-// by a FastCGI upstream.
+// by a FastCGI upstream, with its access rules and response headers.
 type Location struct {
 	// Prefix matches request paths that start with it ("/", "/app/").
 	Prefix string `yaml:"prefix"`
@@ -209,8 +234,49 @@ type Location struct {
 	// Root is the document root for static files here (the vhost's Root
 	// when empty).
 	Root string `yaml:"root"`
+	// Alias serves the location's files from this directory with the
+	// prefix replaced (nginx alias): prefix /static/ and alias
+	// /srv/app/static serve /static/a.css from /srv/app/static/a.css. The
+	// prefix must end with /; static files only (no fastcgi).
+	Alias string `yaml:"alias"`
+	// FollowSymlinksOutside overrides the vhost's follow_symlinks_outside
+	// for this location's root or alias.
+	FollowSymlinksOutside *bool `yaml:"follow_symlinks_outside"`
 	// FastCGI sends requests here to an upstream instead of serving files.
 	FastCGI *FastCGI `yaml:"fastcgi"`
+	// Internal makes the location reachable only by an application's
+	// X-Accel-Redirect: a client asking for it gets 404 (nginx internal).
+	Internal bool `yaml:"internal" default:"false"`
+	// Deny refuses clients by address with 403: CIDRs (10.0.0.0/8,
+	// 2001:db8::/32), single addresses, or "all" (nginx deny). "all"
+	// refuses internal redirects too; addresses are checked on the
+	// client's own request, not on an internal redirect (the application
+	// decided).
+	Deny []string `yaml:"deny"`
+	// Allow, when not empty, admits only clients in these CIDRs or
+	// addresses (nginx allow ...; deny all;); Deny is checked first. A
+	// client on a unix socket has no address and is refused.
+	Allow []string `yaml:"allow"`
+	// Headers changes the headers of the responses gale makes here (files,
+	// redirects; not errors, and not the application's responses, which
+	// carry their own) with status 2xx or 3xx, like nginx add_header.
+	Headers *Headers `yaml:"headers"`
+	// Expires sets Cache-Control: max-age on those responses (nginx
+	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
+	// none.
+	Expires string `yaml:"expires"`
+}
+
+// Headers are response header rules. Names are matched without regard to
+// case; Content-Length, Transfer-Encoding, Connection, Date and Server
+// are gale's and cannot be changed.
+type Headers struct {
+	// Set replaces a header (or adds it when absent).
+	Set map[string]string `yaml:"set"`
+	// Add adds a header, keeping any of the same name.
+	Add map[string]string `yaml:"add"`
+	// Remove removes headers by name.
+	Remove []string `yaml:"remove"`
 }
 
 // FastCGI routes a location to an upstream.
@@ -229,4 +295,15 @@ type FastCGI struct {
 	Index string `yaml:"index" default:"/index.php"`
 	// Ext is the script extension of front_controller.
 	Ext string `yaml:"ext" default:".php"`
+	// RefuseDefaults makes front_controller refuse what no site should
+	// serve or run: *.py, *.pyc, *.pyo, *.sqlite, *.sqlite3, *.db, *.sql,
+	// *.env, *.bak, *.swp, *~, composer.json, composer.lock, and the
+	// top-level directories /vendor/, /conf/, /data/ and /bin/. A refused
+	// script is 404; any other refused path goes to the front controller
+	// script like a path that does not exist (a WordPress page may be
+	// called /data/). Dotfiles are refused anyway.
+	RefuseDefaults bool `yaml:"refuse_defaults" default:"true"`
+	// Refuse adds patterns to refuse: "*.ext" (a name's end), "/dir/" (a
+	// directory of the root), or a file name ("wp-config-sample.php").
+	Refuse []string `yaml:"refuse"`
 }

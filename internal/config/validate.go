@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/upstream"
 )
 
@@ -271,6 +273,14 @@ func (v *validator) vhosts() {
 				v.errorf(fmt.Sprintf("%s.index[%d]", p, j), "%s.index: bad index name %q", p, idx)
 			}
 		}
+		for j, r := range vh.Redirects {
+			rp := fmt.Sprintf("%s.redirects[%d]", p, j)
+			if r == nil {
+				v.errorf(rp, "%s: empty redirect", rp)
+			} else if err := handlers.CheckRedirect(r.Match, r.To, r.Status); err != nil {
+				v.errorf(rp, "%s: %v", rp, err)
+			}
+		}
 		vh.Root = v.abs(vh.Root)
 		if len(vh.Locations) == 0 {
 			v.root(p+".root", vh.Root, "static files")
@@ -306,15 +316,32 @@ func (v *validator) locations(vp string, vh *VHost) {
 				v.errorf(fmt.Sprintf("%s.ext[%d]", p, j), "%s.ext: bad extension %q (want .php)", p, e)
 			}
 		}
+		v.rules(p, loc)
 		loc.Root = v.abs(loc.Root)
+		loc.Alias = v.abs(loc.Alias)
 		root := loc.EffectiveRoot(vh)
 		rootPath := p + ".root" // where a root error is reported
 		if loc.Root == "" && vh.Root != "" {
 			rootPath = vp + ".root" // inherited
 		}
 		f := loc.FastCGI
+		if loc.Alias != "" {
+			switch {
+			case f != nil:
+				v.errorf(p+".alias", "%s.alias: static files only: a fastcgi location has a root", p)
+			case loc.Root != "":
+				v.errorf(p+".alias", "%s.alias: root and alias are exclusive", p)
+			case loc.Prefix == "" || !strings.HasSuffix(loc.Prefix, "/"):
+				// /static would also match /staticfoo and serve
+				// ALIASfoo, a sibling of the aliased directory.
+				v.errorf(p+".alias", "%s.alias: needs a prefix that ends with /", p)
+			}
+			rootPath = p + ".alias"
+		}
 		if f == nil {
-			v.root(rootPath, root, "static files")
+			if !loc.DeniesAll() {
+				v.root(rootPath, root, "static files")
+			}
 			continue
 		}
 		fp := p + ".fastcgi"
@@ -324,6 +351,11 @@ func (v *validator) locations(vp string, vh *VHost) {
 			v.errorf(fp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", fp, f.Upstream, strings.Join(v.c.upstreamNames(), ", "))
 		}
 		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
+		for j, pat := range f.Refuse {
+			if err := handlers.CheckRefusePattern(pat); err != nil {
+				v.errorf(fmt.Sprintf("%s.refuse[%d]", fp, j), "%s.refuse[%d]: %v", fp, j, err)
+			}
+		}
 		if f.Mode == "front_controller" {
 			v.root(rootPath, root, "a front_controller's existing files")
 			if !strings.HasPrefix(f.Index, "/") || !strings.HasSuffix(f.Index, f.Ext) {
@@ -336,12 +368,167 @@ func (v *validator) locations(vp string, vh *VHost) {
 	}
 }
 
-// EffectiveRoot is the location's root, or its vhost's.
+// EffectiveRoot is the directory the location's files come from: its
+// alias, its root, or its vhost's root.
 func (loc *Location) EffectiveRoot(vh *VHost) string {
+	if loc.Alias != "" {
+		return loc.Alias
+	}
 	if loc.Root != "" {
 		return loc.Root
 	}
 	return vh.Root
+}
+
+// EffectiveFollowSymlinksOutside is the location's setting, or its
+// vhost's.
+func (loc *Location) EffectiveFollowSymlinksOutside(vh *VHost) bool {
+	if loc.FollowSymlinksOutside != nil {
+		return *loc.FollowSymlinksOutside
+	}
+	return vh.FollowSymlinksOutside
+}
+
+// DeniesAll reports whether the location refuses every request (deny:
+// all), so that it needs nothing to serve.
+func (loc *Location) DeniesAll() bool {
+	for _, d := range loc.Deny {
+		if d == "all" {
+			return true
+		}
+	}
+	return false
+}
+
+// rules checks a location's access, header and expiry rules.
+func (v *validator) rules(p string, loc *Location) {
+	for _, list := range []struct {
+		key   string
+		items []string
+	}{{"deny", loc.Deny}, {"allow", loc.Allow}} {
+		for j, a := range list.items {
+			ip := fmt.Sprintf("%s.%s[%d]", p, list.key, j)
+			if a == "all" && list.key == "deny" {
+				continue
+			}
+			if _, err := ParsePrefix(a); err != nil {
+				v.errorf(ip, "%s: %v", ip, err)
+			}
+		}
+	}
+	if h := loc.Headers; h != nil {
+		hp := p + ".headers"
+		for _, m := range []struct {
+			key string
+			m   map[string]string
+		}{{"set", h.Set}, {"add", h.Add}} {
+			for _, name := range sortedKeys(m.m) {
+				np := hp + "." + m.key + "." + name
+				v.headerName(np, name)
+				if !validFieldValue(m.m[name]) {
+					v.errorf(np, "%s: bad header value %q", np, m.m[name])
+				}
+			}
+		}
+		for j, name := range h.Remove {
+			v.headerName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
+		}
+	}
+	if loc.Expires != "" {
+		if _, err := ParseAge(loc.Expires); err != nil {
+			v.errorf(p+".expires", "%s.expires: %v", p, err)
+		}
+	}
+}
+
+// ownHeaders are the fields gale writes itself: framing and the
+// connection's, which a rule changing would break the response.
+var ownHeaders = []string{"content-length", "transfer-encoding", "connection", "date", "server", "keep-alive", "upgrade", "trailer"}
+
+func (v *validator) headerName(path, name string) {
+	if !validToken(name) {
+		v.errorf(path, "%s: bad header name %q", path, name)
+		return
+	}
+	for _, o := range ownHeaders {
+		if strings.EqualFold(name, o) {
+			v.errorf(path, "%s: %s is gale's own header: it cannot be changed", path, name)
+		}
+	}
+}
+
+// validToken reports whether s is an RFC 9110 token (a field name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validFieldValue reports whether s may be a field value: visible ASCII,
+// obs-text, spaces and tabs inside, never CR, LF or NUL (a header
+// injection).
+func validFieldValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return strings.TrimSpace(s) == s
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ParsePrefix parses an allow or deny entry: a CIDR or a single address
+// (a /32 or /128).
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("bad CIDR %q", s)
+		}
+		if p != p.Masked() {
+			return p, fmt.Errorf("bad CIDR %q: host bits set (did you mean %s?)", s, p.Masked())
+		}
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("bad address %q (want a CIDR like 10.0.0.0/8, an address, or all)", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParseAge parses an expires value into seconds: a number with a unit of
+// s, m, h, d or y (365 days), or 0.
+func ParseAge(s string) (int64, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	units := map[byte]int64{'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'y': 365 * 86400}
+	if len(s) < 2 || units[s[len(s)-1]] == 0 {
+		return 0, fmt.Errorf("bad age %q (want e.g. 365d, 12h, 30m)", s)
+	}
+	const maxAge = 100 * 365 * 86400 // and no overflow
+	unit := units[s[len(s)-1]]
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if err != nil || n < 0 || n > maxAge/unit {
+		return 0, fmt.Errorf("bad age %q (want e.g. 365d, 12h, 30m; at most 100y)", s)
+	}
+	return n * unit, nil
 }
 
 func (v *validator) root(path, dir, what string) {

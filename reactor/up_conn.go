@@ -371,6 +371,12 @@ func (l *loop) upClose(uc *upConn) {
 
 // upClosed runs from OnClose of an upstream connection.
 func (l *loop) upClosed(uc *upConn, err error) {
+	if uc.state == ucOpen && !uc.partial {
+		// The close may end a response cleanly (close-delimited); its
+		// client moves on once the connection is forgotten.
+		uc.proto.PeerClosed()
+		defer l.finishDone()
+	}
 	if uc.served > 0 && uc.state != ucClosing && uc.state != ucClosed && (uc.proto.Live() == 0 || !uc.answeredSinceReuse) {
 		// Closed by the backend after a clean end, before it read anything
 		// more (php-fpm recycling a worker, or a backend that ignores

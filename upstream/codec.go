@@ -98,6 +98,11 @@ type ConnCodec interface {
 	Detach(id uint16)
 	// Requests appends the streams in flight (detached ones excluded).
 	Requests(dst []Stream) []Stream
+	// PeerClosed runs when the backend closed the connection, before the
+	// engine retries or fails what is still in flight: a protocol whose
+	// responses end with the close (SCGI, CGI, HTTP without a length)
+	// ends those streams there, cleanly.
+	PeerClosed()
 }
 
 // Stream receives one request's response from a ConnCodec. Slices are

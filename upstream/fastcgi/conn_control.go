@@ -18,3 +18,7 @@ func (c *Conn) Requests(dst []upstream.Stream) []upstream.Stream {
 	}
 	return dst
 }
+
+// PeerClosed implements upstream.ConnCodec: a FastCGI response ends with
+// FCGI_END_REQUEST, never with the close, so nothing ends here.
+func (c *Conn) PeerClosed() {}

@@ -70,6 +70,12 @@ func TestSetHandlerAndRetireUpstream(t *testing.T) {
 		t.Fatalf("request in flight across the retirement: %d %q", resp.StatusCode, body)
 	}
 	waitFor(t, "the busy backend connection closed after its request", func() bool { return l.open.Load() == 0 })
+	// Its counters go with it: a reload does not leak the backends it
+	// replaced, nor keep reporting them in metrics.
+	waitFor(t, "the retired backend gone from the stats", func() bool {
+		_, kept := s.srv.Stats().Backends[u.Backends[0]]
+		return !kept
+	})
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -37,7 +37,6 @@ type Server struct {
 	// handler is Config.Handler until SetHandler swaps it (reload); each
 	// request loads it once, so a request is answered by one tree.
 	handler atomic.Pointer[handlerRef]
-	retired sync.Map // *upstream.Upstream -> struct{}, see RetireUpstream
 }
 
 type handlerRef struct{ h handlers.Handler }
@@ -75,7 +74,7 @@ func (s *Server) currentHandler() handlers.Handler { return s.handler.Load().h }
 // requests finish, and queued requests are still served. Call it after
 // SetHandler.
 func (s *Server) RetireUpstream(u *upstream.Upstream) {
-	s.retired.Store(u, struct{}{})
+	u.Retire()
 	s.post(func(l *loop) {
 		if p := l.pools[u]; p != nil {
 			p.retire()

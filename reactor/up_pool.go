@@ -28,7 +28,7 @@ func (l *loop) poolFor(u *upstream.Upstream) *pool {
 	p := l.pools[u]
 	if p == nil {
 		p = &pool{l: l, u: u, proto: protocolOf(u)}
-		if _, ok := l.s.retired.Load(u); ok {
+		if u.Retired() {
 			p.retired = true // a request that began before the reload
 		}
 		l.pools[u] = p
@@ -48,10 +48,14 @@ func (p *pool) retire() {
 }
 
 // forgetIfEmpty drops a retired pool with nothing left in it from its
-// loop, so the upstream can be garbage collected.
+// loop, with the loop's counters for its backends, so the upstream can be
+// garbage collected and metrics stop reporting what no longer exists.
 func (p *pool) forgetIfEmpty() {
 	if p.retired && len(p.conns) == 0 && p.qhead == len(p.queue) && p.l.pools[p.u] == p {
 		delete(p.l.pools, p.u)
+		for _, b := range p.u.Backends {
+			delete(p.l.stats.backends, b)
+		}
 	}
 }
 

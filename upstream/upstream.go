@@ -63,7 +63,15 @@ type Upstream struct {
 	// whose connection goes idle while others wait closes it, giving its
 	// budget to them: budgets are global, queues per loop.
 	Waiting atomic.Int32
+	retired atomic.Bool
 }
+
+// Retire records that no handler routes to u any more (a reload removed
+// or replaced it): its connections close as they go idle.
+func (u *Upstream) Retire() { u.retired.Store(true) }
+
+// Retired reports whether Retire was called.
+func (u *Upstream) Retired() bool { return u.retired.Load() }
 
 // Backend is one address of an upstream, with its connection budget and
 // health, shared by all event loops (atomics, touched per connection, not

@@ -82,8 +82,9 @@ type exchange struct {
 	// pipelinable: GET or HEAD without a body, so it may wait behind
 	// another request on a busy connection (see pool.pipeline).
 	pipelinable bool
-	counted     bool // queued for budget (counted in Upstream.Waiting)
-	fresh       bool // resend on a new connection: a reused one was closed under it
+	counted     bool   // queued for budget (counted in Upstream.Waiting)
+	ticket      uint64 // its place in the wait across loops (Upstream.Ticket)
+	fresh       bool   // resend on a new connection: a reused one was closed under it
 	retries     int
 	requeues    int // resends of a request the backend never read (see lost)
 	started     time.Time

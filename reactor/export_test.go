@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"context"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -26,4 +27,27 @@ func StopEngine(s *Server) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return s.eng.Stop(ctx)
+}
+
+// ClientLoops maps the remote address of every client connection, active
+// or parked, to an opaque value naming its loop, read on each loop.
+func ClientLoops(s *Server) map[string]any {
+	out := map[string]any{}
+	var mu sync.Mutex
+	s.onLoops(func(l *loop) int {
+		mu.Lock()
+		defer mu.Unlock()
+		for cs := l.conns.head; cs != nil; cs = cs.next {
+			out[cs.gc.RemoteAddr().String()] = l
+		}
+		for ch := l.parked.head; ch != nil; ch = ch.next {
+			for i := range ch.slots {
+				if gc := ch.slots[i].gc; gc != nil {
+					out[gc.RemoteAddr().String()] = l
+				}
+			}
+		}
+		return 0
+	})
+	return out
 }

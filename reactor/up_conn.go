@@ -283,9 +283,10 @@ func (l *loop) upTraffic(uc *upConn) {
 	}
 	if uc.proto.Idle() && n == len(buf) {
 		l.upIdle(uc)
-	} else if !uc.muxes() {
-		// The request ahead ended and a pipelined one runs: the slot it
-		// freed takes the next queued GET.
+	} else {
+		// A request ended beside others still running (multiplexed), or
+		// ahead of a pipelined one: the slot it freed takes the next
+		// queued request (pool.next: only a GET behind a pipelined one).
 		for uc.room() && uc.p.next(uc) {
 		}
 	}
@@ -320,6 +321,12 @@ func (l *loop) upIdle(uc *upConn) {
 	if uc.proto.Quarantined() > 0 {
 		// Cancelled IDs may still receive stray records: a fresh
 		// connection is the only proof of a clean one (see cancel).
+		l.upClose(uc)
+		return
+	}
+	if uc.proto.Idle() && uc.p.olderElsewhere() {
+		// A request on another loop has waited longer than any here: the
+		// budget goes to it (budgetFreed), one FIFO across the loops.
 		l.upClose(uc)
 		return
 	}

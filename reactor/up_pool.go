@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/gale-http/gale/upstream"
 )
@@ -19,6 +20,9 @@ type pool struct {
 	conns []*upConn // every open or dialing connection (for multiplexing)
 	queue []*exchange
 	qhead int
+	// head publishes the ticket of the oldest exchange waiting here to
+	// the other loops (Upstream.OlderWaiting).
+	head *atomic.Uint64
 	// retired: no handler routes here any more (Server.RetireUpstream).
 	// Connections close when idle; the pool leaves the loop when empty.
 	retired bool
@@ -27,7 +31,7 @@ type pool struct {
 func (l *loop) poolFor(u *upstream.Upstream) *pool {
 	p := l.pools[u]
 	if p == nil {
-		p = &pool{l: l, u: u, proto: protocolOf(u)}
+		p = &pool{l: l, u: u, proto: protocolOf(u), head: u.NewQueueHead()}
 		if u.Retired() {
 			p.retired = true // a request that began before the reload
 		}
@@ -86,8 +90,14 @@ func (p *pool) assign(r *exchange) {
 		// Whether the backend multiplexes is not known yet: rather than
 		// open the whole budget, wait for the first connection. This wait
 		// is not for budget, so it does not count in Waiting.
-		p.queue = append(p.queue, r)
-		r.state = exWaiting
+		p.wait(r)
+		p.armQueue(r)
+		return
+	}
+	if r.ticket == 0 && (p.peekQueued() != nil || p.olderElsewhere()) {
+		// Others wait for a connection, here or on another loop: they
+		// come first, whatever budget frees up meanwhile.
+		p.enqueue(r)
 		p.armQueue(r)
 		return
 	}
@@ -116,9 +126,43 @@ func (p *pool) assign(r *exchange) {
 
 // enqueue puts r in the FIFO of exchanges waiting for budget.
 func (p *pool) enqueue(r *exchange) {
-	p.queue = append(p.queue, r)
-	r.state, r.counted = exWaiting, true
+	r.counted = true
 	p.u.Waiting.Add(1)
+	p.wait(r)
+}
+
+// wait appends r to the queue, with the ticket of its first wait.
+func (p *pool) wait(r *exchange) {
+	if r.ticket == 0 {
+		r.ticket = p.u.Ticket()
+	}
+	p.queue = append(p.queue, r)
+	r.state = exWaiting
+	p.publish()
+}
+
+// publish stores the oldest waiting ticket where other loops see it.
+func (p *pool) publish() {
+	var t uint64
+	if h := p.peekQueued(); h != nil {
+		t = h.ticket
+	}
+	if p.head.Load() != t {
+		p.head.Store(t)
+	}
+}
+
+// olderElsewhere reports whether another loop has waited longer for a
+// connection than anything queued here.
+func (p *pool) olderElsewhere() bool {
+	if p.u.Waiting.Load() == 0 {
+		return false
+	}
+	var t uint64
+	if h := p.peekQueued(); h != nil {
+		t = h.ticket
+	}
+	return p.u.OlderWaiting(p.head, t)
 }
 
 // armQueue arms r's queue timeout. The deadline is set when r first waits
@@ -142,12 +186,16 @@ func (p *pool) unqueue(r *exchange) {
 		r.counted = false
 		p.u.Waiting.Add(-1)
 	}
+	p.publish()
 }
 
 // retry gives queued exchanges another chance at the budget, after another
 // loop released a connection.
 func (p *pool) retry() {
 	for n := len(p.queue) - p.qhead; n > 0; n-- {
+		if p.olderElsewhere() {
+			return // another loop's turn: its retry takes the budget
+		}
 		r := p.popQueued()
 		if r == nil {
 			return

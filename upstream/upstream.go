@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -64,6 +65,50 @@ type Upstream struct {
 	// budget to them: budgets are global, queues per loop.
 	Waiting atomic.Int32
 	retired atomic.Bool
+	// tickets orders the waits for a connection across loops; heads are
+	// the loops' queues, each publishing its oldest ticket (0: empty).
+	tickets atomic.Uint64
+	heads   atomic.Pointer[[]*atomic.Uint64]
+	headsMu sync.Mutex
+}
+
+// Ticket numbers a request that begins to wait for a connection: waits
+// are served in ticket order across loops (see OlderWaiting).
+func (u *Upstream) Ticket() uint64 { return u.tickets.Add(1) }
+
+// NewQueueHead registers one loop's queue of u; the loop stores its
+// oldest waiting ticket there (0 when none waits).
+func (u *Upstream) NewQueueHead() *atomic.Uint64 {
+	u.headsMu.Lock()
+	defer u.headsMu.Unlock()
+	var hs []*atomic.Uint64
+	if p := u.heads.Load(); p != nil {
+		hs = append(hs, *p...)
+	}
+	h := new(atomic.Uint64)
+	hs = append(hs, h)
+	u.heads.Store(&hs)
+	return h
+}
+
+// OlderWaiting reports whether another loop's queue holds a request that
+// began waiting before ticket t of queue mine (t 0: mine is empty). A loop
+// whose connection frees up then hands its budget over rather than serve
+// its own, younger request: one FIFO across loops, with no lock.
+func (u *Upstream) OlderWaiting(mine *atomic.Uint64, t uint64) bool {
+	p := u.heads.Load()
+	if p == nil {
+		return false
+	}
+	for _, h := range *p {
+		if h == mine {
+			continue
+		}
+		if v := h.Load(); v != 0 && (t == 0 || v < t) {
+			return true
+		}
+	}
+	return false
 }
 
 // Retire records that no handler routes to u any more (a reload removed

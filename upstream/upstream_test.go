@@ -140,3 +140,25 @@ func TestUnreachableAfterConnectFailure(t *testing.T) {
 		t.Fatal("unreachable after a successful connect")
 	}
 }
+
+// TestOlderWaiting: a loop sees another loop's older waiting request, not
+// its own, and not a younger one.
+func TestOlderWaiting(t *testing.T) {
+	u := &Upstream{}
+	a, b := u.NewQueueHead(), u.NewQueueHead()
+	t1, t2 := u.Ticket(), u.Ticket()
+	if u.OlderWaiting(a, 0) {
+		t.Fatal("older waiting with every queue empty")
+	}
+	a.Store(t1)
+	if u.OlderWaiting(a, t1) {
+		t.Fatal("a queue saw its own head")
+	}
+	if !u.OlderWaiting(b, 0) || !u.OlderWaiting(b, t2) {
+		t.Fatal("an empty or younger queue did not see the older one")
+	}
+	b.Store(t2)
+	if u.OlderWaiting(a, t1) {
+		t.Fatal("the oldest queue saw a younger one as older")
+	}
+}

@@ -96,7 +96,8 @@ type upConn struct {
 	busySince time.Time
 }
 
-func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
+func (uc *upConn) stalledFlag() *bool   { return &uc.inStalled }
+func (uc *upConn) writeConn() gnet.Conn { return uc.gc }
 
 // refreshLimit applies the backend's multiplexing answer, which may have
 // arrived after this connection opened, and returns the limit: the number

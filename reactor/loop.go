@@ -65,9 +65,10 @@ type loop struct {
 	// freeConns recycles the conns they gave back.
 	parked    parkQueue
 	freeConns []*conn
-	stalled   []stallable
-	stalled2  []stallable
-	draining  bool
+	// ww holds the connections waiting for socket space (writable.go),
+	// from the loop's first stalled write on.
+	ww       *writeWait
+	draining bool
 
 	// Metrics and the access log (stats.go, accesslog.go): plain fields,
 	// only this loop touches them.
@@ -102,12 +103,12 @@ func newLoop(s *Server, el gnet.EventLoop) *loop {
 // event-loop iteration.
 func (l *loop) stamp() { l.now = time.Now() }
 
-// tick advances the clock-driven work: the Date line, expired timers and
-// writers waiting for socket space.
+// tick advances the clock-driven work: the Date line, expired timers,
+// parked connections' idle timeouts, the backends' starvation check and
+// the access log.
 func (l *loop) tick(now time.Time) {
 	l.now = now
 	l.date.Update(now)
-	l.sweepStalled()
 	l.wheel.advance(now, fireTimer)
 	if l.parked.live > 0 {
 		l.expireParked()

@@ -30,8 +30,7 @@ type Server struct {
 	eng      gnet.Engine
 	booted   chan struct{}
 	addr     atomic.Pointer[net.TCPAddr]
-	loops    sync.Map     // gnet.EventLoop -> *loop
-	stalled  atomic.Int64 // connections waiting for socket space, all loops
+	loops    sync.Map // gnet.EventLoop -> *loop
 	limit    connLimit
 	draining atomic.Bool
 	// handler is Config.Handler until SetHandler swaps it (reload); each
@@ -95,6 +94,7 @@ func (s *Server) post(fn func(*loop)) {
 
 // Serve listens and serves until Shutdown; it returns nil after a clean stop.
 func (s *Server) Serve() error {
+	defer s.closeWriteWaits()
 	return gnet.Run(s, "tcp://"+s.cfg.Addr,
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithReusePort(true),
@@ -134,7 +134,7 @@ func sockaddrTCP(sa unix.Sockaddr) *net.TCPAddr {
 	return nil
 }
 
-// OnTick runs each loop's timer and writer sweep on that loop's own
+// OnTick runs each loop's clock-driven work (loop.tick) on that loop's own
 // goroutine: gnet calls OnTick from a separate goroutine, and per-loop state
 // must only be touched by its loop.
 func (s *Server) OnTick() (time.Duration, gnet.Action) {
@@ -143,11 +143,6 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 		_ = l.el.Execute(context.Background(), l.tickTask)
 		return true
 	})
-	if s.stalled.Load() > 0 {
-		// A writer waits for socket space; gnet has no "writable" callback
-		// for writes it did not buffer, so poll quickly while one waits.
-		return time.Millisecond, gnet.None
-	}
 	return s.cfg.Tick, gnet.None
 }
 
@@ -181,10 +176,12 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 func (s *Server) OnClose(c gnet.Conn, err error) gnet.Action {
 	switch x := c.Context().(type) {
 	case *conn:
+		x.l.forgetWritable(x)
 		x.l.closed(x, err)
 	case *parked:
 		s.loopOf(c).parkedClosed(x)
 	case *upConn:
+		x.l.forgetWritable(x)
 		x.l.upClosed(x, err)
 	}
 	return gnet.None

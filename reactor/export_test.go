@@ -15,3 +15,9 @@ const ParkChunkLen = parkChunkLen
 
 // ParkSlotSize is the size of one parked connection's slot.
 const ParkSlotSize = unsafe.Sizeof(parked{})
+
+// Ticks is the number of ticks the loops have run, summed. Asking wakes
+// each loop, which costs it up to two more ticks.
+func Ticks(s *Server) int {
+	return s.onLoops(func(l *loop) int { return int(l.stats.ticks) })
+}

@@ -307,6 +307,7 @@ func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 			probeValues(u, b)
 			b.ProbeDone()
 			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				p.l.stamp()
 				p.retry() // requests that waited for the answer
 				return nil
 			}))
@@ -323,6 +324,7 @@ func (p *pool) dial(b *upstream.Backend, r *fcgiReq) {
 		}
 		if err != nil {
 			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				uc.l.stamp()
 				uc.l.dialFailed(uc, err)
 				return nil
 			}))

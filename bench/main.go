@@ -35,6 +35,7 @@ type Options struct {
 	SlowClients int           `json:"slow_clients"`
 	SlowRate    float64       `json:"slow_rate"`
 	LorisConns  int           `json:"slowloris_conns"`
+	SlowReaders int           `json:"slow_readers"`
 	JSON        string        `json:"-"`
 	SVG         string        `json:"-"`
 	ShowConfig  bool          `json:"-"`
@@ -64,6 +65,7 @@ func parseFlags() Options {
 	flag.IntVar(&o.SlowClients, "slow-clients", 500, "clients of slow-500")
 	flag.Float64Var(&o.SlowRate, "slow-rate", 2<<20, "bytes/s each slow-500 client reads")
 	flag.IntVar(&o.LorisConns, "slowloris-conns", 1000, "trickling connections of slowloris")
+	flag.IntVar(&o.SlowReaders, "slow-readers", 1000, "connections of slow-read-1000 that request the 16 MiB file and never read")
 	flag.StringVar(&o.JSON, "json", "", "write every raw run as JSON to this file")
 	flag.StringVar(&o.SVG, "svg", "", "write a bar chart (rps and CPU/request) to this SVG file")
 	flag.BoolVar(&o.ShowConfig, "show-config", false, "print each server's configuration and exit")

@@ -44,10 +44,13 @@ const reference = "nginx"
 // only if one of its scenarios ran.
 func writeMarkdown(w io.Writer, outs []Outcome) {
 	ref := make(map[string]float64)
-	var thr, mem, loris []Outcome
+	var thr, mem, loris, slowRead []Outcome
 	for _, o := range outs {
 		if sc, _ := scenarioByName(o.Scenario); sc.Kind == KindLoris {
 			loris = append(loris, o)
+			continue
+		} else if sc.Kind == KindSlowRead {
+			slowRead = append(slowRead, o)
 			continue
 		} else if sc.Kind != KindWrk {
 			mem = append(mem, o)
@@ -75,10 +78,20 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 			fmt.Fprintln(w, lorisRow(o))
 		}
 	}
+	if len(slowRead) > 0 {
+		if len(thr) > 0 || len(loris) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, "| scenario | server | slow readers | server CPU with them alone | rps alone | rps beside them | rps kept | errors |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+		for _, o := range slowRead {
+			fmt.Fprintln(w, slowReadRow(o))
+		}
+	}
 	if len(mem) == 0 {
 		return
 	}
-	if len(thr) > 0 || len(loris) > 0 {
+	if len(thr) > 0 || len(loris) > 0 || len(slowRead) > 0 {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "| scenario | server | ok / target | still open | base RSS | peak RSS | RSS growth per conn | time | errors |")

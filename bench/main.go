@@ -160,10 +160,15 @@ func galeFailures(outs []Outcome) []string {
 			bad = append(bad, oc.Scenario+": "+oc.NA)
 		case oc.Mem != nil && (oc.Mem.Errors > 0 || oc.Mem.OK < oc.Mem.Target):
 			bad = append(bad, fmt.Sprintf("%s: %d/%d ok, %d errors (%s)", oc.Scenario, oc.Mem.OK, oc.Mem.Target, oc.Mem.Errors, oc.Mem.FirstErr))
+		case oc.SlowRead != nil && oc.SlowRead.Failed > 0:
+			bad = append(bad, fmt.Sprintf("%s: %d of %d slow readers failed to connect or send", oc.Scenario, oc.SlowRead.Failed, oc.SlowRead.Readers))
 		}
 		for _, r := range oc.Runs {
-			if r.Err != "" || r.Wrk.Errors() {
+			switch {
+			case r.Err != "" || r.Wrk.Errors():
 				bad = append(bad, fmt.Sprintf("%s run %d: %s non-2xx=%d socket=%+v", oc.Scenario, r.Index, r.Err, r.Wrk.Non2xx, r.Wrk.Sock))
+			case r.Wrk.Requests == 0:
+				bad = append(bad, fmt.Sprintf("%s run %d: no request answered", oc.Scenario, r.Index))
 			}
 		}
 	}

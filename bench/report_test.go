@@ -46,3 +46,22 @@ func TestWriteMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestGaleFailures(t *testing.T) {
+	ok := Run{Wrk: WrkResult{RPS: 100, Requests: 100}}
+	outs := []Outcome{
+		{Scenario: "static-4k", Server: "gale", Runs: []Run{ok}},
+		{Scenario: "slow-read-1000", Server: "gale", Runs: []Run{ok, {Index: 1}},
+			SlowRead: &SlowReadResult{Readers: 1000, Failed: 3}},
+		{Scenario: "slow-read-1000", Server: "nginx", Runs: []Run{{Index: 1}}},
+	}
+	got := strings.Join(galeFailures(outs), "\n")
+	for _, want := range []string{"slow-read-1000 run 1: no request answered", "slow-read-1000: 3 of 1000 slow readers failed"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "static-4k") || strings.Count(got, "\n") != 1 {
+		t.Errorf("unexpected failures:\n%s", got)
+	}
+}

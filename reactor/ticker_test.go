@@ -43,7 +43,9 @@ func TestIdleLoopsSkipTicks(t *testing.T) {
 	for i, c := range conns {
 		expectClosed(t, c, readers[i], idle+2*time.Second)
 	}
-	if took := time.Since(answered); took < idle || took > idle+time.Second {
+	// The last deadline runs from the server's park of the last
+	// connection, a hair before this side saw its response.
+	if took := time.Since(answered); took < idle-100*time.Millisecond || took > idle+time.Second {
 		t.Errorf("idle connections closed %v after their last response; idle timeout %v", took, idle)
 	}
 }

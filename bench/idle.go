@@ -24,6 +24,7 @@ type MemResult struct {
 	PerConn   float64       `json:"rss_per_conn"`         // (PeakRSS-BaseRSS) per OK connection (idle) or per client (slow), bytes
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	ServerCPU time.Duration `json:"server_cpu_ns"`
+	IdleCPU   float64       `json:"idle_cpu,omitempty"` // idle: share of one core used over idleWindow with every connection open and idle
 	FirstErr  string        `json:"first_error,omitempty"`
 	Errors    int           `json:"errors"`
 }
@@ -58,6 +59,10 @@ const openWorkers = 32
 // at its connection limit would otherwise cost a timeout per remaining one.
 const openGiveUp = 100
 
+// idleWindow is how long the server's CPU is sampled with every idle
+// connection open: a server that has nothing to do should use none.
+const idleWindow = 3 * time.Second
+
 // openTimeout bounds one connection's dial, request and response.
 const openTimeout = 3 * time.Second
 
@@ -80,6 +85,9 @@ func runIdle(pid int, addr, path string, n int, want []byte) MemResult {
 	if m.OK > 0 {
 		m.PerConn = float64(m.PeakRSS-m.BaseRSS) / float64(m.OK)
 	}
+	cpu1, t1 := TreeCPU(pid), time.Now()
+	time.Sleep(idleWindow)
+	m.IdleCPU = float64(TreeCPU(pid)-cpu1) / float64(time.Since(t1))
 	m.StillOpen = countOpen(conns)
 	for _, c := range conns {
 		c.Close()

@@ -35,6 +35,7 @@ type Options struct {
 	SlowClients int           `json:"slow_clients"`
 	SlowRate    float64       `json:"slow_rate"`
 	LorisConns  int           `json:"slowloris_conns"`
+	SlowReaders int           `json:"slow_readers"`
 	JSON        string        `json:"-"`
 	SVG         string        `json:"-"`
 	ShowConfig  bool          `json:"-"`
@@ -64,6 +65,7 @@ func parseFlags() Options {
 	flag.IntVar(&o.SlowClients, "slow-clients", 500, "clients of slow-500")
 	flag.Float64Var(&o.SlowRate, "slow-rate", 2<<20, "bytes/s each slow-500 client reads")
 	flag.IntVar(&o.LorisConns, "slowloris-conns", 1000, "trickling connections of slowloris")
+	flag.IntVar(&o.SlowReaders, "slow-readers", 1000, "connections of slow-read-1000 that request the 16 MiB file and never read")
 	flag.StringVar(&o.JSON, "json", "", "write every raw run as JSON to this file")
 	flag.StringVar(&o.SVG, "svg", "", "write a bar chart (rps and CPU/request) to this SVG file")
 	flag.BoolVar(&o.ShowConfig, "show-config", false, "print each server's configuration and exit")
@@ -158,10 +160,15 @@ func galeFailures(outs []Outcome) []string {
 			bad = append(bad, oc.Scenario+": "+oc.NA)
 		case oc.Mem != nil && (oc.Mem.Errors > 0 || oc.Mem.OK < oc.Mem.Target):
 			bad = append(bad, fmt.Sprintf("%s: %d/%d ok, %d errors (%s)", oc.Scenario, oc.Mem.OK, oc.Mem.Target, oc.Mem.Errors, oc.Mem.FirstErr))
+		case oc.SlowRead != nil && oc.SlowRead.Failed > 0:
+			bad = append(bad, fmt.Sprintf("%s: %d of %d slow readers failed to connect or send", oc.Scenario, oc.SlowRead.Failed, oc.SlowRead.Readers))
 		}
 		for _, r := range oc.Runs {
-			if r.Err != "" || r.Wrk.Errors() {
+			switch {
+			case r.Err != "" || r.Wrk.Errors():
 				bad = append(bad, fmt.Sprintf("%s run %d: %s non-2xx=%d socket=%+v", oc.Scenario, r.Index, r.Err, r.Wrk.Non2xx, r.Wrk.Sock))
+			case r.Wrk.Requests == 0:
+				bad = append(bad, fmt.Sprintf("%s run %d: no request answered", oc.Scenario, r.Index))
 			}
 		}
 	}

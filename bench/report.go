@@ -44,10 +44,13 @@ const reference = "nginx"
 // only if one of its scenarios ran.
 func writeMarkdown(w io.Writer, outs []Outcome) {
 	ref := make(map[string]float64)
-	var thr, mem, loris []Outcome
+	var thr, mem, loris, slowRead []Outcome
 	for _, o := range outs {
 		if sc, _ := scenarioByName(o.Scenario); sc.Kind == KindLoris {
 			loris = append(loris, o)
+			continue
+		} else if sc.Kind == KindSlowRead {
+			slowRead = append(slowRead, o)
 			continue
 		} else if sc.Kind != KindWrk {
 			mem = append(mem, o)
@@ -75,14 +78,24 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 			fmt.Fprintln(w, lorisRow(o))
 		}
 	}
+	if len(slowRead) > 0 {
+		if len(thr) > 0 || len(loris) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, "| scenario | server | slow readers | server CPU with them alone | rps alone | rps beside them | rps kept | errors |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+		for _, o := range slowRead {
+			fmt.Fprintln(w, slowReadRow(o))
+		}
+	}
 	if len(mem) == 0 {
 		return
 	}
-	if len(thr) > 0 || len(loris) > 0 {
+	if len(thr) > 0 || len(loris) > 0 || len(slowRead) > 0 {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "| scenario | server | ok / target | still open | base RSS | peak RSS | RSS growth per conn | time | errors |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| scenario | server | ok / target | still open | base RSS | peak RSS | RSS growth per conn | time | CPU while idle | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, o := range mem {
 		fmt.Fprintln(w, memRow(o))
 	}
@@ -113,23 +126,23 @@ func wrkRow(o Outcome, refRPS float64) string {
 // memRow renders one memory-scenario row.
 func memRow(o Outcome) string {
 	if o.NA != "" || o.Mem == nil {
-		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | |", o.Scenario, o.Server, mdEscape(o.NA))
+		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | | |", o.Scenario, o.Server, mdEscape(o.NA))
 	}
 	m := o.Mem
 	ok := fmt.Sprintf("%d / %d", m.OK, m.Target)
 	if m.OK != m.Target {
 		ok = "⚠ " + ok
 	}
-	open := ""
+	open, idleCPU := "", ""
 	if sc, _ := scenarioByName(o.Scenario); sc.Kind == KindIdle {
-		open = strconv.Itoa(m.StillOpen)
+		open, idleCPU = strconv.Itoa(m.StillOpen), fmt.Sprintf("%.1f%%", 100*m.IdleCPU)
 	}
 	errs := "0"
 	if m.Errors > 0 {
 		errs = fmt.Sprintf("⚠ %d: %s", m.Errors, mdEscape(m.FirstErr))
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %.1fs | %s |", o.Scenario, o.Server, ok, open,
-		mib(m.BaseRSS), mib(m.PeakRSS), kib(m.PerConn), m.Elapsed.Seconds(), errs)
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %.1fs | %s | %s |", o.Scenario, o.Server, ok, open,
+		mib(m.BaseRSS), mib(m.PeakRSS), kib(m.PerConn), m.Elapsed.Seconds(), idleCPU, errs)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

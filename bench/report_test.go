@@ -25,6 +25,9 @@ func TestWriteMarkdown(t *testing.T) {
 		{Scenario: "static-4k", Server: "nginx", Runs: []Run{run(100, 3)}},
 		{Scenario: "static-4k", Server: "caddy", NA: "caddy not installed | really"},
 		{Scenario: "slow-500", Server: "nginx", Mem: &MemResult{Target: 500, OK: 499, BaseRSS: 1 << 20, PeakRSS: 3 << 20, Errors: 1, FirstErr: "EOF"}},
+		{Scenario: "slow-read-1000", Server: "gale", Runs: []Run{run(200, 0), run(180, 0)},
+			SlowRead: &SlowReadResult{Readers: 1000, WaitCPU: 0.004, AloneRPS: 200, UnderRPS: 180, Ratio: 0.9}},
+		{Scenario: "slow-read-1000", Server: "nginx", SlowRead: &SlowReadResult{Readers: 1000, Failed: 2}},
 	}
 	var b strings.Builder
 	writeMarkdown(&b, outs)
@@ -35,9 +38,30 @@ func TestWriteMarkdown(t *testing.T) {
 		"| static-4k | caddy | n/a: caddy not installed \\| really |",
 		"| slow-500 | nginx | ⚠ 499 / 500 |  | 1.0 MiB | 3.0 MiB |",
 		"| ⚠ 1: EOF |",
+		"| slow-read-1000 | gale | 1000 | 0.4% | 200 | 180 | 90% | 0 |",
+		"| slow-read-1000 | nginx | ⚠ 1000, 2 failed | 0.0% |",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestGaleFailures(t *testing.T) {
+	ok := Run{Wrk: WrkResult{RPS: 100, Requests: 100}}
+	outs := []Outcome{
+		{Scenario: "static-4k", Server: "gale", Runs: []Run{ok}},
+		{Scenario: "slow-read-1000", Server: "gale", Runs: []Run{ok, {Index: 1}},
+			SlowRead: &SlowReadResult{Readers: 1000, Failed: 3}},
+		{Scenario: "slow-read-1000", Server: "nginx", Runs: []Run{{Index: 1}}},
+	}
+	got := strings.Join(galeFailures(outs), "\n")
+	for _, want := range []string{"slow-read-1000 run 1: no request answered", "slow-read-1000: 3 of 1000 slow readers failed"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "static-4k") || strings.Count(got, "\n") != 1 {
+		t.Errorf("unexpected failures:\n%s", got)
 	}
 }

@@ -14,13 +14,14 @@ import (
 
 // Outcome is everything measured for one scenario on one server.
 type Outcome struct {
-	Scenario string       `json:"scenario"`
-	Server   string       `json:"server"`
-	NA       string       `json:"na,omitempty"` // why there is no number
-	Backend  string       `json:"backend,omitempty"`
-	Runs     []Run        `json:"runs,omitempty"`
-	Mem      *MemResult   `json:"mem,omitempty"`
-	Loris    *LorisResult `json:"slowloris,omitempty"`
+	Scenario string          `json:"scenario"`
+	Server   string          `json:"server"`
+	NA       string          `json:"na,omitempty"` // why there is no number
+	Backend  string          `json:"backend,omitempty"`
+	Runs     []Run           `json:"runs,omitempty"`
+	Mem      *MemResult      `json:"mem,omitempty"`
+	Loris    *LorisResult    `json:"slowloris,omitempty"`
+	SlowRead *SlowReadResult `json:"slow_read,omitempty"`
 }
 
 // Run is one measured wrk run.
@@ -108,6 +109,8 @@ func (h *Harness) Run(sc Scenario, srv Server) Outcome {
 		out.Mem = &m
 	case KindLoris:
 		h.runLoris(sc, in, &out)
+	case KindSlowRead:
+		h.runSlowRead(sc, in, &out)
 	}
 	return out
 }

@@ -18,6 +18,10 @@ const (
 	// KindLoris measures wrk's throughput alone and beside many connections
 	// trickling request heads (slowloris).
 	KindLoris
+	// KindSlowRead measures the server's CPU while many connections wait
+	// for a large response they never read, and wrk's throughput alone and
+	// beside them.
+	KindSlowRead
 )
 
 // Scenario is one named benchmark.
@@ -42,6 +46,7 @@ var allScenarios = []Scenario{
 	{Name: "idle-10k", Desc: "10,000 idle keep-alive connections after one request each", Kind: KindIdle, Path: "/612.bin"},
 	{Name: "slow-500", Desc: "500 slow readers of the 16 MiB file", Kind: KindSlow, Path: "/16m.bin"},
 	{Name: "slowloris", Desc: "4 KiB file with wrk, alone and beside 1,000 connections trickling a header byte every 2 s", Kind: KindLoris, Path: "/4k.bin"},
+	{Name: "slow-read-1000", Desc: "server CPU with 1,000 connections that requested the 16 MiB file and read nothing; 4 KiB file with wrk, alone and beside them", Kind: KindSlowRead, Path: "/4k.bin"},
 }
 
 // selectScenarios resolves a comma-separated list ("" or "all" = every one).

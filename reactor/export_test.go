@@ -51,3 +51,9 @@ func ClientLoops(s *Server) map[string]any {
 	})
 	return out
 }
+
+// Ticks is the number of ticks the loops have run, summed. Asking wakes
+// each loop, which costs it up to two more ticks.
+func Ticks(s *Server) int {
+	return s.onLoops(func(l *loop) int { return int(l.stats.ticks) })
+}

@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -66,9 +67,18 @@ type loop struct {
 	// freeConns recycles the conns they gave back.
 	parked    parkQueue
 	freeConns []*conn
-	stalled   []stallable
-	stalled2  []stallable
-	draining  bool
+	// ww holds the connections waiting for socket space (writable.go),
+	// from the loop's first stalled write on.
+	ww       *writeWait
+	draining bool
+
+	// Ticks are skipped while nothing is due (ticker.go): quietUntil,
+	// read by the ticker, is when this loop next needs one (nanoseconds
+	// since ticker.epoch, 0: at every tick); quiet says it is set;
+	// active says an event ran since the last tick.
+	quietUntil atomic.Int64
+	quiet      bool
+	active     bool
 
 	// Metrics and the access log (stats.go, accesslog.go): plain fields,
 	// only this loop touches them.
@@ -96,19 +106,28 @@ func newLoop(s *Server, el gnet.EventLoop) *loop {
 	return l
 }
 
-// stamp brings l.now up to date at the start of an event. Timers are
+// stamp brings l.now (and the Date line) up to date at the start of an
+// event: every callback and task on the loop calls it first. Timers are
 // scheduled from l.now; left at the last tick, it would be up to a tick old
-// (more when the loop is busy) and a timeout would fire that much early.
-// One vDSO clock read per event, as nginx updates its cached time once per
-// event-loop iteration.
-func (l *loop) stamp() { l.now = time.Now() }
+// (much more after the loop skipped ticks, ticker.go) and a timeout would
+// fire that much early. One vDSO clock read per event, as nginx updates
+// its cached time once per event-loop iteration.
+func (l *loop) stamp() {
+	l.now = time.Now()
+	l.date.Update(l.now)
+	l.active = true
+	l.unquiet() // whatever this event does may need the next tick
+}
 
-// tick advances the clock-driven work: the Date line, expired timers and
-// writers waiting for socket space.
+// tick advances the clock-driven work: the Date line, expired timers,
+// parked connections' idle timeouts, the backends' starvation check and
+// the access log.
 func (l *loop) tick(now time.Time) {
 	l.now = now
 	l.date.Update(now)
-	l.sweepStalled()
+	l.stats.ticks++
+	l.quiet = false // the ticker counts on a tick after this one
+	l.quietUntil.Store(0)
 	l.wheel.advance(now, fireTimer)
 	if l.parked.live > 0 {
 		l.expireParked()
@@ -119,6 +138,7 @@ func (l *loop) tick(now time.Time) {
 	if len(l.alBuf) > 0 {
 		l.flushAccess()
 	}
+	l.settle()
 }
 
 func fireTimer(n *timerNode, kind timerKind) { n.owner.expire(kind) }

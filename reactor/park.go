@@ -208,3 +208,18 @@ func (l *loop) expireParked() {
 		q.used--
 	}
 }
+
+// parkedNextDue returns the idle deadline (in wheel ticks) of the connection
+// parked longest, or false when none is parked. After expireParked the
+// head slot is that connection's, or the queue is empty.
+func (l *loop) parkedNextDue() (int64, bool) {
+	q := &l.parked
+	if q.live == 0 || q.head == nil || q.headI == parkChunkLen {
+		return 0, false
+	}
+	p := &q.head.slots[q.headI]
+	if p.gc == nil {
+		return l.wheel.cur + 1, true // a dead head slot: let the next tick pass it
+	}
+	return l.wheel.tickOf(p.due), true
+}

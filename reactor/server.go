@@ -30,8 +30,8 @@ type Server struct {
 	eng      gnet.Engine
 	booted   chan struct{}
 	addr     atomic.Pointer[net.TCPAddr]
-	loops    sync.Map     // gnet.EventLoop -> *loop
-	stalled  atomic.Int64 // connections waiting for socket space, all loops
+	loops    sync.Map // gnet.EventLoop -> *loop
+	ticker   ticker
 	limit    connLimit
 	draining atomic.Bool
 	// handler is Config.Handler until SetHandler swaps it (reload); each
@@ -51,6 +51,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("reactor: listen address %q: %w", cfg.Addr, err)
 	}
 	s := &Server{cfg: cfg, booted: make(chan struct{})}
+	s.ticker.init()
 	s.handler.Store(&handlerRef{cfg.Handler})
 	return s, nil
 }
@@ -86,6 +87,7 @@ func (s *Server) RetireUpstream(u *upstream.Upstream) {
 func (s *Server) post(fn func(*loop)) {
 	for _, l := range s.loopList() {
 		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			l.stamp()
 			fn(l)
 			return nil
 		}))
@@ -108,11 +110,12 @@ func (s *Server) Serve() error {
 			return err
 		}
 	}
+	defer s.closeWriteWaits()
+	defer s.stopTicker()
 	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithReusePort(true),
 		gnet.WithReuseAddr(true),
-		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
 	)
@@ -131,6 +134,7 @@ func (s *Server) Addr() *net.TCPAddr { return s.addr.Load() }
 // OnBoot records the engine and the bound address.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
+	s.startTicker()
 	if fd, err := eng.Dup(); err == nil {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			s.addr.Store(sockaddrTCP(sa))
@@ -151,31 +155,17 @@ func sockaddrTCP(sa unix.Sockaddr) *net.TCPAddr {
 	return nil
 }
 
-// OnTick runs each loop's timer and writer sweep on that loop's own
-// goroutine: gnet calls OnTick from a separate goroutine, and per-loop state
-// must only be touched by its loop.
-func (s *Server) OnTick() (time.Duration, gnet.Action) {
-	s.loops.Range(func(_, v any) bool {
-		l := v.(*loop)
-		_ = l.el.Execute(context.Background(), l.tickTask)
-		return true
-	})
-	if s.stalled.Load() > 0 {
-		// A writer waits for socket space; gnet has no "writable" callback
-		// for writes it did not buffer, so poll quickly while one waits.
-		return time.Millisecond, gnet.None
-	}
-	return s.cfg.Tick, gnet.None
-}
-
 // loopOf returns the state of the event loop that owns c.
 func (s *Server) loopOf(c gnet.Conn) *loop {
 	el := c.EventLoop()
 	if v, ok := s.loops.Load(el); ok {
 		return v.(*loop)
 	}
-	v, _ := s.loops.LoadOrStore(el, newLoop(s, el))
+	v, loaded := s.loops.LoadOrStore(el, newLoop(s, el))
 	l := v.(*loop)
+	if !loaded {
+		s.wakeTicker() // it may sleep with no loop to tick
+	}
 	if s.draining.Load() && !l.draining {
 		l.drain() // a loop's first connection arrived during the drain
 	}
@@ -185,6 +175,7 @@ func (s *Server) loopOf(c gnet.Conn) *loop {
 // OnOpen attaches per-connection state.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if uc, ok := c.Context().(*upConn); ok {
+		uc.l.stamp()
 		uc.l.upOpen(uc, c)
 		return nil, gnet.None
 	}
@@ -198,10 +189,14 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 func (s *Server) OnClose(c gnet.Conn, err error) gnet.Action {
 	switch x := c.Context().(type) {
 	case *conn:
+		x.l.stamp()
+		x.l.forgetWritable(x)
 		x.l.closed(x, err)
 	case *parked:
 		s.loopOf(c).parkedClosed(x)
 	case *upConn:
+		x.l.stamp()
+		x.l.forgetWritable(x)
 		x.l.upClosed(x, err)
 	}
 	return gnet.None
@@ -267,6 +262,7 @@ func (s *Server) onLoops(fn func(*loop) int) int {
 	for _, l := range loops {
 		l := l
 		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			l.stamp()
 			res <- fn(l)
 			return nil
 		}))

@@ -40,6 +40,7 @@ type loopStats struct {
 	sentBytes   uint64                 // response bytes written (heads and bodies)
 	cacheHits   uint64
 	cacheMisses uint64
+	ticks       uint64 // loop.tick runs: few while the loop is idle (ticker.go)
 	backends    map[*upstream.Backend]*backendStats
 }
 

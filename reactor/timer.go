@@ -1,6 +1,9 @@
 package reactor
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // timerKind says which deadline a connection's single timer stands for.
 // A connection waits for at most one thing at a time, so one timer each is
@@ -53,6 +56,12 @@ type wheel struct {
 	tick  time.Duration
 	base  time.Time // time of tick 0
 	cur   int64     // last processed tick
+	// soon is at most the earliest due tick of the armed timers
+	// (math.MaxInt64: none), once it is after cur; at or before cur it
+	// is unknown. schedule lowers it, cancelling and firing leave it
+	// low, nextDue finds it again. An idle loop uses it to skip ticks
+	// (loop.settle).
+	soon int64
 }
 
 func (w *wheel) init(now time.Time, tick time.Duration) {
@@ -77,6 +86,9 @@ func (w *wheel) schedule(n *timerNode, kind timerKind, now time.Time, d time.Dur
 	due := w.dueIn(now, d)
 	if due <= w.cur {
 		due = w.cur + 1
+	}
+	if due < w.soon {
+		w.soon = due
 	}
 	n.due, n.kind = uint32(due), kind
 	s := &w.slots[due&(wheelSlots-1)]
@@ -137,3 +149,28 @@ func (w *wheel) advance(now time.Time, fire func(n *timerNode, kind timerKind)) 
 	}
 	w.cur = target
 }
+
+// nextDue returns the tick the earliest armed timer is due at, at most;
+// math.MaxInt64 when none is armed. Called after advance (every armed
+// timer is then due after cur); it walks every timer only when the bound
+// schedule keeps has passed, which a loop going idle does once.
+func (w *wheel) nextDue() int64 {
+	if w.soon > w.cur {
+		return w.soon
+	}
+	first := int64(math.MaxInt64)
+	for i := range w.slots {
+		s := &w.slots[i]
+		for n := s.next; n != s; n = n.next {
+			first = min(first, w.tickOf(n.due))
+		}
+	}
+	w.soon = first
+	return first
+}
+
+// tickOf widens a 32-bit due tick (see timerNode.due) near cur.
+func (w *wheel) tickOf(due uint32) int64 { return w.cur + int64(int32(due-uint32(w.cur))) }
+
+// timeOf is when tick t begins.
+func (w *wheel) timeOf(t int64) time.Time { return w.base.Add(time.Duration(t) * w.tick) }

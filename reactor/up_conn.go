@@ -73,7 +73,8 @@ type upConn struct {
 	partial            bool // the last read ended inside a frame
 }
 
-func (uc *upConn) stalledFlag() *bool { return &uc.inStalled }
+func (uc *upConn) stalledFlag() *bool   { return &uc.inStalled }
+func (uc *upConn) writeConn() gnet.Conn { return uc.gc }
 func (uc *upConn) resumeWrite() {
 	if uc.state == ucOpen || uc.state == ucIdle {
 		uc.l.upPump(uc)
@@ -142,6 +143,7 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 			}
 			b.ProbeDone()
 			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				p.l.stamp()
 				p.retry() // requests that waited for the answer
 				return nil
 			}))
@@ -160,6 +162,7 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 		}
 		if err != nil {
 			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				uc.l.stamp()
 				uc.l.dialFailed(uc, err)
 				return nil
 			}))

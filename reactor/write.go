@@ -351,29 +351,27 @@ func (l *loop) pump(cs *conn) {
 	}
 }
 
-// stallable is a connection parked until its socket has room.
+// stallable is a connection waiting for its socket to take more bytes
+// (writable.go).
 type stallable interface {
 	// resumeWrite retries the connection's writes, on the loop.
 	resumeWrite()
+	// stalledFlag is set while the connection waits.
 	stalledFlag() *bool
+	// writeConn is the connection's socket.
+	writeConn() gnet.Conn
 }
 
-func (cs *conn) resumeWrite()       { cs.l.resume(cs) }
-func (cs *conn) stalledFlag() *bool { return &cs.inStalled }
+func (cs *conn) resumeWrite()         { cs.l.resume(cs) }
+func (cs *conn) stalledFlag() *bool   { return &cs.inStalled }
+func (cs *conn) writeConn() gnet.Conn { return cs.gc }
 
-// waitWritable puts w on the stalled list until the next sweep (not to
-// be confused with parking idle connections, park.go).
-func (l *loop) waitWritable(w stallable) {
-	if f := w.stalledFlag(); !*f {
-		*f = true
-		l.stalled = append(l.stalled, w)
-		l.s.stalled.Add(1)
-	}
-}
-
-// stall puts cs on the stalled list and arms its send timeout.
+// stall has cs wait for socket space and arms its send timeout.
 func (l *loop) stall(cs *conn) {
 	l.waitWritable(cs)
+	if cs.gone {
+		return
+	}
 	// The send timeout measures time without progress, so rearm it only
 	// when bytes moved.
 	if q := cs.out; q == nil || q.moved || cs.t.kind != timerSend {
@@ -384,22 +382,7 @@ func (l *loop) stall(cs *conn) {
 	}
 }
 
-// sweepStalled retries every parked writer once.
-func (l *loop) sweepStalled() {
-	if len(l.stalled) == 0 {
-		return
-	}
-	list := l.stalled
-	l.stalled, l.stalled2 = l.stalled2[:0], list
-	l.s.stalled.Add(-int64(len(list)))
-	for i, w := range list {
-		list[i] = nil
-		*w.stalledFlag() = false
-		w.resumeWrite()
-	}
-}
-
-// resume continues a parked connection: its queue, then its close or the
+// resume continues a stalled connection: its queue, then its close or the
 // requests it pipelined meanwhile.
 func (l *loop) resume(cs *conn) {
 	if cs.gone {

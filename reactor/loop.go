@@ -49,6 +49,9 @@ type loop struct {
 	doneEx  []*exchange
 	freeEx  []*exchange
 	streams []upstream.Stream // scratch for a lost connection's requests
+	// dialHook, when set (by tests only), replaces the dial of a new
+	// upstream connection.
+	dialHook func(uc *upConn)
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
 	// respMem is what this loop's clients hold in memory of upstream

@@ -132,6 +132,10 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 	uc.pending = append(uc.pending, r)
 	r.state = exDialing
 	p.conns = append(p.conns, uc)
+	if p.l.dialHook != nil {
+		p.l.dialHook(uc) // tests connect uc themselves (engine_test.go)
+		return
+	}
 	u, el := p.u, p.l.el
 	if pr, ok := p.proto.(upstream.Prober); ok && b.StartProbe() {
 		// In parallel with the first dial: the first request need not

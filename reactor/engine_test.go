@@ -147,8 +147,8 @@ func (c *fakeGC) OutboundBuffered() int       { return 0 }
 func (c *fakeGC) Fd() int                     { return -1 }
 func (c *fakeGC) Context() any                { return c.ctx }
 func (c *fakeGC) SetContext(v any)            { c.ctx = v }
-func (c *fakeGC) RemoteAddr() net.Addr        { return memRemote }
-func (c *fakeGC) LocalAddr() net.Addr         { return memRemote }
+func (c *fakeGC) RemoteAddr() net.Addr        { return fakeAddr }
+func (c *fakeGC) LocalAddr() net.Addr         { return fakeAddr }
 func (c *fakeGC) Writev(bs [][]byte) (int, error) {
 	n := 0
 	for _, b := range bs {
@@ -443,3 +443,5 @@ func TestEngineProtocolErrorAfterEnd(t *testing.T) {
 		t.Fatalf("connection %s loss %d", uc.state, uc.loss)
 	}
 }
+
+var fakeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5556}

@@ -90,7 +90,7 @@ func (r *exchange) upEnded(uc *upConn) {
 	if uc == nil || uc.st == nil {
 		return
 	}
-	r.upTime = time.Since(r.sentAt)
+	r.upTime = r.l.now.Sub(r.sentAt) // l.now: stamped when the backend's bytes came in
 	r.upStats = uc.st
 	uc.st.observe(r.upTime)
 }

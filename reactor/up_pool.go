@@ -194,7 +194,10 @@ func (p *pool) unqueue(r *exchange) {
 func (p *pool) retry() {
 	for n := len(p.queue) - p.qhead; n > 0; n-- {
 		if p.olderElsewhere() {
-			return // another loop's turn: its retry takes the budget
+			// Another loop's turn: its retry takes what freed up, and
+			// pokes this one when its own oldest is younger than ours.
+			p.l.budgetFreed(p.u)
+			return
 		}
 		r := p.popQueued()
 		if r == nil {

@@ -40,7 +40,10 @@ type engine struct {
 	inShutdown   atomic.Bool       // whether the engine is in shutdown
 	turnOff      context.CancelFunc
 	eventHandler EventHandler // user eventHandler
-	concurrency  struct {
+	// started is closed once the event loops are registered and running
+	// (gale: OnBoot runs before that; see StopAccepting).
+	started     chan struct{}
+	concurrency struct {
 		*errgroup.Group
 
 		ctx context.Context
@@ -239,6 +242,7 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 	rootCtx, shutdown := context.WithCancel(context.Background())
 	eg, ctx := errgroup.WithContext(rootCtx)
 	eng := engine{
+		started:      make(chan struct{}),
 		listeners:    lns,
 		opts:         options,
 		turnOff:      shutdown,
@@ -269,6 +273,7 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 		eng.opts.Logger.Errorf("gnet engine is stopping with error: %v", err)
 		return err
 	}
+	close(eng.started)
 	defer eng.stop(rootCtx, e)
 
 	for _, addr := range addrs {

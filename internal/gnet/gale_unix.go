@@ -159,6 +159,14 @@ func (e Engine) StopAccepting(ctx context.Context) ([]int, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	// OnBoot, where an application learns the engine, runs before the
+	// event loops are registered: wait for them (and the memory they
+	// were written to) before walking them.
+	select {
+	case <-e.eng.started:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	var loops []*eventloop
 	if e.eng.ingress != nil {
 		loops = append(loops, e.eng.ingress) // the one loop that accepts

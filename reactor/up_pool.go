@@ -196,7 +196,11 @@ func (p *pool) retry() {
 		if p.olderElsewhere() {
 			// Another loop's turn: its retry takes what freed up, and
 			// pokes this one when its own oldest is younger than ours.
-			p.l.budgetFreed(p.u)
+			// Only when there is budget to take: else the two would poke
+			// each other forever, neither able to move.
+			if p.u.HasRoom() {
+				p.l.budgetFreed(p.u)
+			}
 			return
 		}
 		r := p.popQueued()

@@ -318,6 +318,16 @@ func (u *Upstream) Unreachable(now, since time.Time) bool {
 	return true
 }
 
+// HasRoom reports whether a backend has budget left for a connection.
+func (u *Upstream) HasRoom() bool {
+	for _, b := range u.Backends {
+		if b.conns.Load() < b.limit.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 // Healthy reports whether any backend is up.
 func (u *Upstream) Healthy(now time.Time) bool {
 	for _, b := range u.Backends {

@@ -162,3 +162,17 @@ func TestOlderWaiting(t *testing.T) {
 		t.Fatal("the oldest queue saw a younger one as older")
 	}
 }
+
+// TestHasRoom: room while a backend has budget left.
+func TestHasRoom(t *testing.T) {
+	b := &Backend{Network: "tcp", Address: "127.0.0.1:1"}
+	u := &Upstream{Backends: []*Backend{b}, MaxConns: 1}
+	u.Init(1)
+	if !u.HasRoom() || !b.Acquire() || u.HasRoom() {
+		t.Fatal("room before, none after taking the only connection")
+	}
+	b.Release()
+	if !u.HasRoom() {
+		t.Fatal("no room after the release")
+	}
+}

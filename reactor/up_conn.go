@@ -382,7 +382,9 @@ func (l *loop) upClosed(uc *upConn, err error) {
 		// more (php-fpm recycling a worker, or a backend that ignores
 		// keep-alive): what was sent after the end is unread.
 		uc.loss = lossAfterEnd
-		if uc.served == 1 && uc.b.ObserveCloseAfterEnd(l.now) {
+		// Only where connections may be kept: SCGI and CGI close after
+		// every request by design.
+		if uc.served == 1 && uc.p.proto.Caps().KeepAlive && uc.b.ObserveCloseAfterEnd(l.now) {
 			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them for a while", "backend", uc.name)
 		}
 	}

@@ -122,7 +122,11 @@ func AppendPair(dst []byte, f Format, name, value []byte) []byte {
 // "X-Foo" set by a proxy in front (nginx drops them too). Proxy is never
 // forwarded (httpoxy, CVE-2016-5385: HTTP_PROXY would be read as a proxy
 // setting by the application's HTTP client). Content-Type and
-// Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH. Repeated
+// Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH.
+// Transfer-Encoding is never forwarded: gale decodes a chunked body and
+// states its exact CONTENT_LENGTH, and uWSGI, seeing
+// HTTP_TRANSFER_ENCODING=chunked, would read that plain body as chunks
+// and reset the connection. Repeated
 // headers are joined into one variable with ", " ("; " for Cookie), since
 // applications keep only one value per name.
 func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
@@ -270,6 +274,8 @@ func forwardable(name []byte) bool {
 		return !equalFold(name, "proxy")
 	case len("content-type"):
 		return !equalFold(name, "content-type")
+	case len("transfer-encoding"):
+		return !equalFold(name, "transfer-encoding")
 	case len("content-length"):
 		return !equalFold(name, "content-length")
 	}

@@ -105,6 +105,7 @@ func sampleInfo() *RequestInfo {
 			{[]byte("cookie"), []byte("b=2")},
 			{[]byte("ACCEPT"), []byte("*/*")},
 			{[]byte("X.Dot"), []byte("dropped")},
+			{[]byte("Transfer-Encoding"), []byte("chunked")},
 		},
 		Extra: [][2]string{{"APP_ENV", "prod"}},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/scgi"
 )
 
 // generation is what one configuration built: the handler tree and the
@@ -151,6 +152,9 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 		MaxFails:       c.MaxFails,
 		FailTimeout:    c.FailTimeout.D(),
 	}
+	if c.Protocol == "scgi" {
+		u.Protocol = scgi.Protocol
+	}
 	if c.Balance == "least_conn" {
 		u.Balance = upstream.LeastConn
 	}
@@ -239,7 +243,7 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir}, nil
+		return &appHandler{u: u, root: sr.dir, pathInfo: cfg.Upstreams[f.Upstream].Protocol == "scgi"}, nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {

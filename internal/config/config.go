@@ -35,7 +35,8 @@ type Config struct {
 	// Compression serves gzip and zstd variants of compressible static
 	// files (computed once, cached).
 	Compression *bool `yaml:"compression" default:"true"`
-	// Upstreams are the FastCGI applications, by name.
+	// Upstreams are the applications gale hands requests to (FastCGI or
+	// SCGI), by name.
 	Upstreams map[string]*Upstream `yaml:"upstreams"`
 	// VHosts are the virtual hosts, chosen by the Host header.
 	VHosts []*VHost `yaml:"vhosts"`
@@ -104,11 +105,16 @@ type Cache struct {
 	MaxTotal Size `yaml:"max_total" default:"256MiB"`
 }
 
-// Upstream is a FastCGI application: a group of backends (php-fpm pools,
+// Upstream is an application: a group of backends (php-fpm pools,
 // php-cgi, a Go or Python app) with the connection budget, balancing,
-// timeouts and passive health gale applies to them. Connections are
-// persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
+// timeouts and passive health gale applies to them. FastCGI connections
+// are persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
 type Upstream struct {
+	// Protocol is what the backends speak: fastcgi, or scgi (one request
+	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
+	// a pass location then sends PATH_INFO as the path and an empty
+	// SCRIPT_NAME, what a WSGI application mounted at / expects).
+	Protocol string `yaml:"protocol" default:"fastcgi"`
 	// Backends are the addresses: host:port or unix:/path. May be left out
 	// when Spawn starts the backends (their sockets are the backends).
 	Backends []string `yaml:"backends"`

@@ -66,6 +66,7 @@ func TestErrorPositions(t *testing.T) {
 		{"bad backend", "upstreams:\n  app:\n    backends: [localhost]\n" + okVHost, `:3:16: upstreams.app.backends[0]: bad backend "localhost"`},
 		{"upstream without backends", "upstreams:\n  app:\n    max_conns: 2\n" + okVHost, `:3:5: upstreams.app: no backends`},
 		{"bad balance", "upstreams:\n  app:\n    backends: [unix:/s]\n    balance: random\n" + okVHost, `:4:14: upstreams.app.balance: "random" is not one of round_robin, least_conn`},
+		{"bad protocol", "upstreams:\n  app:\n    backends: [unix:/s]\n    protocol: ajp\n" + okVHost, `:4:15: upstreams.app.protocol: "ajp" is not one of fastcgi, scgi`},
 		{"missing root", "vhosts:\n  - root: nowhere\n", `:2:11: vhosts[0].root: `},
 		{"no root at all", "vhosts:\n  - names: [a.test]\n", `:2:5: vhosts[0].root: missing`},
 		{"root is a file", "vhosts:\n  - root: t.yaml\n", `:2:11: vhosts[0].root: `},

@@ -149,9 +149,21 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 	} else if !ok {
 		b.ProbeDone()
 	}
+	dialer, _ := p.proto.(upstream.Dialer)
 	go func() {
-		d := net.Dialer{Timeout: u.ConnectTimeout}
-		c, err := d.Dial(b.Network, b.Address)
+		var c net.Conn
+		var err error
+		if dialer != nil {
+			// The protocol makes the connection (CGI: a socketpair to the
+			// goroutine that runs the script); the engine treats it as
+			// any other.
+			ctx, cancel := context.WithTimeout(context.Background(), u.ConnectTimeout)
+			c, err = dialer.Dial(ctx, b)
+			cancel()
+		} else {
+			d := net.Dialer{Timeout: u.ConnectTimeout}
+			c, err = d.Dial(b.Network, b.Address)
+		}
 		if err == nil {
 			_, err = el.Enroll(gnet.NewContext(context.Background(), uc), c)
 			if err != nil {

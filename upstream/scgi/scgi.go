@@ -9,8 +9,6 @@
 package scgi
 
 import (
-	"strconv"
-
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
 )
@@ -34,20 +32,10 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	return AppendHeaders(dst, ri)
 }
 
-// AppendHeaders appends the request's netstring, "<len>:<headers>,". The
-// headers are written first, in place; their length, known only then, is
-// put in front by moving them up by its few digits (a few hundred bytes,
-// cheaper than encoding twice).
+// AppendHeaders appends the request's netstring, "<len>:<headers>,".
 func AppendHeaders(dst []byte, ri *cgi.RequestInfo) []byte {
 	mark := len(dst)
-	dst = cgi.AppendEnv(dst, cgi.SCGI, ri)
-	n := len(dst) - mark
-	var num [24]byte
-	prefix := append(strconv.AppendInt(num[:0], int64(n), 10), ':')
-	dst = append(dst, prefix...) // room for the prefix
-	copy(dst[mark+len(prefix):], dst[mark:mark+n])
-	copy(dst[mark:], prefix)
-	return append(dst, ',')
+	return cgi.Netstring(cgi.AppendEnv(dst, cgi.SCGI, ri), mark)
 }
 
 // PatchID implements upstream.Protocol: SCGI has no request IDs.

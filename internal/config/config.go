@@ -250,6 +250,13 @@ type Location struct {
 	FollowSymlinksOutside *bool `yaml:"follow_symlinks_outside"`
 	// FastCGI sends requests here to an upstream instead of serving files.
 	FastCGI *FastCGI `yaml:"fastcgi"`
+	// CGI runs the location's files as CGI scripts, a process per request
+	// (lighttpd mod_cgi, Apache ScriptAlias): with a prefix, the first
+	// path segment below it that is a file runs ("/cgi-bin/env.sh/x",
+	// PATH_INFO /x); with ext, the file up to the extension ("/app.py/x").
+	// `cgi: {}` takes the defaults. A missing script is 404; a script is
+	// never served as a file.
+	CGI *CGI `yaml:"cgi"`
 	// Internal makes the location reachable only by an application's
 	// X-Accel-Redirect: a client asking for it gets 404 (nginx internal).
 	Internal bool `yaml:"internal" default:"false"`
@@ -271,6 +278,27 @@ type Location struct {
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
 	// none.
 	Expires string `yaml:"expires"`
+}
+
+// CGI configures a location's CGI scripts.
+type CGI struct {
+	// Assign maps extensions to the interpreter that runs the script, its
+	// path as argument (lighttpd cgi.assign), e.g. {.py: /usr/bin/python3,
+	// .php: /usr/bin/php-cgi}. A script whose extension has none is run
+	// itself and must be executable (its #! line).
+	Assign map[string]string `yaml:"assign"`
+	// Timeout answers 504 and kills the script's process group when it
+	// writes nothing for this long.
+	Timeout Duration `yaml:"timeout" default:"60s"`
+	// MaxScripts caps the scripts running at once (all loops); more
+	// requests wait in a FIFO queue.
+	MaxScripts int `yaml:"max_scripts" default:"16"`
+	// Queue bounds the wait in that queue (503).
+	Queue Duration `yaml:"queue" default:"10s"`
+	// Env holds variables added to each script's environment after the
+	// CGI ones, e.g. PATH (default /usr/local/bin:/usr/bin:/bin). Scripts
+	// inherit nothing of gale's environment.
+	Env map[string]string `yaml:"env"`
 }
 
 // Headers are response header rules. Names are matched without regard to

@@ -74,7 +74,9 @@ func startWith(t *testing.T, cfg reactor.Config, files map[string]string, u *ups
 		u.Init(loops)
 		rt.Handle("/", handlers.NewFrontController(static, u, root))
 	}
-	cfg.Handler = rt
+	if cfg.Handler == nil {
+		cfg.Handler = rt // a test may bring its own handler tree
+	}
 	if cfg.Addr == "" {
 		cfg.Addr = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	}

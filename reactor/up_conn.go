@@ -155,9 +155,21 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 	} else if !ok {
 		b.ProbeDone()
 	}
+	dialer, _ := p.proto.(upstream.Dialer)
 	go func() {
-		d := net.Dialer{Timeout: u.ConnectTimeout}
-		c, err := d.Dial(b.Network, b.Address)
+		var c net.Conn
+		var err error
+		if dialer != nil {
+			// The protocol makes the connection (CGI: a socketpair to the
+			// goroutine that runs the script); the engine treats it as
+			// any other.
+			ctx, cancel := context.WithTimeout(context.Background(), u.ConnectTimeout)
+			c, err = dialer.Dial(ctx, b)
+			cancel()
+		} else {
+			d := net.Dialer{Timeout: u.ConnectTimeout}
+			c, err = d.Dial(b.Network, b.Address)
+		}
 		if err == nil {
 			_, err = el.Enroll(gnet.NewContext(context.Background(), uc), c)
 			if err != nil {
@@ -396,7 +408,9 @@ func (l *loop) upClosed(uc *upConn, err error) {
 		// more (php-fpm recycling a worker, or a backend that ignores
 		// keep-alive): what was sent after the end is unread.
 		uc.loss = lossAfterEnd
-		if uc.served == 1 && uc.b.ObserveCloseAfterEnd(l.now) {
+		// Only where connections may be kept: SCGI and CGI close after
+		// every request by design.
+		if uc.served == 1 && uc.p.proto.Caps().KeepAlive && uc.b.ObserveCloseAfterEnd(l.now) {
 			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them for a while", "backend", uc.name)
 		}
 	}

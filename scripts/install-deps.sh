@@ -12,6 +12,8 @@ case "${1:-test}" in
     need php-cgi php8.2-cgi   # spawned backends (cmd/gale config tests)
     need uwsgi uwsgi
     [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || want+=(uwsgi-plugin-python3)
+    # Flask for Debian's /usr/bin/python3 (the SCGI tests run it on uWSGI).
+    /usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || want+=(python3-flask)
     need wrk wrk
     need nginx nginx-light
     ;;

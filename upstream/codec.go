@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/gale-http/gale/upstream/cgi"
@@ -125,6 +126,18 @@ type Stream interface {
 // supports (FastCGI's FCGI_GET_VALUES), on a connection of its own.
 type Prober interface {
 	Probe(ctx context.Context, network, addr string, timeout time.Duration) (Probed, error)
+}
+
+// Dialer is implemented by a Protocol that makes its connections itself
+// instead of dialing a backend's address: CGI, whose "backend" is a
+// socketpair with, at the far end, the protocol's own goroutine that reads
+// the request, runs the script and hands it that end as its stdout. The
+// engine calls Dial on the dial's goroutine, with the connect timeout in
+// ctx, where it would call net.Dialer; everything else about the
+// connection (enrolling it on the loop, the budget, the codec, the close)
+// is as for a dialed one.
+type Dialer interface {
+	Dial(ctx context.Context, b *Backend) (net.Conn, error)
 }
 
 // Probed is what a backend said of itself; zero values mean not said.

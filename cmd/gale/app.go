@@ -6,15 +6,23 @@ import (
 	"github.com/gale-http/gale/upstream"
 )
 
-// appHandler hands every request to one FastCGI application that routes by
-// path itself (a Go, Python or Node app, as opposed to a directory of PHP
-// scripts): SCRIPT_NAME is the request path, there is no PATH_INFO.
+// appHandler hands every request to one application that routes by path
+// itself (a Go, Python or Node app, as opposed to a directory of PHP
+// scripts): SCRIPT_NAME is the request path, there is no PATH_INFO; or,
+// with pathInfo (SCGI, where the applications are WSGI ones), PATH_INFO
+// is the path and SCRIPT_NAME empty, as nginx's scgi and uwsgi params
+// give them: a WSGI app takes SCRIPT_NAME for where it is mounted.
 type appHandler struct {
-	u    *upstream.Upstream
-	root string
+	u        *upstream.Upstream
+	root     string
+	pathInfo bool
 }
 
 // Serve implements handlers.Handler.
 func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handlers.Response) {
+	if h.pathInfo {
+		resp.RouteUpstream(h.u, h.root, nil, req.Path)
+		return
+	}
 	resp.RouteUpstream(h.u, h.root, req.Path, nil)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/cgiexec"
+	"github.com/gale-http/gale/upstream/scgi"
 )
 
 // generation is what one configuration built: the handler tree and the
@@ -20,6 +22,7 @@ import (
 // configuration did not change (its pools, processes and cache stay
 // warm), and retires the rest.
 type generation struct {
+	log       *slog.Logger
 	cfg       *config.Config
 	handler   handlers.Handler
 	upstreams map[string]*liveUpstream    // by name
@@ -49,7 +52,7 @@ func fingerprint(v any) string {
 // reusing what prev (nil at startup) has unchanged. On error nothing new
 // is left running.
 func build(log *slog.Logger, cfg *config.Config, loops int, prev *generation) (g *generation, err error) {
-	g = &generation{cfg: cfg, upstreams: map[string]*liveUpstream{}, statics: map[string]*handlers.Static{}}
+	g = &generation{log: log, cfg: cfg, upstreams: map[string]*liveUpstream{}, statics: map[string]*handlers.Static{}}
 	if prev == nil {
 		prev = &generation{}
 	}
@@ -151,6 +154,9 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 		MaxFails:       c.MaxFails,
 		FailTimeout:    c.FailTimeout.D(),
 	}
+	if c.Protocol == "scgi" {
+		u.Protocol = scgi.Protocol
+	}
 	if c.Balance == "least_conn" {
 		u.Balance = upstream.LeastConn
 	}
@@ -227,6 +233,9 @@ func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.
 // denies all and has nothing to serve.
 func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.Location, rt *handlers.Router, prev *generation) (handlers.Handler, error) {
 	sr := staticRoot{dir: loc.EffectiveRoot(vh), followOutside: loc.EffectiveFollowSymlinksOutside(vh)}
+	if loc.CGI != nil {
+		return g.cgi(cfg, vh, loc, sr, rt, prev)
+	}
 	f := loc.FastCGI
 	if f == nil {
 		if sr.dir == "" && loc.DeniesAll() {
@@ -239,7 +248,7 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir}, nil
+		return &appHandler{u: u, root: sr.dir, pathInfo: cfg.Upstreams[f.Upstream].Protocol == "scgi"}, nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {
@@ -257,6 +266,46 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	fc.Internal = rt.Internal()
 	return fc, nil
+}
+
+// cgi makes a CGI location's handler and its upstream: a cgiexec.Runner
+// whose budget and FIFO queue are the cap on scripts. Locations with the
+// same settings share one (and its cap); a reload keeps it when they are
+// unchanged.
+func (g *generation) cgi(cfg *config.Config, vh *config.VHost, loc *config.Location, sr staticRoot, rt *handlers.Router, prev *generation) (handlers.Handler, error) {
+	c := loc.CGI
+	key := "cgi " + fingerprint(struct {
+		Root string
+		CGI  *config.CGI
+	}{sr.dir, c})
+	lu := g.upstreams[key]
+	if lu == nil {
+		lu = prev.upstreams[key]
+	}
+	if lu == nil {
+		u := &upstream.Upstream{
+			Name:         "cgi",
+			Protocol:     cgiexec.New(c.MaxScripts, c.Assign, g.log),
+			Backends:     []*upstream.Backend{{Network: "cgi", Address: sr.dir}},
+			MaxConns:     c.MaxScripts,
+			ReadTimeout:  c.Timeout.D(),
+			QueueTimeout: c.Queue.D(),
+			// A connection dialed for a request that left meanwhile
+			// waits for the next one; not for long, it holds a slot.
+			IdleTimeout: 2 * time.Second,
+		}
+		for _, k := range sortedKeys(c.Env) {
+			u.Params = append(u.Params, [2]string{k, c.Env[k]})
+		}
+		u.Init(1)
+		lu = &liveUpstream{fp: key, u: u}
+	}
+	g.upstreams[key] = lu
+	s, err := g.static(cfg, vh, sr, prev)
+	if err != nil {
+		return nil, err
+	}
+	return &handlers.CGI{Static: s, Upstream: lu.u, Root: sr.dir, Exts: loc.Ext, Internal: rt.Internal()}, nil
 }
 
 // withRules wraps h in the location's rules, or returns it as it is when

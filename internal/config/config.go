@@ -35,7 +35,8 @@ type Config struct {
 	// Compression serves gzip and zstd variants of compressible static
 	// files (computed once, cached).
 	Compression *bool `yaml:"compression" default:"true"`
-	// Upstreams are the FastCGI applications, by name.
+	// Upstreams are the applications gale hands requests to (FastCGI or
+	// SCGI), by name.
 	Upstreams map[string]*Upstream `yaml:"upstreams"`
 	// VHosts are the virtual hosts, chosen by the Host header.
 	VHosts []*VHost `yaml:"vhosts"`
@@ -104,11 +105,16 @@ type Cache struct {
 	MaxTotal Size `yaml:"max_total" default:"256MiB"`
 }
 
-// Upstream is a FastCGI application: a group of backends (php-fpm pools,
+// Upstream is an application: a group of backends (php-fpm pools,
 // php-cgi, a Go or Python app) with the connection budget, balancing,
-// timeouts and passive health gale applies to them. Connections are
-// persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
+// timeouts and passive health gale applies to them. FastCGI connections
+// are persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
 type Upstream struct {
+	// Protocol is what the backends speak: fastcgi, or scgi (one request
+	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
+	// a pass location then sends PATH_INFO as the path and an empty
+	// SCRIPT_NAME, what a WSGI application mounted at / expects).
+	Protocol string `yaml:"protocol" default:"fastcgi"`
 	// Backends are the addresses: host:port or unix:/path. May be left out
 	// when Spawn starts the backends (their sockets are the backends).
 	Backends []string `yaml:"backends"`
@@ -244,6 +250,13 @@ type Location struct {
 	FollowSymlinksOutside *bool `yaml:"follow_symlinks_outside"`
 	// FastCGI sends requests here to an upstream instead of serving files.
 	FastCGI *FastCGI `yaml:"fastcgi"`
+	// CGI runs the location's files as CGI scripts, a process per request
+	// (lighttpd mod_cgi, Apache ScriptAlias): with a prefix, the first
+	// path segment below it that is a file runs ("/cgi-bin/env.sh/x",
+	// PATH_INFO /x); with ext, the file up to the extension ("/app.py/x").
+	// `cgi: {}` takes the defaults. A missing script is 404; a script is
+	// never served as a file.
+	CGI *CGI `yaml:"cgi"`
 	// Internal makes the location reachable only by an application's
 	// X-Accel-Redirect: a client asking for it gets 404 (nginx internal).
 	Internal bool `yaml:"internal" default:"false"`
@@ -265,6 +278,27 @@ type Location struct {
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
 	// none.
 	Expires string `yaml:"expires"`
+}
+
+// CGI configures a location's CGI scripts.
+type CGI struct {
+	// Assign maps extensions to the interpreter that runs the script, its
+	// path as argument (lighttpd cgi.assign), e.g. {.py: /usr/bin/python3,
+	// .php: /usr/bin/php-cgi}. A script whose extension has none is run
+	// itself and must be executable (its #! line).
+	Assign map[string]string `yaml:"assign"`
+	// Timeout answers 504 and kills the script's process group when it
+	// writes nothing for this long.
+	Timeout Duration `yaml:"timeout" default:"60s"`
+	// MaxScripts caps the scripts running at once (all loops); more
+	// requests wait in a FIFO queue.
+	MaxScripts int `yaml:"max_scripts" default:"16"`
+	// Queue bounds the wait in that queue (503).
+	Queue Duration `yaml:"queue" default:"10s"`
+	// Env holds variables added to each script's environment after the
+	// CGI ones, e.g. PATH (default /usr/local/bin:/usr/bin:/bin). Scripts
+	// inherit nothing of gale's environment.
+	Env map[string]string `yaml:"env"`
 }
 
 // Headers are response header rules. Names are matched without regard to

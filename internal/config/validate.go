@@ -181,6 +181,7 @@ func (v *validator) upstream(name string, u *Upstream) {
 		v.errorf(p+".max_fails", "%s.max_fails: must be 1 or more", p)
 	}
 	v.oneOf(p+".balance", u.Balance, "round_robin", "least_conn")
+	v.oneOf(p+".protocol", u.Protocol, "fastcgi", "scgi")
 	v.positive(p+".timeouts.connect", u.Timeouts.Connect)
 	v.positive(p+".timeouts.read", u.Timeouts.Read)
 	v.positive(p+".timeouts.queue", u.Timeouts.Queue)
@@ -327,8 +328,8 @@ func (v *validator) locations(vp string, vh *VHost) {
 		f := loc.FastCGI
 		if loc.Alias != "" {
 			switch {
-			case f != nil:
-				v.errorf(p+".alias", "%s.alias: static files only: a fastcgi location has a root", p)
+			case f != nil || loc.CGI != nil:
+				v.errorf(p+".alias", "%s.alias: static files only: a fastcgi or cgi location has a root", p)
 			case loc.Root != "":
 				v.errorf(p+".alias", "%s.alias: root and alias are exclusive", p)
 			case loc.Prefix == "" || !strings.HasSuffix(loc.Prefix, "/"):
@@ -337,6 +338,14 @@ func (v *validator) locations(vp string, vh *VHost) {
 				v.errorf(p+".alias", "%s.alias: needs a prefix that ends with /", p)
 			}
 			rootPath = p + ".alias"
+		}
+		if loc.CGI != nil {
+			if f != nil {
+				v.errorf(p+".cgi", "%s: fastcgi and cgi are exclusive", p)
+			}
+			v.root(rootPath, root, "CGI scripts")
+			v.cgi(p+".cgi", loc.CGI)
+			continue
 		}
 		if f == nil {
 			if !loc.DeniesAll() {
@@ -364,6 +373,39 @@ func (v *validator) locations(vp string, vh *VHost) {
 			if len(f.Ext) < 2 || f.Ext[0] != '.' {
 				v.errorf(fp+".ext", "%s.ext: bad extension %q", fp, f.Ext)
 			}
+		}
+	}
+}
+
+// cgi checks a location's CGI settings and resolves its interpreters to
+// absolute paths (a script's environment has no PATH of gale's).
+func (v *validator) cgi(p string, c *CGI) {
+	for _, ext := range sortedKeys(c.Assign) {
+		ep := p + ".assign." + ext
+		if len(ext) < 2 || ext[0] != '.' || strings.ContainsRune(ext, '/') {
+			v.errorf(ep, "%s: bad extension %q (want .py)", ep, ext)
+		}
+		interp := c.Assign[ext]
+		if interp == "" {
+			continue
+		}
+		path, err := exec.LookPath(interp)
+		if err != nil {
+			v.errorf(ep, "%s: %v", ep, err)
+			continue
+		}
+		if abs, err := filepath.Abs(path); err == nil {
+			c.Assign[ext] = abs
+		}
+	}
+	if c.MaxScripts < 1 {
+		v.errorf(p+".max_scripts", "%s.max_scripts: must be 1 or more", p)
+	}
+	v.positive(p+".timeout", c.Timeout)
+	v.positive(p+".queue", c.Queue)
+	for _, name := range sortedKeys(c.Env) {
+		if name == "" || strings.ContainsAny(name, "=\x00") || strings.ContainsRune(c.Env[name], 0) {
+			v.errorf(p+".env."+name, "%s.env: bad variable %q", p, name)
 		}
 	}
 }

@@ -62,6 +62,9 @@ const (
 	// bytes big-endian with the top bit set (FastCGI spec section 3.4).
 	FastCGI Format = iota
 	// SCGI headers: name NUL value NUL, inside the request's netstring.
+	// AppendEnv writes CONTENT_LENGTH first, always digits ("0" without a
+	// body), then SCGI=1, as the SCGI spec requires, and CONTENT_LENGTH
+	// nowhere else (no duplicate names).
 	SCGI
 	// UWSGI vars: name and value each after a 16-bit little-endian length.
 	UWSGI
@@ -119,10 +122,19 @@ func AppendPair(dst []byte, f Format, name, value []byte) []byte {
 // "X-Foo" set by a proxy in front (nginx drops them too). Proxy is never
 // forwarded (httpoxy, CVE-2016-5385: HTTP_PROXY would be read as a proxy
 // setting by the application's HTTP client). Content-Type and
-// Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH. Repeated
+// Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH.
+// Transfer-Encoding is never forwarded: gale decodes a chunked body and
+// states its exact CONTENT_LENGTH, and uWSGI, seeing
+// HTTP_TRANSFER_ENCODING=chunked, would read that plain body as chunks
+// and reset the connection. Repeated
 // headers are joined into one variable with ", " ("; " for Cookie), since
 // applications keep only one value per name.
 func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
+	var num [20]byte
+	if f == SCGI {
+		dst = appendPair(dst, f, "CONTENT_LENGTH", strconv.AppendInt(num[:0], max(ri.ContentLength, 0), 10))
+		dst = appendPair(dst, f, "SCGI", "1")
+	}
 	dst = appendPairs2(dst, f, "SCRIPT_FILENAME", ri.DocumentRoot, ri.ScriptName, ri.ScriptFilename)
 	dst = appendPair(dst, f, "SCRIPT_NAME", ri.ScriptName)
 	dst = appendPair(dst, f, "PATH_INFO", ri.PathInfo)
@@ -135,12 +147,13 @@ func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
 	dst = appendPair(dst, f, "QUERY_STRING", ri.Query)
 	dst = appendPair(dst, f, "REQUEST_METHOD", ri.Method)
 	dst = appendPair(dst, f, "CONTENT_TYPE", ri.ContentType)
-	var num [20]byte
-	var cl []byte
-	if ri.ContentLength >= 0 {
-		cl = strconv.AppendInt(num[:0], ri.ContentLength, 10)
+	if f != SCGI {
+		var cl []byte
+		if ri.ContentLength >= 0 {
+			cl = strconv.AppendInt(num[:0], ri.ContentLength, 10)
+		}
+		dst = appendPair(dst, f, "CONTENT_LENGTH", cl)
 	}
-	dst = appendPair(dst, f, "CONTENT_LENGTH", cl)
 	dst = appendPair(dst, f, "SERVER_PROTOCOL", ri.Proto)
 	dst = appendPair(dst, f, "GATEWAY_INTERFACE", "CGI/1.1")
 	dst = appendPair(dst, f, "SERVER_SOFTWARE", "gale")
@@ -261,6 +274,8 @@ func forwardable(name []byte) bool {
 		return !equalFold(name, "proxy")
 	case len("content-type"):
 		return !equalFold(name, "content-type")
+	case len("transfer-encoding"):
+		return !equalFold(name, "transfer-encoding")
 	case len("content-length"):
 		return !equalFold(name, "content-length")
 	}

@@ -55,13 +55,29 @@ func decode(t testing.TB, f Format, b []byte) []string {
 }
 
 // TestAppendEnvFormats: the three encodings carry the same variables in
-// the same order.
+// the same order, except that SCGI starts with CONTENT_LENGTH and SCGI=1
+// (its spec's rule) and has no other CONTENT_LENGTH.
 func TestAppendEnvFormats(t *testing.T) {
-	want := strings.Join(decode(t, FastCGI, AppendEnv(nil, FastCGI, sampleInfo())), "\n")
-	for _, f := range []Format{SCGI, UWSGI} {
-		if got := strings.Join(decode(t, f, AppendEnv(nil, f, sampleInfo())), "\n"); got != want {
-			t.Errorf("format %d:\n%s\nwant\n%s", f, got, want)
+	fcgi := decode(t, FastCGI, AppendEnv(nil, FastCGI, sampleInfo()))
+	want := strings.Join(fcgi, "\n")
+	if got := strings.Join(decode(t, UWSGI, AppendEnv(nil, UWSGI, sampleInfo())), "\n"); got != want {
+		t.Errorf("uwsgi:\n%s\nwant\n%s", got, want)
+	}
+	scgi := []string{"CONTENT_LENGTH=17", "SCGI=1"}
+	for _, v := range fcgi {
+		if !strings.HasPrefix(v, "CONTENT_LENGTH=") {
+			scgi = append(scgi, v)
 		}
+	}
+	want = strings.Join(scgi, "\n")
+	if got := strings.Join(decode(t, SCGI, AppendEnv(nil, SCGI, sampleInfo())), "\n"); got != want {
+		t.Errorf("scgi:\n%s\nwant\n%s", got, want)
+	}
+	// Without a body SCGI still states a length, "0"; FastCGI sends it empty.
+	ri := sampleInfo()
+	ri.ContentLength = -1
+	if got := decode(t, SCGI, AppendEnv(nil, SCGI, ri))[0]; got != "CONTENT_LENGTH=0" {
+		t.Errorf("scgi without a body starts with %q", got)
 	}
 }
 
@@ -89,6 +105,7 @@ func sampleInfo() *RequestInfo {
 			{[]byte("cookie"), []byte("b=2")},
 			{[]byte("ACCEPT"), []byte("*/*")},
 			{[]byte("X.Dot"), []byte("dropped")},
+			{[]byte("Transfer-Encoding"), []byte("chunked")},
 		},
 		Extra: [][2]string{{"APP_ENV", "prod"}},
 	}

@@ -18,6 +18,10 @@ var (
 	ErrBadHeaderLine = errors.New("cgi: malformed response header line")
 	ErrBadStatus     = errors.New("cgi: malformed Status header")
 	ErrBadLength     = errors.New("cgi: malformed or conflicting Content-Length")
+	// ErrNPHCoding: a non-parsed-header response with a Transfer-Encoding
+	// (its body is framed for the script's own connection, which gale
+	// does not pass through).
+	ErrNPHCoding = errors.New("cgi: non-parsed-header response with Transfer-Encoding")
 )
 
 // MaxHeadSize bounds the CGI response head; a longer one is ErrHeadTooLarge.
@@ -80,7 +84,9 @@ type ResponseParser struct {
 	accel    span
 	done     bool
 	hasCL    bool
-	explicit bool // a Status header was seen
+	explicit bool // a Status header or a status line was seen
+	nph      bool // the head began with a status line
+	coded    bool // a Transfer-Encoding was seen
 }
 
 // Reset prepares p for the next response, keeping its storage unless the
@@ -139,6 +145,9 @@ func (p *ResponseParser) parseLine() error {
 		return p.finish()
 	}
 	line := p.buf[start:end]
+	if start == 0 && bytes.HasPrefix(line, httpSlash1) {
+		return p.parseStatusLine(end)
+	}
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 || !isToken(line[:colon]) {
 		return ErrBadHeaderLine
@@ -183,14 +192,33 @@ func (p *ResponseParser) classify(f field) error {
 	case equalFold(name, "X-Accel-Buffering"):
 		p.NoBuffer = equalFold(value, "no")
 		f.drop = true
+	case equalFold(name, "Transfer-Encoding"):
+		p.coded = true
+		f.drop = true
 	case equalFold(name, "Connection"), equalFold(name, "Keep-Alive"),
-		equalFold(name, "Transfer-Encoding"), equalFold(name, "Proxy-Connection"),
+		equalFold(name, "Proxy-Connection"),
 		equalFold(name, "Upgrade"), equalFold(name, "Trailer"), equalFold(name, "TE"),
 		equalFold(name, "Date"), equalFold(name, "Server"):
 		f.drop = true
 	}
 	p.fields = append(p.fields, f)
 	return nil
+}
+
+var httpSlash1 = []byte("HTTP/1.")
+
+// parseStatusLine parses the status line that starts a non-parsed-header
+// response ("HTTP/1.1 200 OK": an nph- CGI script, uWSGI's
+// --scgi-nph-socket), buf[:end], as lighttpd detects it. The head is
+// then read as any other; the body is streamed as it comes, which is what
+// a script that writes its own status line expects.
+func (p *ResponseParser) parseStatusLine(end int) error {
+	const prefix = len("HTTP/1.x ")
+	if end < prefix+3 || p.buf[prefix-1] != ' ' || p.buf[prefix-2] < '0' || p.buf[prefix-2] > '9' {
+		return ErrBadStatus
+	}
+	p.explicit, p.nph, p.NoBuffer = true, true, true
+	return p.parseStatus(span{int32(prefix), int32(end)})
 }
 
 // parseStatus parses "404" or "404 Not Found".
@@ -243,6 +271,9 @@ func (p *ResponseParser) finish() error {
 	p.done = true
 	if !p.hasCL {
 		p.ContentLength = -1
+	}
+	if p.nph && p.coded {
+		return ErrNPHCoding
 	}
 	if p.explicit {
 		return nil

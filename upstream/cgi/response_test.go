@@ -41,6 +41,10 @@ func TestResponseParser(t *testing.T) {
 		{name: "unknown code, no reason", in: "Status: 299\r\n\r\n", head: "HTTP/1.1 299 \r\n", status: 299, cl: -1},
 		{name: "whitespace trimmed", in: "X-A:  \t v \t\r\nX-Empty:\r\n\r\n",
 			head: "HTTP/1.1 200 OK\r\nX-A: v\r\nX-Empty: \r\n", status: 200, cl: -1},
+		{name: "non-parsed header", in: "HTTP/1.0 201 Made\r\nServer: uWSGI\r\nX-A: 1\r\n\r\nstream",
+			head: "HTTP/1.1 201 Made\r\nX-A: 1\r\n", status: 201, cl: -1, body: "stream", noBuffers: true},
+		{name: "non-parsed header, no reason", in: "HTTP/1.1 404\nContent-Length: 2\n\nno",
+			head: "HTTP/1.1 404 Not Found\r\n", status: 404, cl: 2, body: "no", noBuffers: true},
 		{name: "no headers", in: "\r\nbody", head: "HTTP/1.1 200 OK\r\n", status: 200, cl: -1, body: "body"},
 	}
 	for _, tt := range tests {
@@ -84,7 +88,12 @@ func TestResponseParserErrors(t *testing.T) {
 		in   string
 		want error
 	}{
-		{"HTTP/1.1 200 OK\r\n\r\n", ErrBadHeaderLine},
+		{"X-A: a\r\nHTTP/1.1 200 OK\r\n\r\n", ErrBadHeaderLine}, // a status line comes first or not at all
+		{"HTTP/1.1 2x0 OK\r\n\r\n", ErrBadStatus},
+		{"HTTP/1.1 101 Switching Protocols\r\n\r\n", ErrBadStatus},
+		{"HTTP/1.1\r\n\r\n", ErrBadStatus},
+		{"HTTP/1.x 200 OK\r\n\r\n", ErrBadStatus},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", ErrNPHCoding},
 		{": empty name\r\n\r\n", ErrBadHeaderLine},
 		{"Bad Name: x\r\n\r\n", ErrBadHeaderLine},
 		{"X-A: a\r\n continued\r\n\r\n", ErrBadHeaderLine},

@@ -111,15 +111,27 @@ func CheckLeaks(t testing.TB) {
 	t.Helper()
 	gs0, fs0 := goroutineStacks(), fdTargets()
 	g0, f0 := len(gs0), OpenFDs(t)
+	// Goroutines are compared by ID (never reused), not by count: one
+	// ending elsewhere while another leaks would even the count out.
+	newGoroutines := func() int {
+		n := 0
+		for id := range goroutineStacks() {
+			if _, ok := gs0[id]; !ok {
+				n++
+			}
+		}
+		return n
+	}
 	t.Cleanup(func() {
 		var g, f int
 		for i := 0; i < 50; i++ {
-			g, f = Goroutines(), OpenFDs(t)
-			if g <= g0 && f <= f0 {
+			f = OpenFDs(t)
+			if newGoroutines() == 0 && f <= f0 {
 				return
 			}
 			time.Sleep(40 * time.Millisecond)
 		}
+		g = Goroutines()
 		var extra []string
 		for fd, target := range fdTargets() {
 			if old, ok := fs0[fd]; !ok || old != target {

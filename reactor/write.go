@@ -405,17 +405,20 @@ func (l *loop) resume(cs *conn) {
 // socket: close gracefully, or wait for the next request.
 func (l *loop) afterWrite(cs *conn) {
 	l.putOut(cs)
+	if cs.ex != nil {
+		// A request waits on its backend: only the upstream's timeouts
+		// may end it, and a body still arriving keeps its body timer. Its
+		// response, when it ends, closes or keeps the connection.
+		if cs.t.kind != timerBody {
+			l.wheel.cancel(&cs.t)
+		}
+		return
+	}
 	if cs.closeAfter || (l.draining && cs.gc.InboundBuffered() == 0) {
 		l.finish(cs)
 		return
 	}
 	switch {
-	case cs.ex != nil:
-		// A request waits on its backend: only the upstream's timeouts
-		// may end it, and a body still arriving keeps its body timer.
-		if cs.t.kind != timerBody {
-			l.wheel.cancel(&cs.t)
-		}
 	case cs.gc.InboundBuffered() == 0:
 		if l.s.cfg.IdleTimeout > l.s.cfg.Tick {
 			l.wheel.schedule(&cs.t, timerPark, l.now, 0) // the next tick

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream/cgi"
 )
 
@@ -68,7 +69,36 @@ const (
 	// CGIResponse is a CGI response (RFC 3875 section 6): header lines, a
 	// Status header, Location, a blank line, the body.
 	CGIResponse ResponseFormat = iota
+	// HTTPResponse is an HTTP/1.x response. Its codec parses the head
+	// itself, since it needs the head to find where the body ends, and
+	// hands it over parsed: its streams are HeadStreams, which get the
+	// head through Head and then, through Data, the body alone, decoded
+	// of its transfer coding. Nothing is parsed twice.
+	HTTPResponse
 )
+
+// HeadStream is a Stream whose codec delivers the response head parsed
+// (HTTPResponse). The engine's exchange is one; a codec that needs it
+// refuses, in Begin, a stream that is not.
+type HeadStream interface {
+	Stream
+	// Head receives the response head. h is the codec's and stays valid
+	// until the stream's End; a non-nil error stops Feed, which returns
+	// it.
+	Head(h ResponseHead) error
+	// HeadRequest reports whether the request was HEAD: its response has
+	// no body, whatever its head says (RFC 9112 section 6.3).
+	HeadRequest() bool
+}
+
+// Reuser is implemented by a ConnCodec whose responses may say that the
+// connection ends with them (HTTP's "Connection: close", an HTTP/1.0
+// backend): once Idle, the engine closes a connection that is not
+// Reusable rather than pool it. A codec that does not implement it is
+// reusable whenever its Caps say KeepAlive.
+type Reuser interface {
+	Reusable() bool
+}
 
 // ConnCodec is the protocol state of one upstream connection, owned by one
 // event loop: which requests are in flight, and where the bytes the
@@ -153,4 +183,7 @@ type ResponseHead interface {
 	AppendHead(dst []byte) []byte
 }
 
-var _ ResponseHead = (*cgi.ResponseParser)(nil)
+var (
+	_ ResponseHead = (*cgi.ResponseParser)(nil)
+	_ ResponseHead = (*httpcodec.ResponseParser)(nil)
+)

@@ -31,7 +31,8 @@ const (
 
 // exchange is one request on its way to an upstream application and back,
 // whatever the protocol: the engine's unit of work. It is the
-// upstream.Stream of its request on its connection's codec.
+// upstream.Stream (and HeadStream) of its request on its connection's
+// codec.
 type exchange struct {
 	l     *loop
 	cs    *conn // the downstream; nil once the client is gone
@@ -70,8 +71,13 @@ type exchange struct {
 	id     uint16
 	failed *upstream.Backend // the backend that just failed us, not to retry
 
-	rp        cgi.ResponseParser // the response head (upstream.CGIResponse)
-	held      []byte             // response body held before the head is sent
+	rp cgi.ResponseParser // the response head of a CGIResponse
+	// head is the response head once complete: &rp, or one its codec
+	// parsed (upstream.HTTPResponse), valid until End; status is its
+	// status, kept for after End.
+	head      upstream.ResponseHead
+	status    int
+	held      []byte // response body held before the head is sent
 	headSent  bool
 	chunkedTE bool // the response goes to the client chunked
 	noBody    bool // HEAD, 204, 304, internal redirect: no body bytes to the client

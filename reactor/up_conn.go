@@ -310,10 +310,11 @@ func (uc *upConn) ended(r *exchange) {
 // the idle list with an idle timeout so it does not pin a worker forever.
 func (l *loop) upIdle(uc *upConn) {
 	caps := uc.p.proto.Caps()
-	if uc.served > 0 && uc.proto.Idle() && (!caps.KeepAlive || uc.b.NoKeepAlive(l.now)) {
-		// The backend closes every connection after a request (uWSGI):
-		// reusing one would race its close. Closing frees the budget for
-		// a fresh connection.
+	if uc.served > 0 && uc.proto.Idle() && (!caps.KeepAlive || uc.b.NoKeepAlive(l.now) || !reusable(uc.proto)) {
+		// The backend closes every connection after a request (uWSGI),
+		// or said this one ends (HTTP's Connection: close): reusing it
+		// would race its close. Closing frees the budget for a fresh
+		// connection.
 		l.upClose(uc)
 		return
 	}
@@ -344,6 +345,13 @@ func (l *loop) upIdle(uc *upConn) {
 	uc.state = ucIdle
 	uc.p.idle = append(uc.p.idle, uc)
 	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
+}
+
+// reusable reports whether a codec lets its connection carry another
+// request (upstream.Reuser); codecs without a say are reusable.
+func reusable(c upstream.ConnCodec) bool {
+	r, ok := c.(upstream.Reuser)
+	return !ok || r.Reusable()
 }
 
 func (uc *upConn) expire(kind timerKind) {

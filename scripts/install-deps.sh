@@ -14,6 +14,12 @@ case "${1:-test}" in
     [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || want+=(uwsgi-plugin-python3)
     need wrk wrk
     need nginx nginx-light
+    # HTTP upstreams (cmd/gale proxy tests): Debian's Python, not a pyenv one.
+    [ -x /usr/bin/gunicorn ] || want+=(gunicorn)
+    [ -x /usr/bin/waitress-serve ] || want+=(python3-waitress)
+    /usr/bin/python3 -c 'import flask' 2>/dev/null || want+=(python3-flask)
+    /usr/bin/python3 -c 'import uvicorn' 2>/dev/null || want+=(python3-uvicorn)
+    /usr/bin/python3 -c 'import websockets' 2>/dev/null || want+=(python3-websockets)
     ;;
   bench)
     need curl curl

@@ -12,6 +12,7 @@ import (
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/httpproxy"
 )
 
 // generation is what one configuration built: the handler tree and the
@@ -154,6 +155,9 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	if c.Balance == "least_conn" {
 		u.Balance = upstream.LeastConn
 	}
+	if c.Protocol == "http" {
+		u.Protocol = httpproxy.Protocol
+	}
 	for _, k := range sortedKeys(c.Params) {
 		u.Params = append(u.Params, [2]string{k, c.Params[k]})
 	}
@@ -227,6 +231,18 @@ func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.
 // denies all and has nothing to serve.
 func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.Location, rt *handlers.Router, prev *generation) (handlers.Handler, error) {
 	sr := staticRoot{dir: loc.EffectiveRoot(vh), followOutside: loc.EffectiveFollowSymlinksOutside(vh)}
+	if pc := loc.Proxy; pc != nil {
+		var s *handlers.Static
+		if pc.Files {
+			var err error
+			if s, err = g.static(cfg, vh, sr, prev); err != nil {
+				return nil, err
+			}
+		}
+		px := handlers.NewProxy(g.upstreams[pc.Upstream].u, s)
+		px.Internal = rt.Internal()
+		return px, nil
+	}
 	f := loc.FastCGI
 	if f == nil {
 		if sr.dir == "" && loc.DeniesAll() {

@@ -104,11 +104,16 @@ type Cache struct {
 	MaxTotal Size `yaml:"max_total" default:"256MiB"`
 }
 
-// Upstream is a FastCGI application: a group of backends (php-fpm pools,
-// php-cgi, a Go or Python app) with the connection budget, balancing,
-// timeouts and passive health gale applies to them. Connections are
-// persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
+// Upstream is an application: a group of backends (php-fpm pools,
+// php-cgi, a Go or Python app, gunicorn, uvicorn) with the connection
+// budget, balancing, timeouts and passive health gale applies to them.
+// Connections are persistent and pooled (nginx keepalive + fastcgi_keep_conn
+// on).
 type Upstream struct {
+	// Protocol is what the backends speak: fastcgi, or http (HTTP/1.1:
+	// gunicorn, uvicorn, waitress, any HTTP server; reached by a location's
+	// proxy).
+	Protocol string `yaml:"protocol" default:"fastcgi"`
 	// Backends are the addresses: host:port or unix:/path. May be left out
 	// when Spawn starts the backends (their sockets are the backends).
 	Backends []string `yaml:"backends"`
@@ -244,6 +249,8 @@ type Location struct {
 	FollowSymlinksOutside *bool `yaml:"follow_symlinks_outside"`
 	// FastCGI sends requests here to an upstream instead of serving files.
 	FastCGI *FastCGI `yaml:"fastcgi"`
+	// Proxy sends requests here to an HTTP upstream (nginx proxy_pass).
+	Proxy *Proxy `yaml:"proxy"`
 	// Internal makes the location reachable only by an application's
 	// X-Accel-Redirect: a client asking for it gets 404 (nginx internal).
 	Internal bool `yaml:"internal" default:"false"`
@@ -277,6 +284,22 @@ type Headers struct {
 	Add map[string]string `yaml:"add"`
 	// Remove removes headers by name.
 	Remove []string `yaml:"remove"`
+}
+
+// Proxy routes a location to an upstream of protocol http. The request
+// goes as HTTP/1.1 with its target as sent and its Host, hop-by-hop fields
+// removed, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
+// Forwarded set by gale (the client's own are dropped); the body is
+// received whole first. The response is buffered, or streamed for
+// text/event-stream and X-Accel-Buffering: no.
+type Proxy struct {
+	// Upstream names the upstream (a key of upstreams, protocol http).
+	Upstream string `yaml:"upstream"`
+	// Files serves the GET and HEAD requests for files that exist under
+	// the location's root from there, and only the rest from the
+	// application (nginx try_files $uri @app; Caddy file_server before
+	// reverse_proxy).
+	Files bool `yaml:"files" default:"false"`
 }
 
 // FastCGI routes a location to an upstream.

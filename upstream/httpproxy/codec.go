@@ -92,7 +92,8 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	if bodyLen > 0 || bodyLen == 0 && hadBody {
 		dst = httpcodec.AppendContentLength(dst, bodyLen)
 	}
-	return appendForwarded(dst, ri, host)
+	dst = appendForwarded(dst, ri, host)
+	return append(dst, "\r\n"...)
 }
 
 // appendTarget appends the request-target in origin form: an

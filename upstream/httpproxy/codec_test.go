@@ -41,7 +41,7 @@ func TestEncodeHead(t *testing.T) {
 	}
 	for _, c := range cases {
 		got := string(Protocol.EncodeHead(nil, &c.ri, c.body))
-		if got != c.want+"\r\n" && got != c.want {
+		if got != c.want+"\r\n" {
 			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
 		}
 	}

@@ -421,3 +421,31 @@ func TestProxyStaticFirst(t *testing.T) {
 		t.Errorf("POST to a file: %q", b)
 	}
 }
+
+// A backend closing idle connections (gunicorn's keepalive, 2 s) is not
+// taken for one that closes after every request: its responses said
+// keep-alive, so gale goes on reusing its connections while they are busy.
+func TestProxyIdleCloseKeepsReuse(t *testing.T) {
+	addr, l := goBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), 50*time.Millisecond)
+	s := startProxy(t, addr, "", &upstream.Upstream{MaxConns: 1})
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func() {
+		resp, err := client.Get(s.url("/x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	for i := 0; i < 5; i++ { // each connection closed idle after one request
+		get()
+		time.Sleep(150 * time.Millisecond)
+	}
+	before := l.accepted.Load()
+	for i := 0; i < 20; i++ {
+		get()
+	}
+	if n := l.accepted.Load() - before; n > 2 {
+		t.Errorf("%d upstream connections for 20 back-to-back requests: keep-alive given up", n)
+	}
+}

@@ -390,7 +390,11 @@ func (l *loop) upClosed(uc *upConn, err error) {
 		// more (php-fpm recycling a worker, or a backend that ignores
 		// keep-alive): what was sent after the end is unread.
 		uc.loss = lossAfterEnd
-		if uc.served == 1 && uc.b.ObserveCloseAfterEnd(l.now) {
+		// A codec whose responses say whether the connection persists
+		// (upstream.Reuser: HTTP) was told it does: this close is the
+		// backend's idle timeout, not a close after every request.
+		_, says := uc.proto.(upstream.Reuser)
+		if uc.served == 1 && !says && uc.b.ObserveCloseAfterEnd(l.now) {
 			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them for a while", "backend", uc.name)
 		}
 	}

@@ -84,6 +84,7 @@ func startPython(t *testing.T, dir string, args ...string) (*exec.Cmd, string) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	for i := range args {
 		args[i] = strings.ReplaceAll(args[i], "ADDR", addr)
+		args[i] = strings.ReplaceAll(args[i], "PORT", fmt.Sprint(port))
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
@@ -321,5 +322,53 @@ func TestProxyWaitress(t *testing.T) {
 	resp, err := client.Get(p.url("/big"))
 	if code, body := readResp(t, resp, err); code != 200 || len(body) != 50<<20 {
 		t.Fatalf("big: %d %d", code, len(body))
+	}
+}
+
+// asgiApp is an ASGI application for uvicorn: a hello, and a Server-Sent
+// Events stream that holds its last event back for a while.
+const asgiApp = `
+import asyncio
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/events":
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]})
+        await send({"type": "http.response.body", "body": b"data: first\n\n", "more_body": True})
+        await asyncio.sleep(3)
+        await send({"type": "http.response.body", "body": b"data: last\n\n"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hello from uvicorn"})
+`
+
+// TestProxyUvicornEvents: an ASGI app on Debian's uvicorn; its first
+// Server-Sent Event reaches the client long before the stream ends.
+func TestProxyUvicornEvents(t *testing.T) {
+	testenv.CheckLeaks(t)
+	if err := exec.Command("/usr/bin/python3", "-c", "import uvicorn").Run(); err != nil {
+		t.Skip("python3-uvicorn not installed (scripts/install-deps.sh)")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "asgi.py"), []byte(asgiApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startPython(t, dir, "/usr/bin/python3", "-m", "uvicorn", "--log-level", "warning", "--host", "127.0.0.1", "--port", "PORT", "asgi:app")
+	p := startGale(t, "-proxy", addr, "-loops", "1")
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(p.url("/"))
+	if code, body := readResp(t, resp, err); code != 200 || body != "hello from uvicorn" {
+		t.Fatalf("%d %q", code, body)
+	}
+	start := time.Now()
+	resp, err = http.Get(p.url("/events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || line != "data: first\n" || time.Since(start) > 2*time.Second {
+		t.Fatalf("first event %q %v after %v", line, err, time.Since(start))
 	}
 }

@@ -26,6 +26,9 @@ func (p *ResponseParser) classify(w []byte, f *respField, st *respState) error {
 		f.drop = eqFoldLower(name, "server")
 	case 7:
 		f.drop = eqFoldLower(name, "upgrade") || eqFoldLower(name, "trailer")
+		if f.drop && name[0]|0x20 == 'u' {
+			p.upgrade = f.value
+		}
 	case 10:
 		switch {
 		case eqFoldLower(name, "connection"):
@@ -175,7 +178,10 @@ func (p *ResponseParser) frame(st *respState, headRequest bool) error {
 	}
 	switch {
 	case p.Status == 101:
-		return ErrRespUpgrade
+		if p.upgrade.end == 0 {
+			return ErrRespUpgrade // switching to nothing named
+		}
+		p.Framing = FrameTunnel
 	case headRequest || p.Status < 200 || p.Status == 204 || p.Status == 304:
 		p.Framing = FrameNone
 	case st.te:
@@ -190,7 +196,7 @@ func (p *ResponseParser) frame(st *respState, headRequest bool) error {
 	} else {
 		p.KeepAlive = !st.connClose
 	}
-	p.KeepAlive = p.KeepAlive && p.Framing != FrameClose
+	p.KeepAlive = p.KeepAlive && p.Framing != FrameClose && p.Framing != FrameTunnel
 	return nil
 }
 
@@ -219,9 +225,9 @@ func (p *ResponseParser) dropConnectionListed() {
 func (p *ResponseParser) StatusCode() int { return p.Status }
 
 // Length implements upstream.ResponseHead: the declared Content-Length,
-// or -1 (chunked, close-delimited, none).
+// or -1 (chunked, close-delimited, tunnel, none).
 func (p *ResponseParser) Length() int64 {
-	if p.Framing == FrameChunked {
+	if p.Framing == FrameChunked || p.Framing == FrameTunnel {
 		return -1
 	}
 	return p.ContentLength
@@ -270,6 +276,13 @@ func (p *ResponseParser) AppendHead(dst []byte) []byte {
 		dst = append(dst, StatusText(p.Status)...)
 	}
 	dst = append(dst, "\r\n"...)
+	if p.Framing == FrameTunnel {
+		// The switch is the client's now: it needs what the backend
+		// switched to (RFC 9110 section 7.8).
+		dst = append(dst, "Connection: Upgrade\r\nUpgrade: "...)
+		dst = append(dst, p.upgrade.at(p.buf)...)
+		dst = append(dst, "\r\n"...)
+	}
 	for _, f := range p.fields {
 		if f.drop {
 			continue

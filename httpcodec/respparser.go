@@ -25,6 +25,11 @@ const (
 	FrameChunked
 	// FrameClose: the body ends when the backend closes the connection.
 	FrameClose
+	// FrameTunnel: 101 Switching Protocols; what follows is the new
+	// protocol's, until either side closes (a tunnel, RFC 9110 section
+	// 15.2.2). Only a request that asked to upgrade may get it: the
+	// caller refuses it otherwise (ErrRespUpgrade).
+	FrameTunnel
 )
 
 // ResponseParser parses the head of a response from an upstream HTTP/1.x
@@ -61,6 +66,7 @@ type ResponseParser struct {
 	reason  span
 	accel   span
 	ctype   span
+	upgrade span    // the Upgrade field of a 101
 	conn    [4]span // Connection field values, for the fields they name
 	nconn   int
 	bufMode int8 // X-Accel-Buffering: -1 no, 1 yes, 0 unset
@@ -86,9 +92,10 @@ func (p *ResponseParser) Reset() {
 	*p = ResponseParser{buf: buf, fields: fields}
 }
 
-// Interim reports whether the parsed head is an interim (1xx) response:
-// a final one follows it on the wire; Parse it from after this one.
-func (p *ResponseParser) Interim() bool { return p.Status < 200 }
+// Interim reports whether the parsed head is an interim (1xx) response
+// other than 101: a final one follows it on the wire; Parse it from after
+// this one.
+func (p *ResponseParser) Interim() bool { return p.Status < 200 && p.Status != 101 }
 
 // Parse parses the response head at the start of buf; headRequest says
 // the request was HEAD, whose response never has a body. It returns the
@@ -99,8 +106,7 @@ func (p *ResponseParser) Interim() bool { return p.Status < 200 }
 //
 // After an interim response (Interim), call Parse again on buf[n:] for
 // the next one; more than a few in a row is an error. 101 Switching
-// Protocols is an error too: gale never asks the backend to upgrade
-// without a tunnel ready for it.
+// Protocols ends the HTTP exchange (FrameTunnel).
 func (p *ResponseParser) Parse(buf []byte, headRequest bool) (n int, err error) {
 	interim := p.interim
 	p.Reset()
@@ -118,7 +124,7 @@ func (p *ResponseParser) Parse(buf []byte, headRequest bool) (n int, err error) 
 	if err := p.frame(&st, headRequest); err != nil {
 		return 0, err
 	}
-	if p.Status < 200 {
+	if p.Interim() {
 		if p.interim++; p.interim > maxInterim {
 			return 0, ErrRespInterim
 		}

@@ -12,7 +12,7 @@ func respSummary(n int, err error, p *ResponseParser) string {
 		return "error: " + err.Error()
 	}
 	s := fmt.Sprintf("n=%d %d 1.%d cl=%d %s", n, p.Status, p.Minor, p.ContentLength,
-		[...]string{"none", "length", "chunked", "close"}[p.Framing])
+		[...]string{"none", "length", "chunked", "close", "tunnel"}[p.Framing])
 	if p.KeepAlive {
 		s += " keep"
 	}
@@ -104,7 +104,9 @@ var respCases = []struct {
 	{"chunked-ish", "HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n", false, "error: " + ErrRespTransferEncoding.Reason},
 	{"TE in 1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, "error: " + ErrRespTransferEncoding.Reason},
 	{"TE in 204", "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n", false, "error: " + ErrRespTransferEncoding.Reason},
-	{"101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", false, "error: " + ErrRespUpgrade.Reason},
+	{"101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: abc\r\n\r\n", false,
+		"n=104 101 1.1 cl=-1 tunnel | HTTP/1.1 101 Switching Protocols|Connection: Upgrade|Upgrade: websocket|Sec-WebSocket-Accept: abc|"},
+	{"101 to nothing", "HTTP/1.1 101 Switching Protocols\r\n\r\n", false, "error: " + ErrRespUpgrade.Reason},
 	{"obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", false, "error: " + ErrObsFold.Reason},
 	{"bare LF in field", "HTTP/1.1 200 OK\r\nX: a\n\r\n", false, "error: " + ErrBareLF.Reason},
 	{"bare LF status", "HTTP/1.1 200 OK\nX: a\r\n\r\n", false, "error: " + ErrRespStatusLine.Reason},

@@ -13,6 +13,7 @@ import (
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
 	"github.com/gale-http/gale/upstream/fastcgi"
+	"github.com/gale-http/gale/upstream/httpproxy"
 )
 
 // exState is where an exchange is on its way to the backend and back.
@@ -82,9 +83,13 @@ type exchange struct {
 	chunkedTE bool // the response goes to the client chunked
 	noBody    bool // HEAD, 204, 304, internal redirect: no body bytes to the client
 	isHead    bool // the request's method is HEAD
-	keep      bool
-	minor     uint8
-	safe      bool // idempotent method: may be resent on a fresh connection
+	// upgrade: the request asks to switch protocols (a WebSocket
+	// handshake to an HTTP upstream); tunnel: the backend switched, and
+	// r carries raw bytes both ways until either side closes (tunnel.go).
+	upgrade, tunnel bool
+	keep            bool
+	minor           uint8
+	safe            bool // idempotent method: may be resent on a fresh connection
 	// pipelinable: GET or HEAD without a body, so it may wait behind
 	// another request on a busy connection (see pool.pipeline).
 	pipelinable bool
@@ -154,6 +159,8 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	} else {
 		r.reqHead.B = l.encodeHead(r.reqHead.B, r.proto, cs, req, route, req.ContentLength)
 		r.headLen = len(r.reqHead.B)
+		r.upgrade = r.proto.Response() == upstream.HTTPResponse && !req.HasBody() &&
+			httpproxy.UpgradeTo(l.ri.Method, l.ri.Headers) != nil
 	}
 	if req.Chunked {
 		r.chunked = &httpcodec.ChunkedDecoder{}
@@ -413,7 +420,9 @@ func (r *exchange) receiving() bool { return r.state == exReceiving }
 // request leaves the queue, or the backend is told to cancel it (see
 // loop.cancel).
 func (r *exchange) clientGone() {
-	if r.cs != nil {
+	if r.cs != nil && r.tunnel {
+		r.accountUpstream(101) // a tunnel ends when either side closes
+	} else if r.cs != nil {
 		r.accountUpstream(499) // nginx's "client closed request"
 	}
 	r.cs = nil

@@ -43,6 +43,10 @@ func (r *exchange) Data(p []byte) error {
 	if !r.answered() {
 		return nil
 	}
+	if r.tunnel {
+		r.tunnelDown(p)
+		return nil
+	}
 	if r.head == nil {
 		n, err := r.rp.Feed(p)
 		if err == cgi.ErrNeedMore {
@@ -111,11 +115,18 @@ func (r *exchange) Head(h upstream.ResponseHead) error {
 // HeadRequest implements upstream.HeadStream.
 func (r *exchange) HeadRequest() bool { return r.isHead }
 
+// UpgradeRequest implements upstream.HeadStream.
+func (r *exchange) UpgradeRequest() bool { return r.upgrade }
+
 // headIn runs once the response head is complete: it decides what of the
 // application's body the client gets.
 func (r *exchange) headIn() {
 	st := r.head.StatusCode()
 	r.status = st
+	if st == 101 {
+		r.startTunnel() // the codec let it through: the request asked
+		return
+	}
 	r.noBody = r.isHead || st == 204 || st == 304 || st < 200
 	if r.internalH != nil {
 		if t := r.head.AccelRedirect(); len(t) > 0 {

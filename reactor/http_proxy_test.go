@@ -449,3 +449,117 @@ func TestProxyIdleCloseKeepsReuse(t *testing.T) {
 		t.Errorf("%d upstream connections for 20 back-to-back requests: keep-alive given up", n)
 	}
 }
+
+// wsEcho answers a WebSocket handshake with 101 and then echoes raw bytes
+// until the client closes (the framing is the peers' business: gale only
+// tunnels). Any other request gets 426.
+func wsEcho(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") != "websocket" || r.Header.Get("Connection") != "Upgrade" {
+		http.Error(w, "upgrade: "+r.Header.Get("Upgrade")+" connection: "+r.Header.Get("Connection"), 426)
+		return
+	}
+	c, brw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+r.Header.Get("Sec-WebSocket-Key")+"\r\n\r\n")
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := brw.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// A WebSocket handshake goes through to the backend, whose 101 turns the
+// two connections into a tunnel: bytes both ways, in order, until either
+// side closes; the client's close reaches the backend.
+func TestProxyWebSocketTunnel(t *testing.T) {
+	addr, l := goBackend(t, http.HandlerFunc(wsEcho), 0)
+	s := startProxy(t, addr, "", nil)
+	c := s.dial(t)
+	br := bufio.NewReader(c)
+	// The first frame rides with the handshake: it waits for the 101.
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: k1\r\nSec-WebSocket-Version: 13\r\n\r\nearly ")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 101 || resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Connection") != "Upgrade" || resp.Header.Get("Sec-WebSocket-Accept") != "k1" {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	want := "early "
+	got := make([]byte, 0, 4<<20)
+	read := func() {
+		for len(got) < len(want) {
+			buf := make([]byte, 64<<10)
+			n, err := br.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				t.Fatalf("after %d of %d bytes: %v", len(got), len(want), err)
+			}
+		}
+		if string(got) != want {
+			t.Fatalf("echo differs (%d bytes, want %d)", len(got), len(want))
+		}
+	}
+	read()
+	// A few MiB each way, written while the echo comes back.
+	big := make([]byte, 3<<20)
+	rand.Read(big)
+	go c.Write(big)
+	want += string(big)
+	read()
+	c.Close()
+	// The backend sees the close: its connection ends, and gale's budget
+	// is back (a plain request still works, on a new connection).
+	deadline := time.Now().Add(3 * time.Second)
+	for l.open.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := l.open.Load(); n != 0 {
+		t.Fatalf("%d backend connections still open after the client left", n)
+	}
+	resp2, err := http.Get(s.url("/plain"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != 426 {
+		t.Fatalf("plain request: %d", resp2.StatusCode)
+	}
+}
+
+// The backend ending the tunnel closes the client connection; a 101 that
+// nobody asked for is a 502.
+func TestProxyTunnelBackendCloses(t *testing.T) {
+	addr := rawHTTPBackend(t, func(int) string {
+		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nbye"
+	}, func(int) bool { return true })
+	s := startProxy(t, addr, "", nil)
+	c := s.dial(t)
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatal(resp, err)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil || string(rest) != "bye" {
+		t.Fatalf("%q %v", rest, err)
+	}
+	c2 := s.dial(t)
+	resp, _ = roundTrip(t, c2, bufio.NewReader(c2), "GET /plain HTTP/1.1\r\nHost: h\r\n\r\n", "GET")
+	if resp.StatusCode != 502 {
+		t.Fatalf("unasked 101: %d", resp.StatusCode)
+	}
+}

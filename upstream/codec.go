@@ -89,6 +89,11 @@ type HeadStream interface {
 	// HeadRequest reports whether the request was HEAD: its response has
 	// no body, whatever its head says (RFC 9112 section 6.3).
 	HeadRequest() bool
+	// UpgradeRequest reports whether the request asked to switch
+	// protocols (WebSocket): a 101 then turns the connection into a
+	// tunnel, whose bytes both ways are the stream's Data until either
+	// side closes. A 101 to any other request is a protocol error.
+	UpgradeRequest() bool
 }
 
 // Reuser is implemented by a ConnCodec whose responses may say that the

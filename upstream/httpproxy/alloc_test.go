@@ -13,6 +13,7 @@ type nopStream struct{}
 
 func (nopStream) Head(upstream.ResponseHead) error { return nil }
 func (nopStream) HeadRequest() bool                { return false }
+func (nopStream) UpgradeRequest() bool             { return false }
 func (nopStream) Data([]byte) error                { return nil }
 func (nopStream) Log([]byte)                       {}
 func (nopStream) End(uint32, uint8)                {}

@@ -89,6 +89,12 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 		}
 		dst = appendField(dst, strHost, host)
 	}
+	if up := UpgradeTo(ri.Method, ri.Headers); up != nil {
+		// The one hop-by-hop exception: a WebSocket handshake goes
+		// through, and its 101 makes a tunnel (Conn).
+		dst = append(dst, "Connection: Upgrade\r\n"...)
+		dst = appendField(dst, strUpgrade, up)
+	}
 	if bodyLen > 0 || bodyLen == 0 && hadBody {
 		dst = httpcodec.AppendContentLength(dst, bodyLen)
 	}
@@ -159,9 +165,10 @@ func appendForwarded(dst []byte, ri *cgi.RequestInfo, host []byte) []byte {
 }
 
 var (
-	strHost = []byte("Host")
-	strXFF  = []byte("X-Forwarded-For")
-	strXFH  = []byte("X-Forwarded-Host")
+	strHost    = []byte("Host")
+	strUpgrade = []byte("Upgrade")
+	strXFF     = []byte("X-Forwarded-For")
+	strXFH     = []byte("X-Forwarded-Host")
 )
 
 func appendField(dst, name, value []byte) []byte {

@@ -36,6 +36,12 @@ func TestEncodeHead(t *testing.T) {
 			"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nForwarded: host=\"h\";proto=http\r\n"},
 		{"HTTP/1.0 client without Host, absolute target", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("http://a.b:1/x?y"), ServerAddr: []byte("127.0.0.1")}, -1,
 			"GET /x?y HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: 127.0.0.1\r\nForwarded: host=\"127.0.0.1\";proto=http\r\n"},
+		{"WebSocket handshake", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("/ws"),
+			Headers: fields("Host", "h", "Upgrade", "websocket", "Connection", "keep-alive, Upgrade", "Sec-WebSocket-Key", "k")}, 0,
+			"GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: k\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nForwarded: host=\"h\";proto=http\r\n"},
+		{"h2c upgrade dropped", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("/"),
+			Headers: fields("Host", "h", "Upgrade", "h2c", "Connection", "Upgrade, HTTP2-Settings", "HTTP2-Settings", "x")}, 0,
+			"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nForwarded: host=\"h\";proto=http\r\n"},
 		{"absolute target without path", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("http://a.b?q"), Headers: fields("Host", "a.b")}, -1,
 			"GET /?q HTTP/1.1\r\nHost: a.b\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a.b\r\nForwarded: host=\"a.b\";proto=http\r\n"},
 	}
@@ -52,15 +58,17 @@ type stream struct {
 	body    []byte
 	log     strings.Builder
 	headReq bool
+	upgrade bool
 }
 
 func (s *stream) Head(h upstream.ResponseHead) error {
 	s.log.WriteString("head:" + strings.ReplaceAll(string(h.AppendHead(nil)), "\r\n", "|") + " ")
 	return nil
 }
-func (s *stream) HeadRequest() bool   { return s.headReq }
-func (s *stream) Data(p []byte) error { s.body = append(s.body, p...); return nil }
-func (s *stream) Log([]byte)          {}
+func (s *stream) HeadRequest() bool    { return s.headReq }
+func (s *stream) UpgradeRequest() bool { return s.upgrade }
+func (s *stream) Data(p []byte) error  { s.body = append(s.body, p...); return nil }
+func (s *stream) Log([]byte)           {}
 func (s *stream) End(uint32, uint8) {
 	if len(s.body) > 0 {
 		s.log.WriteString("data:" + string(s.body) + " ")
@@ -98,6 +106,8 @@ func TestConnResponses(t *testing.T) {
 		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, false, "head:HTTP/1.1 200 OK| data:hello end", true},
 		{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n1\r\n!\r\n0\r\nT: v\r\n\r\n", false, false, "head:HTTP/1.1 200 OK| data:hello! end", true},
 		{"100 then final", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", false, false, "head:HTTP/1.1 201 Created| data:ok end", true},
+		{"tunnel", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: k\r\n\r\n\x81\x02hiHTTP/1.1 200 OK\r\n", false, true,
+			"head:HTTP/1.1 101 Switching Protocols|Connection: Upgrade|Upgrade: websocket|Sec-WebSocket-Accept: k| data:\x81\x02hiHTTP/1.1 200 OK\r\n end", false},
 		{"HEAD ignores the length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true, false, "head:HTTP/1.1 200 OK| end", true},
 		{"close-delimited", "HTTP/1.1 200 OK\r\n\r\nall of it", false, true, "head:HTTP/1.1 200 OK| data:all of it end", false},
 		{"Connection: close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", false, false, "head:HTTP/1.1 200 OK| data:x end", false},
@@ -106,7 +116,7 @@ func TestConnResponses(t *testing.T) {
 	for _, c := range cases {
 		for _, step := range []int{1, 3, len(c.in)} {
 			conn := Protocol.NewConn(1).(*Conn)
-			s := &stream{headReq: c.headReq}
+			s := &stream{headReq: c.headReq, upgrade: c.name == "tunnel"}
 			if _, ok := conn.Begin(s); !ok {
 				t.Fatal("Begin")
 			}
@@ -139,6 +149,7 @@ func TestConnRefuses(t *testing.T) {
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n",
 		"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n",
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", // not asked for
 	} {
 		conn := Protocol.NewConn(1).(*Conn)
 		conn.Begin(&stream{})

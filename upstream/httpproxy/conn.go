@@ -13,6 +13,7 @@ const (
 	phaseLength               // reading Content-Length bytes of body
 	phaseChunked              // decoding a chunked body
 	phaseClose                // the body runs until the backend closes
+	phaseTunnel               // after a 101: raw bytes until a close
 )
 
 // Conn is the protocol state of one HTTP/1.1 connection to a backend: at
@@ -28,6 +29,7 @@ type Conn struct {
 	active   bool                // a request is in flight
 	aborted  bool                // its client left: its output is dropped
 	headReq  bool
+	upgrade  bool // the request asked to switch protocols
 	phase    phase
 	left     int64 // body bytes left (phaseLength)
 	reusable bool
@@ -73,7 +75,7 @@ func (c *Conn) Begin(s upstream.Stream) (uint16, bool) {
 		return 0, false
 	}
 	c.s, c.active, c.aborted = hs, true, false
-	c.headReq = hs.HeadRequest()
+	c.headReq, c.upgrade = hs.HeadRequest(), hs.UpgradeRequest()
 	c.phase = phaseHead
 	c.p.Reset()
 	return 1, true
@@ -99,11 +101,12 @@ func (c *Conn) Requests(dst []upstream.Stream) []upstream.Stream {
 }
 
 // PeerClosed implements upstream.ConnCodec: the close ends a
-// close-delimited body (RFC 9112 section 6.3 rule 8) cleanly; anywhere
-// else it cuts the response short and the engine decides.
+// close-delimited body (RFC 9112 section 6.3 rule 8) or a tunnel
+// cleanly; anywhere else it cuts the response short and the engine
+// decides.
 func (c *Conn) PeerClosed() {
 	c.reusable = false
-	if c.active && c.phase == phaseClose {
+	if c.active && (c.phase == phaseClose || c.phase == phaseTunnel) {
 		c.end()
 	}
 }
@@ -145,7 +148,7 @@ func (c *Conn) Feed(buf []byte) (n int, err error) {
 			if err == nil && c.dec.Done() {
 				c.end()
 			}
-		case phaseClose:
+		case phaseClose, phaseTunnel:
 			k = len(buf) - n
 			err = c.data(buf[n:])
 		}
@@ -168,6 +171,9 @@ func (c *Conn) head(b []byte) (int, error) {
 		return k, nil // 100 Continue, 103 Early Hints: the final head follows
 	}
 	c.reusable = c.p.KeepAlive
+	if c.p.Framing == httpcodec.FrameTunnel && !c.upgrade {
+		return 0, httpcodec.ErrRespUpgrade // nobody asked for it
+	}
 	if c.s != nil {
 		if err := c.s.Head(&c.p); err != nil {
 			return k, err
@@ -186,6 +192,8 @@ func (c *Conn) head(b []byte) (int, error) {
 		c.dec.Reset(&httpcodec.ResponseLimits)
 	case httpcodec.FrameClose:
 		c.phase = phaseClose
+	case httpcodec.FrameTunnel:
+		c.phase = phaseTunnel
 	}
 	return k, nil
 }

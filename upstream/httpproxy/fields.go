@@ -134,3 +134,45 @@ func equalFoldBytes(a, b []byte) bool {
 	}
 	return true
 }
+
+// UpgradeTo returns the protocol a request asks to switch to when gale
+// tunnels it: a GET with "Upgrade: websocket" and a Connection field that
+// lists upgrade (RFC 6455 section 4.1); nil for any other request (h2c
+// and the like are dropped with the hop-by-hop fields).
+func UpgradeTo(method []byte, hs []cgi.Field) []byte {
+	if string(method) != "GET" {
+		return nil
+	}
+	var up []byte
+	conn := false
+	for _, h := range hs {
+		switch {
+		case len(h.Name) == 7 && httpcodec.EqualFold(h.Name, "Upgrade"):
+			up = h.Value
+		case len(h.Name) == 10 && httpcodec.EqualFold(h.Name, "Connection"):
+			conn = conn || listsToken(h.Value, "upgrade")
+		}
+	}
+	if !conn || len(up) != 9 || !httpcodec.EqualFold(up, "websocket") {
+		return nil
+	}
+	return up
+}
+
+// listsToken reports whether the comma-separated list v holds tok.
+func listsToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] != ',' {
+			i++
+		}
+		if e := trimOWS(v[:i]); httpcodec.EqualFold(e, tok) {
+			return true
+		}
+		if i < len(v) {
+			i++
+		}
+		v = v[i:]
+	}
+	return false
+}

@@ -331,6 +331,14 @@ const asgiApp = `
 import asyncio
 
 async def app(scope, receive, send):
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while True:
+            m = await receive()
+            if m["type"] != "websocket.receive":
+                return
+            await send({"type": "websocket.send", "text": m.get("text"), "bytes": m.get("bytes")})
     if scope["type"] != "http":
         return
     if scope["path"] == "/events":
@@ -370,5 +378,40 @@ func TestProxyUvicornEvents(t *testing.T) {
 	line, err := bufio.NewReader(resp.Body).ReadString('\n')
 	if err != nil || line != "data: first\n" || time.Since(start) > 2*time.Second {
 		t.Fatalf("first event %q %v after %v", line, err, time.Since(start))
+	}
+}
+
+// wsClient is a python3-websockets client: it sends messages through gale
+// and checks each echo.
+const wsClient = `
+import asyncio, sys, websockets
+
+async def main():
+    async with websockets.connect(sys.argv[1]) as ws:
+        for m in ["hello", "x" * 300000, b"\\x00\\x01" * 1000]:
+            await ws.send(m)
+            r = await ws.recv()
+            assert r == m, (len(r), len(m))
+    print("echo ok")
+
+asyncio.run(main())
+`
+
+// TestProxyUvicornWebSocket: a WebSocket echo on uvicorn through gale,
+// with Debian's python3-websockets as the client.
+func TestProxyUvicornWebSocket(t *testing.T) {
+	testenv.CheckLeaks(t)
+	if err := exec.Command("/usr/bin/python3", "-c", "import uvicorn, websockets").Run(); err != nil {
+		t.Skip("python3-uvicorn or python3-websockets not installed (scripts/install-deps.sh)")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "asgi.py"), []byte(asgiApp), 0o644)
+	os.WriteFile(filepath.Join(dir, "client.py"), []byte(wsClient), 0o644)
+	_, addr := startPython(t, dir, "/usr/bin/python3", "-m", "uvicorn", "--log-level", "warning", "--host", "127.0.0.1", "--port", "PORT", "asgi:app")
+	p := startGale(t, "-proxy", addr, "-loops", "1")
+	cmd := exec.Command("/usr/bin/python3", filepath.Join(dir, "client.py"), "ws://"+p.addr+"/ws")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "echo ok" {
+		t.Fatalf("%v: %s", err, out)
 	}
 }

@@ -563,3 +563,26 @@ func TestProxyTunnelBackendCloses(t *testing.T) {
 		t.Fatalf("unasked 101: %d", resp.StatusCode)
 	}
 }
+
+// A backend on a unix socket (gunicorn -b unix:/run/app.sock).
+func TestProxyUnixBackend(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(echoHandler)}
+	done := make(chan struct{})
+	go func() { hs.Serve(ln); close(done) }()
+	t.Cleanup(func() { hs.Close(); <-done })
+	s := startProxy(t, "unix:"+sock, "", nil)
+	resp, err := http.Get(s.url("/u?x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Target") != "/u?x" || resp.Header.Get("Echo-X-Forwarded-For") != "127.0.0.1" {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+}

@@ -35,6 +35,16 @@ func TestAllocs(t *testing.T) {
 	checkAllocs(t, "AppendError", func() { out = AppendError(out[:0], 400, dc.Line()) })
 	checkAllocs(t, "AppendContentLength", func() { out = AppendContentLength(out[:0], 1<<40) })
 
+	var rp ResponseParser
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\nSet-Cookie: a=b\r\nContent-Length: 5\r\n\r\nhello")
+	checkAllocs(t, "ResponseParser", func() {
+		if _, err := rp.Parse(resp, false); err != nil {
+			t.Fatal(err)
+		}
+		out = rp.AppendHead(out[:0])
+		_ = rp.NoBuffering()
+	})
+
 	body := []byte("5\r\nhello\r\n3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n")
 	var d ChunkedDecoder
 	checkAllocs(t, "ChunkedDecoder", func() {

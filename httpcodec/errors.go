@@ -63,6 +63,23 @@ var (
 	ErrVersionNotSupp = &Error{505, "HTTP version not supported"}
 )
 
+// Errors of the upstream response parser (ResponseParser): the backend sent
+// a response gale cannot forward, answered 502. The field-line syntax errors
+// above (ErrBareLF, ErrObsFold, ErrFieldValue, ...) come from it too, for
+// the same faults in a response head: for a response, every error is 502.
+var (
+	ErrRespStatusLine       = &Error{502, "upstream: malformed status line"}
+	ErrRespHeadTooLarge     = &Error{502, "upstream: response head too large"}
+	ErrRespTooManyFields    = &Error{502, "upstream: too many response fields"}
+	ErrRespContentLength    = &Error{502, "upstream: invalid or conflicting Content-Length"}
+	ErrRespTransferEncoding = &Error{502, "upstream: unsupported or misplaced Transfer-Encoding"}
+	ErrRespCLAndTE          = &Error{502, "upstream: both Content-Length and Transfer-Encoding"}
+	ErrRespConnection       = &Error{502, "upstream: too many Connection fields"}
+	ErrRespInterim          = &Error{502, "upstream: too many interim responses"}
+	ErrRespUpgrade          = &Error{502, "upstream: 101 Switching Protocols without an upgrade"}
+	ErrRespExtra            = &Error{502, "upstream: bytes after the response"}
+)
+
 // StatusOf returns the status to answer err with: 0 for nil and ErrNeedMore
 // (nothing to answer yet), the Status of an *Error (also when wrapped), and
 // 500 for anything else.

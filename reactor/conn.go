@@ -117,6 +117,10 @@ func (l *loop) traffic(cs *conn) {
 		_, _ = cs.gc.Discard(r.takeBody(buf))
 		return
 	}
+	if r := cs.ex; r != nil && r.tunnel {
+		r.tunnelUp()
+		return
+	}
 	if cs.out.busy() || cs.closeAfter || cs.ex != nil {
 		// Earlier responses are still being written: leave pipelined
 		// requests buffered until they are.

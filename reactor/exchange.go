@@ -13,6 +13,7 @@ import (
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
 	"github.com/gale-http/gale/upstream/fastcgi"
+	"github.com/gale-http/gale/upstream/httpproxy"
 )
 
 // exState is where an exchange is on its way to the backend and back.
@@ -31,7 +32,8 @@ const (
 
 // exchange is one request on its way to an upstream application and back,
 // whatever the protocol: the engine's unit of work. It is the
-// upstream.Stream of its request on its connection's codec.
+// upstream.Stream (and HeadStream) of its request on its connection's
+// codec.
 type exchange struct {
 	l     *loop
 	cs    *conn // the downstream; nil once the client is gone
@@ -70,15 +72,24 @@ type exchange struct {
 	id     uint16
 	failed *upstream.Backend // the backend that just failed us, not to retry
 
-	rp        cgi.ResponseParser // the response head (upstream.CGIResponse)
-	held      []byte             // response body held before the head is sent
+	rp cgi.ResponseParser // the response head of a CGIResponse
+	// head is the response head once complete: &rp, or one its codec
+	// parsed (upstream.HTTPResponse), valid until End; status is its
+	// status, kept for after End.
+	head      upstream.ResponseHead
+	status    int
+	held      []byte // response body held before the head is sent
 	headSent  bool
 	chunkedTE bool // the response goes to the client chunked
 	noBody    bool // HEAD, 204, 304, internal redirect: no body bytes to the client
 	isHead    bool // the request's method is HEAD
-	keep      bool
-	minor     uint8
-	safe      bool // idempotent method: may be resent on a fresh connection
+	// upgrade: the request asks to switch protocols (a WebSocket
+	// handshake to an HTTP upstream); tunnel: the backend switched, and
+	// r carries raw bytes both ways until either side closes (tunnel.go).
+	upgrade, tunnel bool
+	keep            bool
+	minor           uint8
+	safe            bool // idempotent method: may be resent on a fresh connection
 	// pipelinable: GET or HEAD without a body, so it may wait behind
 	// another request on a busy connection (see pool.pipeline).
 	pipelinable bool
@@ -149,6 +160,8 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	} else {
 		r.reqHead.B = l.encodeHead(r.reqHead.B, r.proto, cs, req, route, req.ContentLength)
 		r.headLen = len(r.reqHead.B)
+		r.upgrade = r.proto.Response() == upstream.HTTPResponse && !req.HasBody() &&
+			httpproxy.UpgradeTo(l.ri.Method, l.ri.Headers) != nil
 	}
 	if req.Chunked {
 		r.chunked = &httpcodec.ChunkedDecoder{}
@@ -408,7 +421,9 @@ func (r *exchange) receiving() bool { return r.state == exReceiving }
 // request leaves the queue, or the backend is told to cancel it (see
 // loop.cancel).
 func (r *exchange) clientGone() {
-	if r.cs != nil {
+	if r.cs != nil && r.tunnel {
+		r.accountUpstream(101) // a tunnel ends when either side closes
+	} else if r.cs != nil {
 		r.accountUpstream(499) // nginx's "client closed request"
 	}
 	r.cs = nil

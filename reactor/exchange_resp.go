@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
 )
 
@@ -30,19 +31,23 @@ type downstream interface {
 	responseFailed(r *exchange, status int, headSent bool)
 }
 
-var _ downstream = (*conn)(nil)
+var (
+	_ downstream          = (*conn)(nil)
+	_ upstream.HeadStream = (*exchange)(nil)
+)
 
-// Data implements upstream.Stream: the response, a CGI response
-// (upstream.CGIResponse), head first.
+// Data implements upstream.Stream: the response, head first for a CGI
+// response (upstream.CGIResponse), body only after Head for a codec that
+// parses the head itself (upstream.HTTPResponse).
 func (r *exchange) Data(p []byte) error {
-	if r.state < exAnswering {
-		r.state = exAnswering
-	}
-	if r.cs == nil {
+	if !r.answered() {
 		return nil
 	}
-	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.u.ReadTimeout)
-	if !r.rp.Done() {
+	if r.tunnel {
+		r.tunnelDown(p)
+		return nil
+	}
+	if r.head == nil {
 		n, err := r.rp.Feed(p)
 		if err == cgi.ErrNeedMore {
 			return nil
@@ -51,12 +56,13 @@ func (r *exchange) Data(p []byte) error {
 			return err
 		}
 		p = p[n:]
+		r.head = &r.rp
 		r.headIn()
 	}
 	if r.noBody || len(p) == 0 {
 		return nil
 	}
-	if cl := r.rp.Length(); cl >= 0 && int64(len(p)) > cl-r.bodyIn {
+	if cl := r.head.Length(); cl >= 0 && int64(len(p)) > cl-r.bodyIn {
 		// Bytes beyond the declared length would be read by the client
 		// as the start of its next response: drop them, and close after.
 		if !r.overrun {
@@ -73,7 +79,7 @@ func (r *exchange) Data(p []byte) error {
 		// A body announced beyond the head buffer cannot go out in one
 		// write anyway, nor can one the application wants streamed: the
 		// head goes now, and nothing is held for it.
-		if len(r.held)+len(p) <= headBuffer && r.rp.Length() <= headBuffer && !r.rp.NoBuffering() {
+		if len(r.held)+len(p) <= headBuffer && r.head.Length() <= headBuffer && !r.head.NoBuffering() {
 			r.held = append(r.held, p...)
 			return nil
 		}
@@ -83,21 +89,60 @@ func (r *exchange) Data(p []byte) error {
 	return nil
 }
 
+// answered notes that the backend answered r and re-arms its read
+// timeout; false when nobody waits for the answer any more.
+func (r *exchange) answered() bool {
+	if r.state < exAnswering {
+		r.state = exAnswering
+	}
+	if r.cs == nil {
+		return false
+	}
+	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.u.ReadTimeout)
+	return true
+}
+
+// Head implements upstream.HeadStream: the head of an HTTP response,
+// parsed by its codec, which keeps it valid until End.
+func (r *exchange) Head(h upstream.ResponseHead) error {
+	if r.answered() {
+		r.head = h
+		r.headIn()
+	}
+	return nil
+}
+
+// HeadRequest implements upstream.HeadStream.
+func (r *exchange) HeadRequest() bool { return r.isHead }
+
+// UpgradeRequest implements upstream.HeadStream.
+func (r *exchange) UpgradeRequest() bool { return r.upgrade }
+
 // headIn runs once the response head is complete: it decides what of the
 // application's body the client gets.
 func (r *exchange) headIn() {
-	st := r.rp.StatusCode()
-	r.noBody = r.isHead || st == 204 || st == 304 || st < 200
-	if r.internalH == nil {
+	st := r.head.StatusCode()
+	r.status = st
+	if st == 101 {
+		r.startTunnel() // the codec let it through: the request asked
 		return
 	}
-	if t := r.rp.AccelRedirect(); len(t) > 0 {
-		r.internal = append(r.internal[:0], t...)
-	} else if t := r.rp.LocalRedirect(); t != nil {
-		r.internal = append(r.internal[:0], t...)
+	r.noBody = r.isHead || st == 204 || st == 304 || st < 200
+	if r.internalH != nil {
+		if t := r.head.AccelRedirect(); len(t) > 0 {
+			r.internal = append(r.internal[:0], t...)
+		} else if t := r.head.LocalRedirect(); t != nil {
+			r.internal = append(r.internal[:0], t...)
+		}
+		if r.internal != nil {
+			r.noBody = true // the application's body is replaced
+			return
+		}
 	}
-	if r.internal != nil {
-		r.noBody = true // the application's body is replaced
+	if r.head.NoBuffering() && !r.noBody {
+		// A stream (Server-Sent Events, long polling): its client waits
+		// for the head before any event comes.
+		r.sendHead(true)
 	}
 }
 
@@ -136,12 +181,12 @@ func (r *exchange) End(appStatus uint32, protoStatus uint8) {
 		r.release()
 		return
 	}
-	if !r.rp.Done() {
+	if r.head == nil {
 		r.l.s.cfg.Logger.Error("upstream response ended without a head", "backend", r.backend(), "app_status", appStatus, "protocol_status", protoStatus)
 		r.failClient(502)
 		return
 	}
-	if cl := r.rp.Length(); cl >= 0 && r.bodyIn < cl && !r.noBody {
+	if cl := r.head.Length(); cl >= 0 && r.bodyIn < cl && !r.noBody {
 		// The application promised more than it sent: a truncated body
 		// must not pass for a complete one. 502 before the head, a cut
 		// connection after it.
@@ -168,8 +213,8 @@ var lastChunk = []byte("0\r\n\r\n")
 func (r *exchange) sendHead(streaming bool) {
 	l := r.l
 	r.headSent = true
-	st, cl := r.rp.StatusCode(), r.rp.Length()
-	b := r.rp.AppendHead(l.hctx.Scratch[:0])
+	st, cl := r.head.StatusCode(), r.head.Length()
+	b := r.head.AppendHead(l.hctx.Scratch[:0])
 	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, l.date.Line()...)
 	switch {
@@ -245,7 +290,7 @@ func (l *loop) finishDone() {
 func (r *exchange) finishClient() {
 	cs, keep := r.cs, r.keep
 	if cs != nil && r.internal == nil {
-		r.accountUpstream(r.rp.StatusCode())
+		r.accountUpstream(r.status)
 	}
 	r.state = exFinished
 	if cs == nil || cs.gone {
@@ -264,7 +309,7 @@ func (r *exchange) failClient(status int) {
 	r.cs = nil
 	if cs != nil {
 		if r.headSent {
-			status = r.rp.StatusCode() // the client got this head, then a close
+			status = r.status // the client got this head, then a close
 		}
 		r.accountUpstream(status)
 	}

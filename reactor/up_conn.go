@@ -330,10 +330,11 @@ func (uc *upConn) ended(r *exchange) {
 // the idle list with an idle timeout so it does not pin a worker forever.
 func (l *loop) upIdle(uc *upConn) {
 	caps := uc.p.proto.Caps()
-	if uc.served > 0 && uc.proto.Idle() && (!caps.KeepAlive || uc.b.NoKeepAlive(l.now)) {
-		// The backend closes every connection after a request (uWSGI):
-		// reusing one would race its close. Closing frees the budget for
-		// a fresh connection.
+	if uc.served > 0 && uc.proto.Idle() && (!caps.KeepAlive || uc.b.NoKeepAlive(l.now) || !reusable(uc.proto)) {
+		// The backend closes every connection after a request (uWSGI),
+		// or said this one ends (HTTP's Connection: close): reusing it
+		// would race its close. Closing frees the budget for a fresh
+		// connection.
 		l.upClose(uc)
 		return
 	}
@@ -372,6 +373,13 @@ func (l *loop) upIdle(uc *upConn) {
 	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
 }
 
+// reusable reports whether a codec lets its connection carry another
+// request (upstream.Reuser); codecs without a say are reusable.
+func reusable(c upstream.ConnCodec) bool {
+	r, ok := c.(upstream.Reuser)
+	return !ok || r.Reusable()
+}
+
 func (uc *upConn) expire(kind timerKind) {
 	if kind == timerUpIdle && uc.state == ucIdle && uc.proto.Idle() {
 		uc.l.upClose(uc)
@@ -408,9 +416,12 @@ func (l *loop) upClosed(uc *upConn, err error) {
 		// more (php-fpm recycling a worker, or a backend that ignores
 		// keep-alive): what was sent after the end is unread.
 		uc.loss = lossAfterEnd
-		// Only where connections may be kept: SCGI and CGI close after
-		// every request by design.
-		if uc.served == 1 && uc.p.proto.Caps().KeepAlive && uc.b.ObserveCloseAfterEnd(l.now) {
+		// Only where connections may be kept (SCGI and CGI close after
+		// every request by design), and not for a codec whose responses
+		// say whether the connection persists (upstream.Reuser: HTTP):
+		// there the close is the backend's idle timeout.
+		_, says := uc.proto.(upstream.Reuser)
+		if uc.served == 1 && uc.p.proto.Caps().KeepAlive && !says && uc.b.ObserveCloseAfterEnd(l.now) {
 			l.s.cfg.Logger.Info("backend closes connections after each request; not pooling them for a while", "backend", uc.name)
 		}
 	}

@@ -16,6 +16,12 @@ case "${1:-test}" in
     /usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || want+=(python3-flask)
     need wrk wrk
     need nginx nginx-light
+    # HTTP upstreams (cmd/gale proxy tests): Debian's Python, not a pyenv one.
+    [ -x /usr/bin/gunicorn ] || want+=(gunicorn)
+    [ -x /usr/bin/waitress-serve ] || want+=(python3-waitress)
+    /usr/bin/python3 -c 'import flask' 2>/dev/null || want+=(python3-flask)
+    /usr/bin/python3 -c 'import uvicorn' 2>/dev/null || want+=(python3-uvicorn)
+    /usr/bin/python3 -c 'import websockets' 2>/dev/null || want+=(python3-websockets)
     ;;
   bench)
     need curl curl

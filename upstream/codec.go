@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream/cgi"
 )
 
@@ -69,7 +70,41 @@ const (
 	// CGIResponse is a CGI response (RFC 3875 section 6): header lines, a
 	// Status header, Location, a blank line, the body.
 	CGIResponse ResponseFormat = iota
+	// HTTPResponse is an HTTP/1.x response. Its codec parses the head
+	// itself, since it needs the head to find where the body ends, and
+	// hands it over parsed: its streams are HeadStreams, which get the
+	// head through Head and then, through Data, the body alone, decoded
+	// of its transfer coding. Nothing is parsed twice.
+	HTTPResponse
 )
+
+// HeadStream is a Stream whose codec delivers the response head parsed
+// (HTTPResponse). The engine's exchange is one; a codec that needs it
+// refuses, in Begin, a stream that is not.
+type HeadStream interface {
+	Stream
+	// Head receives the response head. h is the codec's and stays valid
+	// until the stream's End; a non-nil error stops Feed, which returns
+	// it.
+	Head(h ResponseHead) error
+	// HeadRequest reports whether the request was HEAD: its response has
+	// no body, whatever its head says (RFC 9112 section 6.3).
+	HeadRequest() bool
+	// UpgradeRequest reports whether the request asked to switch
+	// protocols (WebSocket): a 101 then turns the connection into a
+	// tunnel, whose bytes both ways are the stream's Data until either
+	// side closes. A 101 to any other request is a protocol error.
+	UpgradeRequest() bool
+}
+
+// Reuser is implemented by a ConnCodec whose responses may say that the
+// connection ends with them (HTTP's "Connection: close", an HTTP/1.0
+// backend): once Idle, the engine closes a connection that is not
+// Reusable rather than pool it. A codec that does not implement it is
+// reusable whenever its Caps say KeepAlive.
+type Reuser interface {
+	Reusable() bool
+}
 
 // ConnCodec is the protocol state of one upstream connection, owned by one
 // event loop: which requests are in flight, and where the bytes the
@@ -166,4 +201,7 @@ type ResponseHead interface {
 	AppendHead(dst []byte) []byte
 }
 
-var _ ResponseHead = (*cgi.ResponseParser)(nil)
+var (
+	_ ResponseHead = (*cgi.ResponseParser)(nil)
+	_ ResponseHead = (*httpcodec.ResponseParser)(nil)
+)

@@ -13,6 +13,7 @@ import (
 	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgiexec"
+	"github.com/gale-http/gale/upstream/httpproxy"
 	"github.com/gale-http/gale/upstream/scgi"
 )
 
@@ -160,6 +161,9 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	if c.Balance == "least_conn" {
 		u.Balance = upstream.LeastConn
 	}
+	if c.Protocol == "http" {
+		u.Protocol = httpproxy.Protocol
+	}
 	for _, k := range sortedKeys(c.Params) {
 		u.Params = append(u.Params, [2]string{k, c.Params[k]})
 	}
@@ -235,6 +239,18 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	sr := staticRoot{dir: loc.EffectiveRoot(vh), followOutside: loc.EffectiveFollowSymlinksOutside(vh)}
 	if loc.CGI != nil {
 		return g.cgi(cfg, vh, loc, sr, rt, prev)
+	}
+	if pc := loc.Proxy; pc != nil {
+		var s *handlers.Static
+		if pc.Files {
+			var err error
+			if s, err = g.static(cfg, vh, sr, prev); err != nil {
+				return nil, err
+			}
+		}
+		px := handlers.NewProxy(g.upstreams[pc.Upstream].u, s)
+		px.Internal = rt.Internal()
+		return px, nil
 	}
 	f := loc.FastCGI
 	if f == nil {

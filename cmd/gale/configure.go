@@ -25,7 +25,7 @@ func (st *state) loadConfig() (*config.Config, error) {
 		}
 	} else {
 		cfg = config.Default()
-		if o.root == "" && os.Getenv("GALE_ROOT") == "" {
+		if o.root == "" && os.Getenv("GALE_ROOT") == "" && o.proxy == "" {
 			dir, err := st.demoRoot()
 			if err != nil {
 				return nil, err
@@ -39,7 +39,7 @@ func (st *state) loadConfig() (*config.Config, error) {
 	if err := st.applyFlags(cfg); err != nil {
 		return nil, err
 	}
-	if o.config == "" && len(cfg.Upstreams) == 0 && st.demoDir != "" {
+	if o.config == "" && len(cfg.Upstreams) == 0 && st.demoDir != "" && o.proxy == "" {
 		if err := st.addDemoApp(cfg); err != nil {
 			return nil, err
 		}
@@ -77,6 +77,12 @@ func (st *state) applyFlags(cfg *config.Config) error {
 	if set["fastcgi"] {
 		if err := cfg.SetFastCGI(o.fastcgi); err != nil {
 			return fmt.Errorf("-fastcgi: %w", err)
+		}
+	}
+	if set["proxy"] {
+		files := set["root"] || cfg.DefaultVHost() >= 0 && cfg.VHosts[cfg.DefaultVHost()].Root != ""
+		if err := cfg.SetProxy(o.proxy, files); err != nil {
+			return fmt.Errorf("-proxy: %w", err)
 		}
 	}
 	if set["log-format"] {

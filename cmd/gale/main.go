@@ -46,6 +46,7 @@ type options struct {
 	dirListing      bool
 	showVersion     bool
 	fastcgi         string
+	proxy           string
 	fcgiMaxConns    int
 	cpuProfile      string
 	config          string
@@ -71,6 +72,7 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take")
 	fs.BoolVar(&o.dirListing, "dir-listing", false, "list directories that have no index.html")
 	fs.StringVar(&o.fastcgi, "fastcgi", "", "FastCGI backends (host:port or unix:/path, comma-separated): *.php and unknown paths go there, existing files are served")
+	fs.StringVar(&o.proxy, "proxy", "", "HTTP backends (host:port or unix:/path, comma-separated: gunicorn, uvicorn, any HTTP/1.1 server): everything goes there, files under -root first when it is given")
 	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per FastCGI backend (default: what the backend reports, else 4 per loop)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until exit")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "client connections at most; beyond, new ones get 503 with Retry-After (0: no limit)")

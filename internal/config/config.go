@@ -35,8 +35,8 @@ type Config struct {
 	// Compression serves gzip and zstd variants of compressible static
 	// files (computed once, cached).
 	Compression *bool `yaml:"compression" default:"true"`
-	// Upstreams are the applications gale hands requests to (FastCGI or
-	// SCGI), by name.
+	// Upstreams are the applications gale hands requests to (FastCGI,
+	// SCGI or HTTP), by name.
 	Upstreams map[string]*Upstream `yaml:"upstreams"`
 	// VHosts are the virtual hosts, chosen by the Host header.
 	VHosts []*VHost `yaml:"vhosts"`
@@ -106,14 +106,17 @@ type Cache struct {
 }
 
 // Upstream is an application: a group of backends (php-fpm pools,
-// php-cgi, a Go or Python app) with the connection budget, balancing,
-// timeouts and passive health gale applies to them. FastCGI connections
-// are persistent and pooled (nginx keepalive + fastcgi_keep_conn on).
+// php-cgi, a Go or Python app, gunicorn, uvicorn) with the connection
+// budget, balancing, timeouts and passive health gale applies to them.
+// Connections are persistent and pooled where the protocol allows (nginx
+// keepalive + fastcgi_keep_conn on).
 type Upstream struct {
-	// Protocol is what the backends speak: fastcgi, or scgi (one request
+	// Protocol is what the backends speak: fastcgi; scgi (one request
 	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
 	// a pass location then sends PATH_INFO as the path and an empty
-	// SCRIPT_NAME, what a WSGI application mounted at / expects).
+	// SCRIPT_NAME, what a WSGI application mounted at / expects); or http
+	// (HTTP/1.1: gunicorn, uvicorn, waitress, any HTTP server; reached by
+	// a location's proxy).
 	Protocol string `yaml:"protocol" default:"fastcgi"`
 	// Backends are the addresses: host:port or unix:/path. May be left out
 	// when Spawn starts the backends (their sockets are the backends).
@@ -257,6 +260,8 @@ type Location struct {
 	// `cgi: {}` takes the defaults. A missing script is 404; a script is
 	// never served as a file.
 	CGI *CGI `yaml:"cgi"`
+	// Proxy sends requests here to an HTTP upstream (nginx proxy_pass).
+	Proxy *Proxy `yaml:"proxy"`
 	// Internal makes the location reachable only by an application's
 	// X-Accel-Redirect: a client asking for it gets 404 (nginx internal).
 	Internal bool `yaml:"internal" default:"false"`
@@ -311,6 +316,22 @@ type Headers struct {
 	Add map[string]string `yaml:"add"`
 	// Remove removes headers by name.
 	Remove []string `yaml:"remove"`
+}
+
+// Proxy routes a location to an upstream of protocol http. The request
+// goes as HTTP/1.1 with its target as sent and its Host, hop-by-hop fields
+// removed, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
+// Forwarded set by gale (the client's own are dropped); the body is
+// received whole first. The response is buffered, or streamed for
+// text/event-stream and X-Accel-Buffering: no.
+type Proxy struct {
+	// Upstream names the upstream (a key of upstreams, protocol http).
+	Upstream string `yaml:"upstream"`
+	// Files serves the GET and HEAD requests for files that exist under
+	// the location's root from there, and only the rest from the
+	// application (nginx try_files $uri @app; Caddy file_server before
+	// reverse_proxy).
+	Files bool `yaml:"files" default:"false"`
 }
 
 // FastCGI routes a location to an upstream.

@@ -183,3 +183,45 @@ func (c *Config) AddDemoApp(self, socket string) error {
 	vh.Locations = append(vh.Locations, &Location{Prefix: "/app/", FastCGI: f})
 	return nil
 }
+
+// SetProxy points the configuration at the HTTP backends in list
+// (comma-separated): a new upstream "app" of protocol http that the
+// default vhost's "/" proxies to, serving the files under its root first
+// when files is set (the -proxy flag: gale -root DIR -proxy ADDR). It
+// replaces the vhost's "/" location; other upstreams stay.
+func (c *Config) SetProxy(list string, files bool) error {
+	var backends []string
+	for _, b := range strings.Split(list, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			backends = append(backends, b)
+		}
+	}
+	if len(backends) == 0 {
+		return fmt.Errorf("no backends in %q", list)
+	}
+	u := withDefaults[Upstream]()
+	u.Backends, u.Protocol = backends, "http"
+	if c.Upstreams == nil {
+		c.Upstreams = map[string]*Upstream{}
+	}
+	c.Upstreams["app"] = u
+	i := c.DefaultVHost()
+	if i < 0 {
+		vh := withDefaults[VHost]()
+		vh.Default = true
+		c.VHosts = append(c.VHosts, vh)
+		i = len(c.VHosts) - 1
+	}
+	vh := c.VHosts[i]
+	loc := &Location{Prefix: "/", Proxy: withDefaults[Proxy]()}
+	loc.Proxy.Upstream, loc.Proxy.Files = "app", files
+	for j, l := range vh.Locations {
+		if l != nil && l.Prefix == "/" {
+			loc.Root = l.Root
+			vh.Locations[j] = loc
+			return nil
+		}
+	}
+	vh.Locations = append(vh.Locations, loc)
+	return nil
+}

@@ -181,7 +181,7 @@ func (v *validator) upstream(name string, u *Upstream) {
 		v.errorf(p+".max_fails", "%s.max_fails: must be 1 or more", p)
 	}
 	v.oneOf(p+".balance", u.Balance, "round_robin", "least_conn")
-	v.oneOf(p+".protocol", u.Protocol, "fastcgi", "scgi")
+	v.oneOf(p+".protocol", u.Protocol, "fastcgi", "scgi", "http")
 	v.positive(p+".timeouts.connect", u.Timeouts.Connect)
 	v.positive(p+".timeouts.read", u.Timeouts.Read)
 	v.positive(p+".timeouts.queue", u.Timeouts.Queue)
@@ -326,6 +326,10 @@ func (v *validator) locations(vp string, vh *VHost) {
 			rootPath = vp + ".root" // inherited
 		}
 		f := loc.FastCGI
+		if loc.Proxy != nil {
+			v.proxy(p, rootPath, root, loc)
+			continue
+		}
 		if loc.Alias != "" {
 			switch {
 			case f != nil || loc.CGI != nil:
@@ -356,8 +360,10 @@ func (v *validator) locations(vp string, vh *VHost) {
 		fp := p + ".fastcgi"
 		if f.Upstream == "" {
 			v.errorf(fp+".upstream", "%s.upstream: missing", fp)
-		} else if v.c.Upstreams[f.Upstream] == nil {
+		} else if u := v.c.Upstreams[f.Upstream]; u == nil {
 			v.errorf(fp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", fp, f.Upstream, strings.Join(v.c.upstreamNames(), ", "))
+		} else if u.Protocol == "http" {
+			v.errorf(fp+".upstream", "%s.upstream: %q speaks http: route to it with proxy, not fastcgi", fp, f.Upstream)
 		}
 		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
 		for j, pat := range f.Refuse {
@@ -407,6 +413,27 @@ func (v *validator) cgi(p string, c *CGI) {
 		if name == "" || strings.ContainsAny(name, "=\x00") || strings.ContainsRune(c.Env[name], 0) {
 			v.errorf(p+".env."+name, "%s.env: bad variable %q", p, name)
 		}
+	}
+}
+
+// proxy checks a location that proxies to an HTTP upstream.
+func (v *validator) proxy(p, rootPath, root string, loc *Location) {
+	pp := p + ".proxy"
+	switch {
+	case loc.FastCGI != nil || loc.CGI != nil:
+		v.errorf(pp, "%s: proxy, fastcgi and cgi are exclusive: one application per location", pp)
+	case loc.Alias != "":
+		v.errorf(p+".alias", "%s.alias: static files only: a proxy location has a root (with files: true)", p)
+	}
+	if u := v.c.Upstreams[loc.Proxy.Upstream]; loc.Proxy.Upstream == "" {
+		v.errorf(pp+".upstream", "%s.upstream: missing", pp)
+	} else if u == nil {
+		v.errorf(pp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", pp, loc.Proxy.Upstream, strings.Join(v.c.upstreamNames(), ", "))
+	} else if u.Protocol != "http" {
+		v.errorf(pp+".upstream", "%s.upstream: %q speaks %s; a proxy needs protocol: http", pp, loc.Proxy.Upstream, u.Protocol)
+	}
+	if loc.Proxy.Files {
+		v.root(rootPath, root, "a proxy's existing files")
 	}
 }
 

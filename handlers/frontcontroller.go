@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
@@ -38,8 +39,23 @@ type FrontController struct {
 	// internal locations and aliases are reachable.
 	Internal Handler
 
-	indexB []byte
+	indexB  []byte
+	scripts scriptCache
 }
+
+// scriptCache remembers the scripts found to be regular files below the
+// root for as long as the static cache trusts its entries (revalidateTicks
+// of its clock, under a second): a PHP request then costs a map lookup
+// instead of three syscalls (openat2, fstat, close), as nginx's
+// open_file_cache does for try_files. Only scripts that exist are kept, at
+// most maxCachedScripts, so a flood of made-up names costs no memory.
+type scriptCache struct {
+	mu   sync.RWMutex
+	seen map[string]int64 // script path -> the clock tick it was found at
+}
+
+// maxCachedScripts bounds the script cache of one front controller.
+const maxCachedScripts = 4096
 
 // NewFrontController returns a front controller for the application u with
 // its files under root.
@@ -121,7 +137,29 @@ func (fc *FrontController) isFile(path []byte) bool {
 	if len(path) == 0 || path[0] != '/' || hiddenPath(path) {
 		return false
 	}
-	return fc.Static.res.regularFile(path[1:])
+	c := &fc.scripts
+	now := fc.Static.clock.Load()
+	c.mu.RLock()
+	at, ok := c.seen[string(path)]
+	c.mu.RUnlock()
+	if ok && now-at < revalidateTicks {
+		return true
+	}
+	found := fc.Static.res.regularFile(path[1:])
+	if found || ok {
+		c.mu.Lock()
+		switch {
+		case !found:
+			delete(c.seen, string(path))
+		case ok || len(c.seen) < maxCachedScripts:
+			if c.seen == nil {
+				c.seen = make(map[string]int64)
+			}
+			c.seen[string(path)] = now
+		}
+		c.mu.Unlock()
+	}
+	return found
 }
 
 // isScript reports whether path would be routed to the application as a

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gale-http/gale/upstream"
 )
@@ -105,5 +106,32 @@ func TestInternalRedirectRefusesScripts(t *testing.T) {
 		if r.resp.Status != tc.status || (tc.body != "" && r.body != tc.body) || strings.Contains(r.body, "<?php") {
 			t.Errorf("internal redirect to %s: %d %q, want %d", tc.target, r.resp.Status, r.body, tc.status)
 		}
+	}
+}
+
+// TestFrontControllerScriptCacheFollowsTheDisk: the scripts the front
+// controller remembers as files follow the disk within the static cache's
+// revalidation (under a second): a new script runs at once, a removed one
+// is 404 within the second, a symlink put in its place that leaves the
+// root too.
+func TestFrontControllerScriptCacheFollowsTheDisk(t *testing.T) {
+	fc := newFront(t)
+	root := fc.Root
+	routed := func(target string) bool { return serve(t, fc, "GET", target).resp.Upstream != nil }
+	if routed("/new.php") {
+		t.Fatal("a missing script was routed")
+	}
+	writeFile(t, root, "new.php", "<?php")
+	if !routed("/new.php") {
+		t.Fatal("a script created after a miss is not routed at once")
+	}
+	must(t, os.Remove(filepath.Join(root, "new.php")))
+	must(t, os.Symlink("../outside.php", filepath.Join(root, "new.php")))
+	deadline := time.Now().Add(2 * time.Second)
+	for routed("/new.php") {
+		if time.Now().After(deadline) {
+			t.Fatal("a script replaced by a symlink out of the root is still routed after 2 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

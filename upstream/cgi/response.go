@@ -37,9 +37,10 @@ type field struct {
 // span is a half-open byte range of ResponseParser.buf.
 type span struct{ off, end int32 }
 
-// ResponseParser implements upstream.ResponseHead (without importing it).
-
-// StatusCode returns Status.
+// StatusCode returns Status. With Length, LocalRedirect, NoBuffering,
+// AccelRedirect and AppendHead it makes ResponseParser an
+// upstream.ResponseHead (asserted there: this package imports nothing of
+// upstream's).
 func (p *ResponseParser) StatusCode() int { return p.Status }
 
 // Length returns ContentLength.

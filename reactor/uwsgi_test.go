@@ -54,8 +54,9 @@ def application(env, start_response):
 `
 
 // startUWSGISocket runs uWSGI with a uwsgi socket (--socket, what nginx's
-// uwsgi_pass connects to) on a loopback port, serving uwsgiApp.
-func startUWSGISocket(t *testing.T) string {
+// uwsgi_pass connects to) on a loopback port, serving uwsgiApp; extra are
+// more uWSGI options.
+func startUWSGISocket(t *testing.T, extra ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("uwsgi")
 	if err != nil {
@@ -70,8 +71,8 @@ func startUWSGISocket(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(bin, "--plugin", "python3", "--socket", addr, "--wsgi-file", app,
-		"--master", "--processes", "2", "--die-on-term", "--disable-logging", "--buffer-size", "32768")
+	cmd := exec.Command(bin, append([]string{"--plugin", "python3", "--socket", addr, "--wsgi-file", app,
+		"--master", "--processes", "2", "--die-on-term", "--disable-logging"}, extra...)...)
 	out := &logBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -95,6 +96,18 @@ func startUWSGISocket(t *testing.T) string {
 	return addr
 }
 
+// startUWSGIGaleSocket runs gale in front of the uwsgi socket at addr,
+// with client header sections up to 128 KiB, and returns its error log.
+func startUWSGIGaleSocket(t *testing.T, addr string) (*server, *logBuffer) {
+	t.Helper()
+	u := &upstream.Upstream{Name: "uwsgi", Protocol: uwsgi.Protocol, Backends: []*upstream.Backend{{Network: "tcp", Address: addr}}}
+	u.Init(2)
+	logs := &logBuffer{}
+	lim := httpcodec.DefaultLimits()
+	lim.MaxHeaderBytes = 128 << 10
+	return startWith(t, reactor.Config{Handler: wsgiRoute{u}, Limits: &lim, Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil, nil), logs
+}
+
 // TestUWSGIProtocol: a WSGI application on uWSGI's --socket behind gale,
 // over the uwsgi protocol: a GET with a query, a POST body's checksum, a
 // chunked upload that reaches the application with its exact length,
@@ -102,13 +115,7 @@ func startUWSGISocket(t *testing.T) string {
 // one, all on one client connection; and a request whose uwsgi vars would
 // exceed 65535 bytes gets 431 without reaching uWSGI.
 func TestUWSGIProtocol(t *testing.T) {
-	addr := startUWSGISocket(t)
-	u := &upstream.Upstream{Name: "uwsgi", Protocol: uwsgi.Protocol, Backends: []*upstream.Backend{{Network: "tcp", Address: addr}}}
-	u.Init(2)
-	logs := &logBuffer{}
-	lim := httpcodec.DefaultLimits()
-	lim.MaxHeaderBytes = 128 << 10
-	s := startWith(t, reactor.Config{Handler: wsgiRoute{u}, Limits: &lim, Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil, nil)
+	s, logs := startUWSGIGaleSocket(t, startUWSGISocket(t, "--buffer-size", "32768"))
 	c := s.dial(t)
 	br := bufio.NewReader(c)
 	empty := sha256.Sum256(nil)
@@ -183,5 +190,24 @@ func TestUWSGIProtocol(t *testing.T) {
 	br2 := bufio.NewReader(c2)
 	if resp, body := roundTrip(t, c2, br2, "GET /ok HTTP/1.1\r\nHost: h\r\nX-Big: "+strings.Repeat("y", 20<<10)+"\r\n\r\n", "GET"); resp.StatusCode != 200 || !strings.HasPrefix(body, "method=GET script= info=/ok") {
 		t.Fatalf("20 KiB header: %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestUWSGIBufferSize: uWSGI with its default buffer-size (4096) closes
+// the connection on a larger vars block; gale answers 502, at once (the
+// request is not resent), with a log line saying to raise --buffer-size.
+func TestUWSGIBufferSize(t *testing.T) {
+	s, logs := startUWSGIGaleSocket(t, startUWSGISocket(t))
+	c := s.dial(t)
+	br := bufio.NewReader(c)
+	if resp, body := roundTrip(t, c, br, "GET /small HTTP/1.1\r\nHost: h\r\nCookie: "+strings.Repeat("c", 2<<10)+"\r\n\r\n", "GET"); resp.StatusCode != 200 || !strings.HasPrefix(body, "method=GET script= info=/small") {
+		t.Fatalf("2 KiB cookie: %d %q", resp.StatusCode, body)
+	}
+	resp, _ := roundTrip(t, c, br, "GET /big HTTP/1.1\r\nHost: h\r\nCookie: "+strings.Repeat("c", 6<<10)+"\r\n\r\n", "GET")
+	if resp.StatusCode != 502 {
+		t.Fatalf("6 KiB cookie over uWSGI's buffer-size: %d", resp.StatusCode)
+	}
+	if l := logs.String(); !strings.Contains(l, "raise uWSGI's --buffer-size") {
+		t.Fatalf("the 502's log line does not say what to raise:\n%s", l)
 	}
 }

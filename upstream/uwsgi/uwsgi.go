@@ -11,6 +11,8 @@
 package uwsgi
 
 import (
+	"strconv"
+
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
 	"github.com/gale-http/gale/upstream/httpproxy"
@@ -29,7 +31,10 @@ type Codec struct{}
 // Protocol is the uwsgi codec.
 var Protocol upstream.Protocol = Codec{}
 
-var _ upstream.HeadLimiter = Codec{}
+var (
+	_ upstream.HeadLimiter = Codec{}
+	_ upstream.LossHinter  = Codec{}
+)
 
 // Name implements upstream.Protocol.
 func (Codec) Name() string { return "uwsgi" }
@@ -61,6 +66,22 @@ func AppendPacket(dst []byte, ri *cgi.RequestInfo) []byte {
 // vars block's size in 16 bits, so a larger one cannot be sent at all.
 func (Codec) HeadLimit() (int, string) {
 	return HeaderLen + MaxVars, "the uwsgi vars block is at most 65535 bytes (a 16-bit size); the request's headers are too large for it"
+}
+
+// DefaultBufferSize is uWSGI's default --buffer-size: the largest vars
+// block it takes; a larger one makes it log "invalid request block size"
+// and close the connection without an answer.
+const DefaultBufferSize = 4096
+
+// LossHint implements upstream.LossHinter: a connection closed before any
+// answer to a vars block over uWSGI's default buffer-size was most likely
+// that refusal.
+func (Codec) LossHint(headLen int) string {
+	vars := headLen - HeaderLen
+	if vars <= DefaultBufferSize {
+		return ""
+	}
+	return "the request's uwsgi vars are " + strconv.Itoa(vars) + " bytes, over uWSGI's default buffer-size (4096), which it refuses by closing: raise uWSGI's --buffer-size (up to 65535)"
 }
 
 // PatchID implements upstream.Protocol: uwsgi has no request IDs.

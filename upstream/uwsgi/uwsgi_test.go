@@ -128,3 +128,14 @@ func TestConnOneRequest(t *testing.T) {
 		t.Fatal("a 101 was accepted")
 	}
 }
+
+// TestLossHint: only a vars block over uWSGI's default buffer-size
+// explains a close without an answer, and the hint says what to raise.
+func TestLossHint(t *testing.T) {
+	if h := (Codec{}).LossHint(HeaderLen + DefaultBufferSize); h != "" {
+		t.Fatalf("a vars block uWSGI takes got a hint: %q", h)
+	}
+	if h := (Codec{}).LossHint(HeaderLen + 5000); !strings.Contains(h, "5000 bytes") || !strings.Contains(h, "--buffer-size") {
+		t.Fatalf("hint %q", h)
+	}
+}

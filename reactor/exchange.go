@@ -370,7 +370,13 @@ func (r *exchange) lost(afterEnd bool) {
 		served = up.served
 	}
 	r.l.s.cfg.Logger.Debug("lost request", "retries", r.retries, "got_bytes", r.gotBytes(), "safe", r.safe, "fresh", r.fresh, "conn_served", served)
-	r.fail(502, "upstream connection lost")
+	why := "upstream connection lost"
+	if h, ok := r.proto.(upstream.LossHinter); ok && !r.gotBytes() {
+		if hint := h.LossHint(r.headLen); hint != "" {
+			why += ": " + hint
+		}
+	}
+	r.fail(502, why)
 }
 
 // maxRequeues bounds the resends of one request left unread by backends

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream"
 )
 
 // requestSpoolMemory is how much of a request body is held in memory;
@@ -49,7 +50,7 @@ func (r *exchange) takeBody(p []byte) int {
 	if r.cs.t.kind == timerBody {
 		l.wheel.cancel(&r.cs.t)
 	}
-	if r.rawHead != nil && !r.finishChunked() {
+	if r.rawHead != nil && !r.finishChunked() || !r.headFits() {
 		return n
 	}
 	r.waitFrom = l.now
@@ -122,6 +123,26 @@ func (r *exchange) finishChunked() bool {
 	r.headLen = len(r.reqHead.B)
 	r.rawHead = nil
 	return true
+}
+
+// headFits checks the encoded head against its protocol's limit
+// (upstream.HeadLimiter: uwsgi's 16-bit vars size), answering 431 when it
+// is over. The check is here, where every head is complete (a chunked
+// request's is encoded only now), and not in EncodeHead, which cannot
+// fail, nor in the handler, which cannot know the encoded size.
+func (r *exchange) headFits() bool {
+	hl, ok := r.proto.(upstream.HeadLimiter)
+	if !ok {
+		return true
+	}
+	limit, why := hl.HeadLimit()
+	if r.headLen <= limit {
+		return true
+	}
+	r.l.s.cfg.Logger.Error("request head too large for the upstream protocol", "status", 431, "protocol", r.proto.Name(),
+		"head_bytes", r.headLen, "limit", limit, "reason", why, "upstream", r.u.Name)
+	r.failClient(431)
+	return false
 }
 
 // bodyFramesInline is the largest body framed into the head's buffer and

@@ -97,6 +97,27 @@ type HeadStream interface {
 	UpgradeRequest() bool
 }
 
+// HeadLimiter is implemented by a Protocol whose request head has a
+// largest size (uwsgi: its vars block's size is a 16-bit number).
+// EncodeHead cannot fail, so the engine checks the head it built: a longer
+// one is answered 431 (the client's header fields are what make it long)
+// and never sent, with a log line saying why.
+type HeadLimiter interface {
+	// HeadLimit is the longest head the protocol can carry, and the
+	// limit in words for the log.
+	HeadLimit() (max int, why string)
+}
+
+// LossHinter is implemented by a Protocol whose backends answer a request
+// they refuse by closing the connection without a byte (uWSGI, a vars
+// block over its buffer-size): the engine adds the hint to the log line of
+// the 502 such a close gives, so that it says what to change.
+type LossHinter interface {
+	// LossHint says what a close before any answer to a head of headLen
+	// bytes may mean, or "" when nothing about the head explains it.
+	LossHint(headLen int) string
+}
+
 // Reuser is implemented by a ConnCodec whose responses may say that the
 // connection ends with them (HTTP's "Connection: close", an HTTP/1.0
 // backend): once Idle, the engine closes a connection that is not

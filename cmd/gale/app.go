@@ -9,7 +9,7 @@ import (
 // appHandler hands every request to one application that routes by path
 // itself (a Go, Python or Node app, as opposed to a directory of PHP
 // scripts): SCRIPT_NAME is the request path, there is no PATH_INFO; or,
-// with pathInfo (SCGI, where the applications are WSGI ones), PATH_INFO
+// with pathInfo (SCGI and uwsgi, where the applications are WSGI ones), PATH_INFO
 // is the path and SCRIPT_NAME empty, as nginx's scgi and uwsgi params
 // give them: a WSGI app takes SCRIPT_NAME for where it is mounted.
 type appHandler struct {
@@ -26,3 +26,8 @@ func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handle
 	}
 	resp.RouteUpstream(h.u, h.root, req.Path, nil)
 }
+
+// wsgiParams reports whether a pass location to an upstream speaking
+// protocol maps paths as nginx's scgi and uwsgi params do (PATH_INFO the
+// path, SCRIPT_NAME empty): the protocols of WSGI servers.
+func wsgiParams(protocol string) bool { return protocol == "scgi" || protocol == "uwsgi" }

@@ -15,6 +15,7 @@ import (
 	"github.com/gale-http/gale/upstream/cgiexec"
 	"github.com/gale-http/gale/upstream/httpproxy"
 	"github.com/gale-http/gale/upstream/scgi"
+	"github.com/gale-http/gale/upstream/uwsgi"
 )
 
 // generation is what one configuration built: the handler tree and the
@@ -155,8 +156,11 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 		MaxFails:       c.MaxFails,
 		FailTimeout:    c.FailTimeout.D(),
 	}
-	if c.Protocol == "scgi" {
+	switch c.Protocol {
+	case "scgi":
 		u.Protocol = scgi.Protocol
+	case "uwsgi":
+		u.Protocol = uwsgi.Protocol
 	}
 	if c.Balance == "least_conn" {
 		u.Balance = upstream.LeastConn
@@ -264,7 +268,7 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir, pathInfo: cfg.Upstreams[f.Upstream].Protocol == "scgi"}, nil
+		return &appHandler{u: u, root: sr.dir, pathInfo: wsgiParams(cfg.Upstreams[f.Upstream].Protocol)}, nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {

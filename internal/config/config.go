@@ -36,7 +36,7 @@ type Config struct {
 	// files (computed once, cached).
 	Compression *bool `yaml:"compression" default:"true"`
 	// Upstreams are the applications gale hands requests to (FastCGI,
-	// SCGI or HTTP), by name.
+	// SCGI, uwsgi or HTTP), by name.
 	Upstreams map[string]*Upstream `yaml:"upstreams"`
 	// VHosts are the virtual hosts, chosen by the Host header.
 	VHosts []*VHost `yaml:"vhosts"`
@@ -114,7 +114,11 @@ type Upstream struct {
 	// Protocol is what the backends speak: fastcgi; scgi (one request
 	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
 	// a pass location then sends PATH_INFO as the path and an empty
-	// SCRIPT_NAME, what a WSGI application mounted at / expects); or http
+	// SCRIPT_NAME, what a WSGI application mounted at / expects); uwsgi
+	// (uWSGI's native protocol, its --socket, what nginx's uwsgi_pass
+	// speaks: one request per connection, the response raw HTTP; a pass
+	// location maps paths as for scgi; a request whose CGI variables
+	// exceed the protocol's 65535 bytes gets 431); or http
 	// (HTTP/1.1: gunicorn, uvicorn, waitress, any HTTP server; reached by
 	// a location's proxy).
 	Protocol string `yaml:"protocol" default:"fastcgi"`

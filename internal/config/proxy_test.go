@@ -15,7 +15,7 @@ func TestProxyErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, want string
 	}{
-		{"bad protocol", "upstreams:\n  app: {backends: [127.0.0.1:1], protocol: gopher}\n", `:2:44: upstreams.app.protocol: "gopher" is not one of fastcgi, scgi, http`},
+		{"bad protocol", "upstreams:\n  app: {backends: [127.0.0.1:1], protocol: gopher}\n", `:2:44: upstreams.app.protocol: "gopher" is not one of fastcgi, scgi, uwsgi, http`},
 		{"proxy to fastcgi", loc("        proxy: {upstream: php}\n"), `:8:27: vhosts[0].locations[0].proxy.upstream: "php" speaks fastcgi; a proxy needs protocol: http`},
 		{"fastcgi to http", loc("        fastcgi: {upstream: app}\n"), `:8:29: vhosts[0].locations[0].fastcgi.upstream: "app" speaks http`},
 		{"unknown upstream", loc("        proxy: {upstream: nope}\n"), `:8:27: vhosts[0].locations[0].proxy.upstream: no upstream named "nope"`},

@@ -181,7 +181,7 @@ func (v *validator) upstream(name string, u *Upstream) {
 		v.errorf(p+".max_fails", "%s.max_fails: must be 1 or more", p)
 	}
 	v.oneOf(p+".balance", u.Balance, "round_robin", "least_conn")
-	v.oneOf(p+".protocol", u.Protocol, "fastcgi", "scgi", "http")
+	v.oneOf(p+".protocol", u.Protocol, "fastcgi", "scgi", "uwsgi", "http")
 	v.positive(p+".timeouts.connect", u.Timeouts.Connect)
 	v.positive(p+".timeouts.read", u.Timeouts.Read)
 	v.positive(p+".timeouts.queue", u.Timeouts.Queue)

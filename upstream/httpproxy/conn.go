@@ -33,16 +33,25 @@ type Conn struct {
 	phase    phase
 	left     int64 // body bytes left (phaseLength)
 	reusable bool
+	once     bool   // one request per connection (uwsgi): never reused, no tunnel
 	ends     uint32 // responses ended, to spot bytes after one in a Feed
 	p        httpcodec.ResponseParser
 	dec      httpcodec.ChunkedDecoder
 }
 
+// NewOneShotConn returns the state of a connection that carries one
+// request, whose response is HTTP/1.x (uwsgi: uWSGI closes after each
+// response). Its response is parsed as on a kept-alive connection, but
+// the connection is never reused, whatever the response says, and a 101
+// is a protocol error: the protocol has no tunnel.
+func NewOneShotConn() *Conn { return &Conn{reusable: true, once: true} }
+
 // SetLimit implements upstream.ConnCodec: one request at a time, always.
 func (c *Conn) SetLimit(int) {}
 
-// Limit implements upstream.ConnCodec.
-func (c *Conn) Limit() int { return 1 }
+// Limit implements upstream.ConnCodec: 1, or 0 once a one-shot
+// connection's request is taken.
+func (c *Conn) Limit() int { return b2i(c.reusable || !c.once) }
 
 // Active implements upstream.ConnCodec.
 func (c *Conn) Active() int { return b2i(c.active) }
@@ -75,7 +84,10 @@ func (c *Conn) Begin(s upstream.Stream) (uint16, bool) {
 		return 0, false
 	}
 	c.s, c.active, c.aborted = hs, true, false
-	c.headReq, c.upgrade = hs.HeadRequest(), hs.UpgradeRequest()
+	c.headReq, c.upgrade = hs.HeadRequest(), hs.UpgradeRequest() && !c.once
+	if c.once {
+		c.reusable = false
+	}
 	c.phase = phaseHead
 	c.p.Reset()
 	return 1, true
@@ -170,7 +182,7 @@ func (c *Conn) head(b []byte) (int, error) {
 	if c.p.Interim() {
 		return k, nil // 100 Continue, 103 Early Hints: the final head follows
 	}
-	c.reusable = c.p.KeepAlive
+	c.reusable = c.p.KeepAlive && !c.once
 	if c.p.Framing == httpcodec.FrameTunnel && !c.upgrade {
 		return 0, httpcodec.ErrRespUpgrade // nobody asked for it
 	}

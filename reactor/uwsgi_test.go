@@ -1,0 +1,213 @@
+package reactor_test
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/internal/testenv"
+	"github.com/gale-http/gale/reactor"
+	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/uwsgi"
+)
+
+// uwsgiApp is a plain WSGI application for uWSGI's --socket: it describes
+// the request and its body, answers with a length, chunked (framed by the
+// application itself: uWSGI passes it through) or up to the close, and
+// streams.
+const uwsgiApp = `import hashlib, time
+
+def application(env, start_response):
+    path = env['PATH_INFO']
+    if path == '/stream':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('X-Accel-Buffering', 'no')])
+        def gen():
+            yield b'first\n'
+            time.sleep(1)
+            yield b'second\n'
+        return gen()
+    if path == '/chunked':
+        start_response('201 Created', [('Content-Type', 'text/plain'), ('Transfer-Encoding', 'chunked')])
+        return [b'3\r\nabc\r\n', b'4\r\ndefg\r\n0\r\n\r\n']
+    if path == '/close':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'no ', b'length']
+    body = env['wsgi.input'].read()
+    out = ("method=%s script=%s info=%s q=%s cl=%s len=%d sha256=%s" % (
+        env['REQUEST_METHOD'], env.get('SCRIPT_NAME'), env.get('PATH_INFO'), env.get('QUERY_STRING'),
+        env.get('CONTENT_LENGTH'), len(body), hashlib.sha256(body).hexdigest())).encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(out))), ('X-Host', env.get('HTTP_HOST', ''))])
+    return [out]
+`
+
+// startUWSGISocket runs uWSGI with a uwsgi socket (--socket, what nginx's
+// uwsgi_pass connects to) on a loopback port, serving uwsgiApp; extra are
+// more uWSGI options.
+func startUWSGISocket(t *testing.T, extra ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("uwsgi")
+	if err != nil {
+		t.Fatal("uwsgi is not installed (make test-deps)")
+	}
+	if _, err := os.Stat(uwsgiPlugin); err != nil {
+		t.Fatalf("uWSGI's python3 plugin is missing (make test-deps): %v", err)
+	}
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.py")
+	if err := os.WriteFile(app, []byte(uwsgiApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cmd := exec.Command(bin, append([]string{"--plugin", "python3", "--socket", addr, "--wsgi-file", app,
+		"--master", "--processes", "2", "--die-on-term", "--disable-logging"}, extra...)...)
+	out := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("uwsgi output:\n%s", lastLines(out.String(), 20))
+		}
+	})
+	testenv.WaitPort(t, addr, 10*time.Second)
+	return addr
+}
+
+// startUWSGIGaleSocket runs gale in front of the uwsgi socket at addr,
+// with client header sections up to 128 KiB, and returns its error log.
+func startUWSGIGaleSocket(t *testing.T, addr string) (*server, *logBuffer) {
+	t.Helper()
+	u := &upstream.Upstream{Name: "uwsgi", Protocol: uwsgi.Protocol, Backends: []*upstream.Backend{{Network: "tcp", Address: addr}}}
+	u.Init(2)
+	logs := &logBuffer{}
+	lim := httpcodec.DefaultLimits()
+	lim.MaxHeaderBytes = 128 << 10
+	return startWith(t, reactor.Config{Handler: wsgiRoute{u}, Limits: &lim, Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil, nil), logs
+}
+
+// TestUWSGIProtocol: a WSGI application on uWSGI's --socket behind gale,
+// over the uwsgi protocol: a GET with a query, a POST body's checksum, a
+// chunked upload that reaches the application with its exact length,
+// responses delimited by a length, by chunks and by the close, a streamed
+// one, all on one client connection; and a request whose uwsgi vars would
+// exceed 65535 bytes gets 431 without reaching uWSGI.
+func TestUWSGIProtocol(t *testing.T) {
+	s, logs := startUWSGIGaleSocket(t, startUWSGISocket(t, "--buffer-size", "32768"))
+	c := s.dial(t)
+	br := bufio.NewReader(c)
+	empty := sha256.Sum256(nil)
+
+	resp, body := roundTrip(t, c, br, "GET /things/7?a=b&c=%20d HTTP/1.1\r\nHost: h.test\r\n\r\n", "GET")
+	if want := "method=GET script= info=/things/7 q=a=b&c=%20d cl=0 len=0 sha256=" + hex.EncodeToString(empty[:]); resp.StatusCode != 200 || body != want || resp.Header.Get("X-Host") != "h.test" {
+		t.Fatalf("GET: %d %q %q, want %q", resp.StatusCode, resp.Header, body, want)
+	}
+
+	payload := make([]byte, 1<<20+3)
+	rand.Read(payload)
+	sum := sha256.Sum256(payload)
+	want := fmt.Sprintf("method=POST script= info=/upload q= cl=%d len=%d sha256=%s", len(payload), len(payload), hex.EncodeToString(sum[:]))
+	for _, chunked := range []bool{false, true} {
+		if resp, b := httpPost(t, s.url("/upload"), payload, chunked); resp.StatusCode != 200 || b != want {
+			t.Fatalf("POST chunked=%v: %d %q, want %q", chunked, resp.StatusCode, b, want)
+		}
+	}
+	resp, body = roundTrip(t, c, br, "PUT /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n", "PUT")
+	abc := sha256.Sum256([]byte("abcdefg"))
+	if want := "method=PUT script= info=/up q= cl=7 len=7 sha256=" + hex.EncodeToString(abc[:]); body != want {
+		t.Fatalf("chunked PUT: %d %q, want %q", resp.StatusCode, body, want)
+	}
+
+	if resp, body = roundTrip(t, c, br, "GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n", "GET"); resp.StatusCode != 201 || body != "abcdefg" {
+		t.Fatalf("chunked response: %d %q", resp.StatusCode, body)
+	}
+	if resp, body = roundTrip(t, c, br, "GET /close HTTP/1.1\r\nHost: h\r\n\r\n", "GET"); resp.StatusCode != 200 || body != "no length" {
+		t.Fatalf("close-delimited response: %d %q", resp.StatusCode, body)
+	}
+	if resp, body = roundTrip(t, c, br, "HEAD /close HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD"); resp.StatusCode != 200 || body != "" {
+		t.Fatalf("HEAD: %d %q", resp.StatusCode, body)
+	}
+
+	// Streamed: the first part reaches the client while the application
+	// still sleeps before the second.
+	began := time.Now()
+	if _, err := io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	sresp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := bufio.NewReader(sresp.Body)
+	first, err := sr.ReadString('\n')
+	if err != nil || first != "first\n" {
+		t.Fatalf("stream: %q %v", first, err)
+	}
+	if d := time.Since(began); d > 800*time.Millisecond {
+		t.Fatalf("the first part took %v: held, not streamed", d.Round(time.Millisecond))
+	}
+	rest, err := io.ReadAll(sr)
+	sresp.Body.Close()
+	if err != nil || string(rest) != "second\n" {
+		t.Fatalf("stream rest: %q %v", rest, err)
+	}
+
+	// 431: the vars block would be over the 16-bit size.
+	big := strings.Repeat("x", 70<<10)
+	resp, _ = roundTrip(t, c, br, "GET / HTTP/1.1\r\nHost: h\r\nX-Big: "+big+"\r\n\r\n", "GET")
+	if resp.StatusCode != 431 {
+		t.Fatalf("vars over 65535 bytes: %d", resp.StatusCode)
+	}
+	if l := logs.String(); !strings.Contains(l, "65535") || !strings.Contains(l, "protocol=uwsgi") {
+		t.Fatalf("no log line naming the limit:\n%s", l)
+	}
+	// Just under the limit still goes through (uWSGI's buffer-size is 32 KiB
+	// here, so this is a header it takes).
+	c2 := s.dial(t)
+	br2 := bufio.NewReader(c2)
+	if resp, body := roundTrip(t, c2, br2, "GET /ok HTTP/1.1\r\nHost: h\r\nX-Big: "+strings.Repeat("y", 20<<10)+"\r\n\r\n", "GET"); resp.StatusCode != 200 || !strings.HasPrefix(body, "method=GET script= info=/ok") {
+		t.Fatalf("20 KiB header: %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestUWSGIBufferSize: uWSGI with its default buffer-size (4096) closes
+// the connection on a larger vars block; gale answers 502, at once (the
+// request is not resent), with a log line saying to raise --buffer-size.
+func TestUWSGIBufferSize(t *testing.T) {
+	s, logs := startUWSGIGaleSocket(t, startUWSGISocket(t))
+	c := s.dial(t)
+	br := bufio.NewReader(c)
+	if resp, body := roundTrip(t, c, br, "GET /small HTTP/1.1\r\nHost: h\r\nCookie: "+strings.Repeat("c", 2<<10)+"\r\n\r\n", "GET"); resp.StatusCode != 200 || !strings.HasPrefix(body, "method=GET script= info=/small") {
+		t.Fatalf("2 KiB cookie: %d %q", resp.StatusCode, body)
+	}
+	resp, _ := roundTrip(t, c, br, "GET /big HTTP/1.1\r\nHost: h\r\nCookie: "+strings.Repeat("c", 6<<10)+"\r\n\r\n", "GET")
+	if resp.StatusCode != 502 {
+		t.Fatalf("6 KiB cookie over uWSGI's buffer-size: %d", resp.StatusCode)
+	}
+	if l := logs.String(); !strings.Contains(l, "raise uWSGI's --buffer-size") {
+		t.Fatalf("the 502's log line does not say what to raise:\n%s", l)
+	}
+}

@@ -192,7 +192,7 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		PathInfo:     route.PathInfo,
 		ServerName:   req.Host,
 		Extra:        route.Upstream.Params,
-		Headers:      l.fields[:0],
+		Headers:      req.Headers,
 	}
 	if req.Minor == 0 {
 		ri.Proto = proto10
@@ -200,33 +200,40 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		ri.Proto = proto11
 	}
 	ri.RemoteAddr, ri.RemotePort, ri.ServerAddr, ri.ServerPort = l.addrs(cs)
-	for _, h := range req.Headers {
-		ri.Headers = append(ri.Headers, cgi.Field{Name: h.Name, Value: h.Value})
-	}
-	l.fields = ri.Headers[:0]
 	return proto.EncodeHead(dst, ri, bodyLen)
 }
 
 // addrs formats the connection's addresses for CGI variables into the
-// loop's buffer, without allocating.
+// loop's buffer, without allocating. The local address is the same for
+// most of a loop's connections (one listener): it is formatted once and
+// kept while it stays the same.
 func (l *loop) addrs(cs *conn) (rip, rport, lip, lport []byte) {
 	b := l.addrBuf[:0]
-	put := func(a net.Addr) (ip, port []byte) {
-		ta, ok := a.(*net.TCPAddr)
-		if !ok {
-			return nil, nil
-		}
-		ap := ta.AddrPort()
-		s := len(b)
-		b = ap.Addr().Unmap().AppendTo(b)
-		m := len(b)
-		b = strconv.AppendUint(b, uint64(ap.Port()), 10)
-		return b[s:m:m], b[m:len(b):len(b)]
-	}
-	rip, rport = put(cs.gc.RemoteAddr())
-	lip, lport = put(cs.gc.LocalAddr())
+	rip, rport, b = appendAddr(b, cs.gc.RemoteAddr())
 	l.addrBuf = b
-	return
+	if ta, ok := cs.gc.LocalAddr().(*net.TCPAddr); ok {
+		if ap := ta.AddrPort(); ap != l.localAP || l.localFmt == nil {
+			l.localAP = ap
+			l.localIP, l.localPort, l.localFmt = appendAddr(l.localFmt[:0], ta)
+		}
+		return rip, rport, l.localIP, l.localPort
+	}
+	return rip, rport, nil, nil
+}
+
+// appendAddr appends a TCP address's IP and port to b, returning views of
+// each (nil for another kind of address).
+func appendAddr(b []byte, a net.Addr) (ip, port, out []byte) {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return nil, nil, b
+	}
+	ap := ta.AddrPort()
+	s := len(b)
+	b = ap.Addr().Unmap().AppendTo(b)
+	m := len(b)
+	b = strconv.AppendUint(b, uint64(ap.Port()), 10)
+	return b[s:m:m], b[m:len(b):len(b)], b
 }
 
 var (

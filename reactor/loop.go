@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -44,11 +45,14 @@ type loop struct {
 	// exchanges whose response ended during the current upstream read.
 	pools   map[*upstream.Upstream]*pool
 	ri      cgi.RequestInfo
-	fields  []cgi.Field
 	addrBuf []byte
-	doneEx  []*exchange
-	freeEx  []*exchange
-	streams []upstream.Stream // scratch for a lost connection's requests
+	// The local address last formatted for CGI variables (loop.addrs).
+	localAP            netip.AddrPort
+	localFmt           []byte
+	localIP, localPort []byte
+	doneEx             []*exchange
+	freeEx             []*exchange
+	streams            []upstream.Stream // scratch for a lost connection's requests
 	// dialHook, when set (by tests only), replaces the dial of a new
 	// upstream connection.
 	dialHook func(uc *upConn)

@@ -9,14 +9,13 @@ package cgi
 import (
 	"encoding/binary"
 	"strconv"
+
+	"github.com/gale-http/gale/httpcodec"
 )
 
-// Field is one request header as the client sent it. The handler copies
-// httpcodec's headers into a reused []Field (views, no byte copies).
-type Field struct {
-	Name  []byte
-	Value []byte
-}
+// Field is one request header as the client sent it: the parsed
+// request's own headers are passed as they are (views, no copy).
+type Field = httpcodec.Header
 
 // RequestInfo is what the handler knows about a request, from which the
 // CGI/1.1 environment (RFC 3875 section 4.1, plus the variables of nginx's

@@ -37,9 +37,7 @@ const (
 type exchange struct {
 	l     *loop
 	cs    *conn // the downstream; nil once the client is gone
-	u     *upstream.Upstream
-	p     *pool
-	proto upstream.Protocol
+	p     *pool // its upstream and protocol are p.u, p.proto
 	t     timerNode
 	state exState
 
@@ -142,8 +140,8 @@ func protocolOf(u *upstream.Upstream) upstream.Protocol {
 func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byte) int {
 	req := &l.req
 	r := l.newExchange()
-	r.cs, r.u, r.started, r.internalH = cs, route.Upstream, l.now, route.Internal
-	r.p, r.proto = l.poolFor(r.u), protocolOf(r.u)
+	r.cs, r.started, r.internalH = cs, l.now, route.Internal
+	r.p = l.poolFor(route.Upstream)
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor
 	r.keep = req.KeepAlive && !l.draining && int(cs.nreq) < l.s.cfg.MaxRequestsPerConn
@@ -155,12 +153,12 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	r.reqHead = headPool.Get()
 	cs.ex = r
 	r.startInfo(cs)
-	if req.Chunked && r.proto.Caps().NeedsLength {
+	if req.Chunked && r.p.proto.Caps().NeedsLength {
 		r.keepChunkedHead(route)
 	} else {
-		r.reqHead.B = l.encodeHead(r.reqHead.B, r.proto, cs, req, route, req.ContentLength)
+		r.reqHead.B = l.encodeHead(r.reqHead.B, r.p.proto, cs, req, route, req.ContentLength)
 		r.headLen = len(r.reqHead.B)
-		r.upgrade = r.proto.Response() == upstream.HTTPResponse && !req.HasBody() &&
+		r.upgrade = r.p.proto.Response() == upstream.HTTPResponse && !req.HasBody() &&
 			httpproxy.UpgradeTo(l.ri.Method, l.ri.Headers) != nil
 	}
 	if req.Chunked {
@@ -326,7 +324,7 @@ func (r *exchange) finish() {
 
 // fail is failClient with a log line.
 func (r *exchange) fail(status int, why string) {
-	r.l.s.cfg.Logger.Error("upstream request failed", "status", status, "reason", why, "upstream", r.u.Name)
+	r.l.s.cfg.Logger.Error("upstream request failed", "status", status, "reason", why, "upstream", r.p.u.Name)
 	r.failClient(status)
 }
 
@@ -378,7 +376,7 @@ func (r *exchange) lost(afterEnd bool) {
 	}
 	r.l.s.cfg.Logger.Debug("lost request", "retries", r.retries, "got_bytes", r.gotBytes(), "safe", r.safe, "fresh", r.fresh, "conn_served", served)
 	why := "upstream connection lost"
-	if h, ok := r.proto.(upstream.LossHinter); ok && !r.gotBytes() {
+	if h, ok := r.p.proto.(upstream.LossHinter); ok && !r.gotBytes() {
 		if hint := h.LossHint(r.headLen); hint != "" {
 			why += ": " + hint
 		}
@@ -411,7 +409,7 @@ func (r *exchange) expire(kind timerKind) {
 func (r *exchange) timedOut() {
 	uc := r.up
 	uc.upError(upErrTimeout)
-	r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.name, "after", r.u.ReadTimeout,
+	r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.name, "after", r.p.u.ReadTimeout,
 		"inbound", inboundBytes(uc), "state", uc.state.String(), "queued_out", uc.out.busy(), "retries", r.retries, "reused", uc.reused, "served", uc.served, "id", r.id)
 	r.failClient(504)
 	if uc.muxes() {

@@ -119,7 +119,7 @@ func (r *exchange) finishChunked() bool {
 		r.failClient(500)
 		return false
 	}
-	r.reqHead.B = l.encodeHead(r.reqHead.B[:0], r.proto, r.cs, &req, &r.route, r.reqLen)
+	r.reqHead.B = l.encodeHead(r.reqHead.B[:0], r.p.proto, r.cs, &req, &r.route, r.reqLen)
 	r.headLen = len(r.reqHead.B)
 	r.rawHead = nil
 	return true
@@ -131,7 +131,7 @@ func (r *exchange) finishChunked() bool {
 // request's is encoded only now), and not in EncodeHead, which cannot
 // fail, nor in the handler, which cannot know the encoded size.
 func (r *exchange) headFits() bool {
-	hl, ok := r.proto.(upstream.HeadLimiter)
+	hl, ok := r.p.proto.(upstream.HeadLimiter)
 	if !ok {
 		return true
 	}
@@ -139,8 +139,8 @@ func (r *exchange) headFits() bool {
 	if r.headLen <= limit {
 		return true
 	}
-	r.l.s.cfg.Logger.Error("request head too large for the upstream protocol", "status", 431, "protocol", r.proto.Name(),
-		"head_bytes", r.headLen, "limit", limit, "reason", why, "upstream", r.u.Name)
+	r.l.s.cfg.Logger.Error("request head too large for the upstream protocol", "status", 431, "protocol", r.p.proto.Name(),
+		"head_bytes", r.headLen, "limit", limit, "reason", why, "upstream", r.p.u.Name)
 	r.failClient(431)
 	return false
 }
@@ -155,7 +155,7 @@ const bodyFramesInline = 64 << 10
 // and views of the raw body in memory and of its file, which r owns until
 // they are written (segmentDone).
 func (l *loop) wire(uc *upConn, r *exchange, id uint16) {
-	proto := r.proto
+	proto := r.p.proto
 	b := r.reqHead
 	b.B = b.B[:r.headLen]
 	proto.PatchID(b.B, id)

@@ -98,7 +98,7 @@ func (r *exchange) answered() bool {
 	if r.cs == nil {
 		return false
 	}
-	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.u.ReadTimeout)
+	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.p.u.ReadTimeout)
 	return true
 }
 

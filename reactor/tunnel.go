@@ -46,7 +46,7 @@ func (r *exchange) tunnelUp() {
 	buf, _ := cs.gc.Peek(-1)
 	if uc := r.up; uc != nil && uc.usable() && len(buf) > 0 {
 		_, _ = uc.gc.Write(buf) // gnet keeps what the socket does not take
-		r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.u.ReadTimeout)
+		r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.p.u.ReadTimeout)
 	}
 	_, _ = cs.gc.Discard(len(buf))
 }

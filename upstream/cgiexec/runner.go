@@ -54,6 +54,7 @@ const maxHead = 4 << 20
 // Runner is the CGI protocol: an upstream.Protocol and upstream.Dialer
 // shared by every loop. Configure it before use.
 type Runner struct {
+	upstream.Unframed
 	// Assign maps a script's extension (".py") to the interpreter that
 	// runs it, given the script's path as argument (lighttpd's
 	// cgi.assign); a script whose extension has none is executed itself
@@ -92,21 +93,6 @@ func (r *Runner) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []by
 	mark := len(dst)
 	return cgi.Netstring(cgi.AppendEnv(dst, cgi.FastCGI, ri), mark)
 }
-
-// PatchID implements upstream.Protocol: no IDs.
-func (r *Runner) PatchID([]byte, uint16) {}
-
-// MaxFrame implements upstream.Protocol: the body goes raw.
-func (r *Runner) MaxFrame() int { return 1 << 30 }
-
-// FrameBody implements upstream.Protocol: nothing.
-func (r *Runner) FrameBody(dst []byte, _ uint16, _ int) []byte { return dst }
-
-// FrameEnd implements upstream.Protocol: nothing (the length is stated).
-func (r *Runner) FrameEnd(dst []byte, _ uint16) []byte { return dst }
-
-// Cancel implements upstream.Protocol: closing the connection cancels.
-func (r *Runner) Cancel(dst []byte, _ uint16) []byte { return dst }
 
 // NewConn implements upstream.Protocol: one request, its response until
 // the close.

@@ -49,11 +49,6 @@ func (Codec) Caps() upstream.Caps { return upstream.Caps{NeedsLength: true} }
 // low 16 bits); the engine never sends it (HeadLimit).
 func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	ri.ContentLength = bodyLen
-	return AppendPacket(dst, ri)
-}
-
-// AppendPacket appends the request's packet header and vars block.
-func AppendPacket(dst []byte, ri *cgi.RequestInfo) []byte {
 	mark := len(dst)
 	dst = append(dst, 0, 0, 0, 0) // modifier1 0 (WSGI), size, modifier2 0
 	dst = cgi.AppendEnv(dst, cgi.UWSGI, ri)

@@ -226,3 +226,25 @@ var (
 	_ ResponseHead = (*cgi.ResponseParser)(nil)
 	_ ResponseHead = (*httpcodec.ResponseParser)(nil)
 )
+
+// Unframed is embedded by a Protocol whose body goes raw after its head,
+// its length stated there, with no request IDs and no in-band cancel
+// (closing the connection cancels): HTTP, SCGI, uwsgi, CGI. It supplies
+// those methods of Protocol, each doing nothing.
+type Unframed struct{}
+
+// PatchID implements Protocol: there are no request IDs.
+func (Unframed) PatchID([]byte, uint16) {}
+
+// MaxFrame implements Protocol: the body goes raw, so a frame is as large
+// as the engine likes.
+func (Unframed) MaxFrame() int { return 1 << 30 }
+
+// FrameBody implements Protocol: nothing precedes body bytes.
+func (Unframed) FrameBody(dst []byte, _ uint16, _ int) []byte { return dst }
+
+// FrameEnd implements Protocol: the body's end is its stated length.
+func (Unframed) FrameEnd(dst []byte, _ uint16) []byte { return dst }
+
+// Cancel implements Protocol: nothing; closing the connection cancels.
+func (Unframed) Cancel(dst []byte, _ uint16) []byte { return dst }

@@ -22,6 +22,7 @@
 package cgiexec
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ import (
 
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
+	"github.com/gale-http/gale/upstream/fastcgi"
 )
 
 // DefaultPath is the PATH of a script's environment unless configured.
@@ -52,6 +54,7 @@ const maxHead = 4 << 20
 // Runner is the CGI protocol: an upstream.Protocol and upstream.Dialer
 // shared by every loop. Configure it before use.
 type Runner struct {
+	upstream.Unframed
 	// Assign maps a script's extension (".py") to the interpreter that
 	// runs it, given the script's path as argument (lighttpd's
 	// cgi.assign); a script whose extension has none is executed itself
@@ -90,21 +93,6 @@ func (r *Runner) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []by
 	mark := len(dst)
 	return cgi.Netstring(cgi.AppendEnv(dst, cgi.FastCGI, ri), mark)
 }
-
-// PatchID implements upstream.Protocol: no IDs.
-func (r *Runner) PatchID([]byte, uint16) {}
-
-// MaxFrame implements upstream.Protocol: the body goes raw.
-func (r *Runner) MaxFrame() int { return 1 << 30 }
-
-// FrameBody implements upstream.Protocol: nothing.
-func (r *Runner) FrameBody(dst []byte, _ uint16, _ int) []byte { return dst }
-
-// FrameEnd implements upstream.Protocol: nothing (the length is stated).
-func (r *Runner) FrameEnd(dst []byte, _ uint16) []byte { return dst }
-
-// Cancel implements upstream.Protocol: closing the connection cancels.
-func (r *Runner) Cancel(dst []byte, _ uint16) []byte { return dst }
 
 // NewConn implements upstream.Protocol: one request, its response until
 // the close.
@@ -335,20 +323,9 @@ func parseHead(head []byte) (*request, error) {
 	var buf []byte
 	var ends []int
 	hasPath := false
-	for len(head) > 0 {
-		nl, m := pairLen(head)
-		if m == 0 {
-			return nil, errors.New("truncated variable")
-		}
-		head = head[m:]
-		vl, m := pairLen(head)
-		if m == 0 || len(head)-m < nl+vl {
-			return nil, errors.New("truncated variable")
-		}
-		name, value := head[m:m+nl], head[m+nl:m+nl+vl]
-		head = head[m+nl+vl:]
-		if nl == 0 || strings.ContainsAny(string(name), "=\x00") || strings.IndexByte(string(value), 0) >= 0 {
-			continue
+	err := fastcgi.ParsePairs(head, func(name, value []byte) error {
+		if len(name) == 0 || bytes.ContainsAny(name, "=\x00") || bytes.IndexByte(value, 0) >= 0 {
+			return nil
 		}
 		switch string(name) {
 		case "SCRIPT_FILENAME":
@@ -357,7 +334,7 @@ func parseHead(head []byte) (*request, error) {
 			if len(value) > 0 {
 				n, err := strconv.ParseInt(string(value), 10, 64)
 				if err != nil || n < 0 {
-					return nil, fmt.Errorf("bad CONTENT_LENGTH %q", value)
+					return fmt.Errorf("bad CONTENT_LENGTH %q", value)
 				}
 				req.length = n
 			}
@@ -366,6 +343,10 @@ func parseHead(head []byte) (*request, error) {
 		}
 		buf = append(append(append(buf, name...), '='), value...)
 		ends = append(ends, len(buf))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !hasPath {
 		buf = append(buf, "PATH="+DefaultPath...)
@@ -382,17 +363,4 @@ func parseHead(head []byte) (*request, error) {
 		start = e
 	}
 	return req, nil
-}
-
-// pairLen decodes one FastCGI pair length; m is 0 when b is too short.
-func pairLen(b []byte) (n, m int) {
-	switch {
-	case len(b) == 0:
-		return 0, 0
-	case b[0] < 128:
-		return int(b[0]), 1
-	case len(b) < 4:
-		return 0, 0
-	}
-	return int(uint32(b[0]&0x7f)<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])), 4
 }

@@ -19,7 +19,7 @@ import (
 // sent with its exact Content-Length (a chunked upload is received whole
 // first: gunicorn's sync workers must not wait on a slow client), no
 // in-band cancel (closing the connection cancels).
-type Codec struct{}
+type Codec struct{ upstream.Unframed }
 
 // Protocol is the HTTP codec.
 var Protocol upstream.Protocol = Codec{}
@@ -31,24 +31,6 @@ func (Codec) Name() string { return "http" }
 func (Codec) Caps() upstream.Caps {
 	return upstream.Caps{KeepAlive: true, NeedsLength: true}
 }
-
-// PatchID implements upstream.Protocol: HTTP/1.1 has no request IDs.
-func (Codec) PatchID([]byte, uint16) {}
-
-// MaxFrame implements upstream.Protocol: the body goes out raw, so a frame
-// is as large as the engine likes.
-func (Codec) MaxFrame() int { return 1 << 30 }
-
-// FrameBody implements upstream.Protocol: the body is not framed (its
-// length is in the head).
-func (Codec) FrameBody(dst []byte, _ uint16, _ int) []byte { return dst }
-
-// FrameEnd implements upstream.Protocol: nothing ends a body of known
-// length.
-func (Codec) FrameEnd(dst []byte, _ uint16) []byte { return dst }
-
-// Cancel implements upstream.Protocol: there is no in-band cancel.
-func (Codec) Cancel(dst []byte, _ uint16) []byte { return dst }
 
 // NewConn implements upstream.Protocol.
 func (Codec) NewConn(int) upstream.ConnCodec { return &Conn{reusable: true} }

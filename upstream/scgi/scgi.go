@@ -14,7 +14,7 @@ import (
 )
 
 // Codec is SCGI as an upstream.Protocol.
-type Codec struct{}
+type Codec struct{ upstream.Unframed }
 
 // Protocol is the SCGI codec.
 var Protocol upstream.Protocol = Codec{}
@@ -37,21 +37,6 @@ func AppendHeaders(dst []byte, ri *cgi.RequestInfo) []byte {
 	mark := len(dst)
 	return cgi.Netstring(cgi.AppendEnv(dst, cgi.SCGI, ri), mark)
 }
-
-// PatchID implements upstream.Protocol: SCGI has no request IDs.
-func (Codec) PatchID([]byte, uint16) {}
-
-// MaxFrame implements upstream.Protocol: the body goes raw, unframed.
-func (Codec) MaxFrame() int { return 1 << 30 }
-
-// FrameBody implements upstream.Protocol: nothing precedes body bytes.
-func (Codec) FrameBody(dst []byte, _ uint16, _ int) []byte { return dst }
-
-// FrameEnd implements upstream.Protocol: the body's end is its length.
-func (Codec) FrameEnd(dst []byte, _ uint16) []byte { return dst }
-
-// Cancel implements upstream.Protocol: SCGI cancels by closing.
-func (Codec) Cancel(dst []byte, _ uint16) []byte { return dst }
 
 // NewConn implements upstream.Protocol.
 func (Codec) NewConn(int) upstream.ConnCodec { return upstream.NewOneShot() }

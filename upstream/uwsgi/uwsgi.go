@@ -26,7 +26,7 @@ const MaxVars = 1<<16 - 1
 const HeaderLen = 4
 
 // Codec is uwsgi as an upstream.Protocol.
-type Codec struct{}
+type Codec struct{ upstream.Unframed }
 
 // Protocol is the uwsgi codec.
 var Protocol upstream.Protocol = Codec{}
@@ -49,11 +49,6 @@ func (Codec) Caps() upstream.Caps { return upstream.Caps{NeedsLength: true} }
 // low 16 bits); the engine never sends it (HeadLimit).
 func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	ri.ContentLength = bodyLen
-	return AppendPacket(dst, ri)
-}
-
-// AppendPacket appends the request's packet header and vars block.
-func AppendPacket(dst []byte, ri *cgi.RequestInfo) []byte {
 	mark := len(dst)
 	dst = append(dst, 0, 0, 0, 0) // modifier1 0 (WSGI), size, modifier2 0
 	dst = cgi.AppendEnv(dst, cgi.UWSGI, ri)
@@ -83,21 +78,6 @@ func (Codec) LossHint(headLen int) string {
 	}
 	return "the request's uwsgi vars are " + strconv.Itoa(vars) + " bytes, over uWSGI's default buffer-size (4096), which it refuses by closing: raise uWSGI's --buffer-size (up to 65535)"
 }
-
-// PatchID implements upstream.Protocol: uwsgi has no request IDs.
-func (Codec) PatchID([]byte, uint16) {}
-
-// MaxFrame implements upstream.Protocol: the body goes raw, unframed.
-func (Codec) MaxFrame() int { return 1 << 30 }
-
-// FrameBody implements upstream.Protocol: nothing precedes body bytes.
-func (Codec) FrameBody(dst []byte, _ uint16, _ int) []byte { return dst }
-
-// FrameEnd implements upstream.Protocol: the body's end is its length.
-func (Codec) FrameEnd(dst []byte, _ uint16) []byte { return dst }
-
-// Cancel implements upstream.Protocol: uwsgi cancels by closing.
-func (Codec) Cancel(dst []byte, _ uint16) []byte { return dst }
 
 // NewConn implements upstream.Protocol: an HTTP response on a connection
 // that carries one request.

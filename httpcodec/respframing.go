@@ -213,7 +213,7 @@ func (p *ResponseParser) dropConnectionListed() {
 				continue
 			}
 			for i := range p.fields {
-				if eqFoldBytes(p.fields[i].name.at(p.buf), e) {
+				if eqFold(p.fields[i].name.at(p.buf), e) {
 					p.fields[i].drop = true
 				}
 			}
@@ -301,17 +301,4 @@ func (p *ResponseParser) get(s span) []byte {
 		return nil
 	}
 	return s.at(p.buf)
-}
-
-// eqFoldBytes is eqFold for two byte slices.
-func eqFoldBytes(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range b {
-		if lower[a[i]] != lower[b[i]] {
-			return false
-		}
-	}
-	return true
 }

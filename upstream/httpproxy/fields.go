@@ -22,7 +22,7 @@ const (
 // answered 100-continue itself and sends the body whole), and the
 // forwarding fields gale sets.
 func kindOf(name []byte) fieldKind {
-	eq := httpcodec.EqualFold
+	eq := httpcodec.EqualFold[string]
 	switch len(name) {
 	case 2:
 		if eq(name, "TE") {
@@ -98,7 +98,7 @@ func listedInConnection(hs []cgi.Field, name []byte) bool {
 				i++
 			}
 			v = v[i:]
-			if equalFoldBytes(e, name) {
+			if httpcodec.EqualFold(e, name) {
 				return true
 			}
 		}
@@ -114,25 +114,6 @@ func trimOWS(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-func equalFoldBytes(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // UpgradeTo returns the protocol a request asks to switch to when gale

@@ -115,21 +115,6 @@ func (p *ResponseParser) contentLength(v []byte, st *respState) error {
 	return nil
 }
 
-// parseLength parses 1*DIGIT without overflow.
-func parseLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range v {
-		if !isDigit(c) {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
 // transferEncoding reads one Transfer-Encoding field. chunked must be the
 // final coding and appear once; any other coding is refused: the reactor
 // would have to pass it to a client that did not ask for it (the body

@@ -161,6 +161,19 @@ func (st *headState) connection(v []byte) {
 	}
 }
 
+// ListHas reports whether the comma-separated list v (RFC 9110 section
+// 5.6.1) has an element equal to tok ignoring ASCII case.
+func ListHas[T string | []byte](v []byte, tok T) bool {
+	for len(v) > 0 {
+		var e []byte
+		e, v = nextElement(v)
+		if eqFold(e, tok) {
+			return true
+		}
+	}
+	return false
+}
+
 // nextElement splits the first comma-separated element off a list value and
 // trims its optional whitespace.
 func nextElement(v []byte) (elem, rest []byte) {

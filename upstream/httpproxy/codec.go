@@ -65,7 +65,10 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	dst = appendTarget(dst, ri.RequestURI)
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	var host []byte
-	hadBody := false
+	hadBody, conn := false, false
+	for _, h := range ri.Headers {
+		conn = conn || isConnection(h.Name)
+	}
 	for _, h := range ri.Headers {
 		switch kindOf(h.Name) {
 		case fieldHost:
@@ -76,7 +79,7 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 		case fieldDrop:
 			continue
 		}
-		if listedInConnection(ri.Headers, h.Name) {
+		if conn && listedInConnection(ri.Headers, h.Name) {
 			continue
 		}
 		dst = appendField(dst, h.Name, h.Value)

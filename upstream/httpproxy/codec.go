@@ -92,7 +92,11 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 		}
 		dst = appendField(dst, strHost, host)
 	}
-	if up := UpgradeTo(ri.Method, ri.Headers); up != nil {
+	var up []byte
+	if conn { // an upgrade needs a Connection field: no scan without one
+		up = UpgradeTo(ri.Method, ri.Headers)
+	}
+	if up != nil {
 		// The one hop-by-hop exception: a WebSocket handshake goes
 		// through, and its 101 makes a tunnel (Conn).
 		dst = append(dst, "Connection: Upgrade\r\n"...)

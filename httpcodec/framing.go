@@ -67,21 +67,27 @@ func (st *headState) contentLength(v []byte) error {
 		return ErrMultipleCL
 	}
 	st.cl = true
-	if len(v) == 0 {
+	n, ok := parseLength(v)
+	if !ok {
 		return ErrContentLength
-	}
-	var n int64
-	for _, c := range v {
-		if !isDigit(c) {
-			return ErrContentLength
-		}
-		if n > (1<<63-1-9)/10 {
-			return ErrContentLength // overflow
-		}
-		n = n*10 + int64(c-'0')
 	}
 	st.contentLen = n
 	return nil
+}
+
+// parseLength parses 1*DIGIT, refusing a value that overflows int64.
+func parseLength(v []byte) (int64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if !isDigit(c) || n > (1<<63-1-9)/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // transferEncoding parses one Transfer-Encoding field as a list of codings
@@ -153,6 +159,19 @@ func (st *headState) connection(v []byte) {
 			st.connKeep = true
 		}
 	}
+}
+
+// ListHas reports whether the comma-separated list v (RFC 9110 section
+// 5.6.1) has an element equal to tok ignoring ASCII case.
+func ListHas[T string | []byte](v []byte, tok T) bool {
+	for len(v) > 0 {
+		var e []byte
+		e, v = nextElement(v)
+		if eqFold(e, tok) {
+			return true
+		}
+	}
+	return false
 }
 
 // nextElement splits the first comma-separated element off a list value and

@@ -1,21 +1,13 @@
 package httpcodec
 
-// respState collects what the framing fields of a response head say;
-// ResponseParser.frame turns it into Framing.
-type respState struct {
-	cl, te    bool
-	chunked   bool // the final transfer coding is chunked
-	connClose bool
-	connKeep  bool
-}
-
 // classify interprets one field line of a response head: the framing and
-// persistence fields, the ones gale acts on, and those it must not pass
-// on. Date and Server are gale's own (nginx replaces them too); the
-// framing is the reactor's (it re-frames the body for its client);
-// hop-by-hop fields describe the backend's connection, not the client's
-// (RFC 9110 section 7.6.1; the list of Go's httputil.ReverseProxy).
-func (p *ResponseParser) classify(w []byte, f *respField, st *respState) error {
+// persistence fields (into st, with the request parser's transferEncoding
+// and connection), the ones gale acts on, and those it must not pass on.
+// Date and Server are gale's own (nginx replaces them too); the framing is
+// the reactor's (it re-frames the body for its client); hop-by-hop fields
+// describe the backend's connection, not the client's (RFC 9110 section
+// 7.6.1; the list of Go's httputil.ReverseProxy).
+func (p *ResponseParser) classify(w []byte, f *respField, st *headState) error {
 	name, v := f.name.at(w), f.value.at(w)
 	switch len(name) {
 	case 2:
@@ -53,7 +45,9 @@ func (p *ResponseParser) classify(w []byte, f *respField, st *respState) error {
 	case 17:
 		if eqFoldLower(name, "transfer-encoding") {
 			f.drop = true
-			return st.transferEncoding(v)
+			if st.transferEncoding(v) != nil {
+				return ErrRespTransferEncoding // chunked twice, or not last
+			}
 		}
 	case 18:
 		f.drop = eqFoldLower(name, "proxy-authenticate")
@@ -76,22 +70,13 @@ func (p *ResponseParser) classify(w []byte, f *respField, st *respState) error {
 
 // connection reads the connection options (RFC 9112 section 9.3) and
 // keeps the value: the fields it names are hop-by-hop too.
-func (p *ResponseParser) connection(s span, v []byte, st *respState) error {
+func (p *ResponseParser) connection(s span, v []byte, st *headState) error {
 	if p.nconn == len(p.conn) {
 		return ErrRespConnection
 	}
 	p.conn[p.nconn] = s
 	p.nconn++
-	for len(v) > 0 {
-		var e []byte
-		e, v = nextElement(v)
-		switch {
-		case eqFoldLower(e, "close"):
-			st.connClose = true
-		case eqFoldLower(e, "keep-alive"):
-			st.connKeep = true
-		}
-	}
+	st.connection(v)
 	return nil
 }
 
@@ -99,7 +84,7 @@ func (p *ResponseParser) connection(s span, v []byte, st *respState) error {
 // only identically: RFC 9110 section 8.6 lets a recipient take "5, 5" as
 // 5, while two different lengths mean two parties would frame the
 // response differently (RFC 9112 section 6.3 rule 5).
-func (p *ResponseParser) contentLength(v []byte, st *respState) error {
+func (p *ResponseParser) contentLength(v []byte, st *headState) error {
 	for len(v) > 0 || !st.cl {
 		var e []byte
 		e, v = nextElement(v)
@@ -115,47 +100,10 @@ func (p *ResponseParser) contentLength(v []byte, st *respState) error {
 	return nil
 }
 
-// parseLength parses 1*DIGIT without overflow.
-func parseLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range v {
-		if !isDigit(c) {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
-// transferEncoding reads one Transfer-Encoding field. chunked must be the
-// final coding and appear once; any other coding is refused: the reactor
-// would have to pass it to a client that did not ask for it (the body
-// would otherwise arrive still encoded and unmarked).
-func (st *respState) transferEncoding(v []byte) error {
-	st.te = true
-	for len(v) > 0 {
-		var e []byte
-		e, v = nextElement(v)
-		switch {
-		case len(e) == 0:
-		case st.chunked:
-			return ErrRespTransferEncoding // chunked twice, or not last
-		case eqFoldLower(e, "chunked"):
-			st.chunked = true
-		default:
-			return ErrRespTransferEncoding
-		}
-	}
-	return nil
-}
-
 // frame decides where the body ends (RFC 9112 section 6.3) and whether
 // the connection persists (section 9.3), from the whole head: the answer
 // never depends on field order.
-func (p *ResponseParser) frame(st *respState, headRequest bool) error {
+func (p *ResponseParser) frame(st *headState, headRequest bool) error {
 	if !st.cl {
 		p.ContentLength = -1
 	}
@@ -163,6 +111,11 @@ func (p *ResponseParser) frame(st *respState, headRequest bool) error {
 		switch {
 		case p.Minor == 0:
 			// Section 6.1: faulty framing in HTTP/1.0.
+			return ErrRespTransferEncoding
+		case st.unknownTE:
+			// Any coding but chunked: the reactor would have to pass it
+			// to a client that did not ask for it (the body would
+			// otherwise arrive still encoded and unmarked).
 			return ErrRespTransferEncoding
 		case st.cl:
 			// Section 6.1: a proxy MUST NOT forward both; the rule that
@@ -213,7 +166,7 @@ func (p *ResponseParser) dropConnectionListed() {
 				continue
 			}
 			for i := range p.fields {
-				if eqFoldBytes(p.fields[i].name.at(p.buf), e) {
+				if eqFold(p.fields[i].name.at(p.buf), e) {
 					p.fields[i].drop = true
 				}
 			}
@@ -301,17 +254,4 @@ func (p *ResponseParser) get(s span) []byte {
 		return nil
 	}
 	return s.at(p.buf)
-}
-
-// eqFoldBytes is eqFold for two byte slices.
-func eqFoldBytes(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range b {
-		if lower[a[i]] != lower[b[i]] {
-			return false
-		}
-	}
-	return true
 }

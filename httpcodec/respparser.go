@@ -116,7 +116,7 @@ func (p *ResponseParser) Parse(buf []byte, headRequest bool) (n int, err error) 
 	if err != nil {
 		return 0, err
 	}
-	var st respState
+	var st headState
 	n, err = p.parseFields(w, i, more, &st)
 	if err != nil {
 		return 0, err
@@ -190,7 +190,7 @@ func (p *ResponseParser) statusLine(w []byte, more error) (int, error) {
 // with the request parser's grammar (CRLF only, no obs-fold, no space
 // before the colon, no controls in values) and returns the index after
 // the blank line.
-func (p *ResponseParser) parseFields(w []byte, i int, more error, st *respState) (int, error) {
+func (p *ResponseParser) parseFields(w []byte, i int, more error, st *headState) (int, error) {
 	for i < len(w) {
 		if w[i] == '\r' && i+1 < len(w) && w[i+1] == '\n' {
 			return i + 2, nil

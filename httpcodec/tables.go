@@ -108,10 +108,10 @@ func eqFoldLower[T string | []byte](b T, s string) bool {
 
 // EqualFold reports whether a and b are equal ignoring ASCII case (header
 // names, tokens), without allocating.
-func EqualFold(a []byte, b string) bool { return eqFold(a, b) }
+func EqualFold[T string | []byte](a []byte, b T) bool { return eqFold(a, b) }
 
 // eqFold reports whether a and b are equal ignoring ASCII case.
-func eqFold(a []byte, b string) bool {
+func eqFold[T string | []byte](a []byte, b T) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -158,7 +158,10 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	} else {
 		r.reqHead.B = l.encodeHead(r.reqHead.B, r.p.proto, cs, req, route, req.ContentLength)
 		r.headLen = len(r.reqHead.B)
-		r.upgrade = r.p.proto.Response() == upstream.HTTPResponse && !req.HasBody() &&
+		// req.Has first: only a request with an Upgrade field costs a
+		// scan of its fields.
+		r.upgrade = req.Has(httpcodec.HdrUpgrade) && !req.HasBody() &&
+			r.p.proto.Response() == upstream.HTTPResponse &&
 			httpproxy.UpgradeTo(l.ri.Method, l.ri.Headers) != nil
 	}
 	if req.Chunked {

@@ -47,7 +47,10 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	dst = appendTarget(dst, ri.RequestURI)
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	var host []byte
-	hadBody := false
+	hadBody, conn := false, false
+	for _, h := range ri.Headers {
+		conn = conn || isConnection(h.Name)
+	}
 	for _, h := range ri.Headers {
 		switch kindOf(h.Name) {
 		case fieldHost:
@@ -58,7 +61,7 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 		case fieldDrop:
 			continue
 		}
-		if listedInConnection(ri.Headers, h.Name) {
+		if conn && listedInConnection(ri.Headers, h.Name) {
 			continue
 		}
 		dst = appendField(dst, h.Name, h.Value)
@@ -71,7 +74,11 @@ func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 		}
 		dst = appendField(dst, strHost, host)
 	}
-	if up := UpgradeTo(ri.Method, ri.Headers); up != nil {
+	var up []byte
+	if conn { // an upgrade needs a Connection field: no scan without one
+		up = UpgradeTo(ri.Method, ri.Headers)
+	}
+	if up != nil {
 		// The one hop-by-hop exception: a WebSocket handshake goes
 		// through, and its 101 makes a tunnel (Conn).
 		dst = append(dst, "Connection: Upgrade\r\n"...)

@@ -22,7 +22,7 @@ const (
 // answered 100-continue itself and sends the body whole), and the
 // forwarding fields gale sets.
 func kindOf(name []byte) fieldKind {
-	eq := httpcodec.EqualFold
+	eq := httpcodec.EqualFold[string]
 	switch len(name) {
 	case 2:
 		if eq(name, "TE") {
@@ -80,59 +80,18 @@ func kindOf(name []byte) fieldKind {
 }
 
 // listedInConnection reports whether a Connection field of hs names name:
-// such a field was meant for gale alone (RFC 9110 section 7.6.1). Requests
-// rarely have a Connection field, and it lists few names.
+// such a field was meant for gale alone (RFC 9110 section 7.6.1).
 func listedInConnection(hs []cgi.Field, name []byte) bool {
 	for _, h := range hs {
-		if len(h.Name) != 10 || !httpcodec.EqualFold(h.Name, "Connection") {
-			continue
-		}
-		v := h.Value
-		for len(v) > 0 {
-			i := 0
-			for i < len(v) && v[i] != ',' {
-				i++
-			}
-			e := trimOWS(v[:i])
-			if i < len(v) {
-				i++
-			}
-			v = v[i:]
-			if equalFoldBytes(e, name) {
-				return true
-			}
+		if isConnection(h.Name) && httpcodec.ListHas(h.Value, name) {
+			return true
 		}
 	}
 	return false
 }
 
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func equalFoldBytes(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+func isConnection(name []byte) bool {
+	return len(name) == 10 && httpcodec.EqualFold(name, "Connection")
 }
 
 // UpgradeTo returns the protocol a request asks to switch to when gale
@@ -149,30 +108,12 @@ func UpgradeTo(method []byte, hs []cgi.Field) []byte {
 		switch {
 		case len(h.Name) == 7 && httpcodec.EqualFold(h.Name, "Upgrade"):
 			up = h.Value
-		case len(h.Name) == 10 && httpcodec.EqualFold(h.Name, "Connection"):
-			conn = conn || listsToken(h.Value, "upgrade")
+		case isConnection(h.Name):
+			conn = conn || httpcodec.ListHas(h.Value, "upgrade")
 		}
 	}
 	if !conn || len(up) != 9 || !httpcodec.EqualFold(up, "websocket") {
 		return nil
 	}
 	return up
-}
-
-// listsToken reports whether the comma-separated list v holds tok.
-func listsToken(v []byte, tok string) bool {
-	for len(v) > 0 {
-		i := 0
-		for i < len(v) && v[i] != ',' {
-			i++
-		}
-		if e := trimOWS(v[:i]); httpcodec.EqualFold(e, tok) {
-			return true
-		}
-		if i < len(v) {
-			i++
-		}
-		v = v[i:]
-	}
-	return false
 }

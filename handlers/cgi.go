@@ -28,6 +28,8 @@ type CGI struct {
 	// Internal serves the scripts' local redirects (a Location that is a
 	// path) and X-Accel-Redirects; nil serves none.
 	Internal Handler
+
+	scripts scriptCache
 }
 
 // Serve implements Handler.
@@ -64,10 +66,7 @@ func (h *CGI) script(path []byte) (script, pathInfo []byte) {
 }
 
 // isFile reports whether path names a regular file below the root, as the
-// static handler resolves it.
-func (h *CGI) isFile(path []byte) bool {
-	if len(path) < 2 || path[0] != '/' || path[len(path)-1] == '/' || hiddenPath(path) {
-		return false
-	}
-	return h.Static.res.regularFile(path[1:])
-}
+// static handler resolves it; the scripts found are cached as the front
+// controller's are, so a CGI request does not pay openat2, fstat and close
+// for its script.
+func (h *CGI) isFile(path []byte) bool { return h.scripts.isFile(h.Static, path) }

@@ -54,7 +54,8 @@ type scriptCache struct {
 	seen map[string]int64 // script path -> the clock tick it was found at
 }
 
-// maxCachedScripts bounds the script cache of one front controller.
+// maxCachedScripts bounds the script cache of one front controller or
+// CGI handler.
 const maxCachedScripts = 4096
 
 // NewFrontController returns a front controller for the application u with
@@ -130,22 +131,26 @@ func (fc *FrontController) route(resp *Response, script, pathInfo []byte) {
 }
 
 // isFile reports whether path names a regular file below the root, as
-// the static handler resolves it (openat2 with RESOLVE_BENEATH: no symlink
-// out of the root, no dotfile). It runs for every script request, so it
-// allocates nothing.
-func (fc *FrontController) isFile(path []byte) bool {
+// the static handler resolves it (scriptCache.isFile).
+func (fc *FrontController) isFile(path []byte) bool { return fc.scripts.isFile(fc.Static, path) }
+
+// isFile reports whether the clean absolute path names a regular file
+// below s's root, as the static handler resolves it (openat2 with
+// RESOLVE_BENEATH: no symlink out of the root, no dotfile), answering
+// from the cache while its entry is fresh. It runs for every script
+// request, so it allocates nothing.
+func (c *scriptCache) isFile(s *Static, path []byte) bool {
 	if len(path) == 0 || path[0] != '/' || hiddenPath(path) {
 		return false
 	}
-	c := &fc.scripts
-	now := fc.Static.clock.Load()
+	now := s.clock.Load()
 	c.mu.RLock()
 	at, ok := c.seen[string(path)]
 	c.mu.RUnlock()
 	if ok && now-at < revalidateTicks {
 		return true
 	}
-	found := fc.Static.res.regularFile(path[1:])
+	found := s.res.regularFile(path[1:])
 	if found || ok {
 		c.mu.Lock()
 		switch {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
 )
 
@@ -494,7 +495,7 @@ func (v *validator) rules(p string, loc *Location) {
 			for _, name := range sortedKeys(m.m) {
 				np := hp + "." + m.key + "." + name
 				v.headerName(np, name)
-				if !validFieldValue(m.m[name]) {
+				if !httpcodec.ValidFieldValue(m.m[name]) {
 					v.errorf(np, "%s: bad header value %q", np, m.m[name])
 				}
 			}
@@ -515,7 +516,7 @@ func (v *validator) rules(p string, loc *Location) {
 var ownHeaders = []string{"content-length", "transfer-encoding", "connection", "date", "server", "keep-alive", "upgrade", "trailer"}
 
 func (v *validator) headerName(path, name string) {
-	if !validToken(name) {
+	if !httpcodec.ValidFieldName(name) {
 		v.errorf(path, "%s: bad header name %q", path, name)
 		return
 	}
@@ -524,32 +525,6 @@ func (v *validator) headerName(path, name string) {
 			v.errorf(path, "%s: %s is gale's own header: it cannot be changed", path, name)
 		}
 	}
-}
-
-// validToken reports whether s is an RFC 9110 token (a field name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldValue reports whether s may be a field value: visible ASCII,
-// obs-text, spaces and tabs inside, never CR, LF or NUL (a header
-// injection).
-func validFieldValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return strings.TrimSpace(s) == s
 }
 
 func sortedKeys(m map[string]string) []string {

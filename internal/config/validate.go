@@ -359,11 +359,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			continue
 		}
 		fp := p + ".fastcgi"
-		if f.Upstream == "" {
-			v.errorf(fp+".upstream", "%s.upstream: missing", fp)
-		} else if u := v.c.Upstreams[f.Upstream]; u == nil {
-			v.errorf(fp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", fp, f.Upstream, strings.Join(v.c.upstreamNames(), ", "))
-		} else if u.Protocol == "http" {
+		if u := v.upstreamRef(fp, f.Upstream); u != nil && u.Protocol == "http" {
 			v.errorf(fp+".upstream", "%s.upstream: %q speaks http: route to it with proxy, not fastcgi", fp, f.Upstream)
 		}
 		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
@@ -426,16 +422,26 @@ func (v *validator) proxy(p, rootPath, root string, loc *Location) {
 	case loc.Alias != "":
 		v.errorf(p+".alias", "%s.alias: static files only: a proxy location has a root (with files: true)", p)
 	}
-	if u := v.c.Upstreams[loc.Proxy.Upstream]; loc.Proxy.Upstream == "" {
-		v.errorf(pp+".upstream", "%s.upstream: missing", pp)
-	} else if u == nil {
-		v.errorf(pp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", pp, loc.Proxy.Upstream, strings.Join(v.c.upstreamNames(), ", "))
-	} else if u.Protocol != "http" {
+	if u := v.upstreamRef(pp, loc.Proxy.Upstream); u != nil && u.Protocol != "http" {
 		v.errorf(pp+".upstream", "%s.upstream: %q speaks %s; a proxy needs protocol: http", pp, loc.Proxy.Upstream, u.Protocol)
 	}
 	if loc.Proxy.Files {
 		v.root(rootPath, root, "a proxy's existing files")
 	}
+}
+
+// upstreamRef checks p.upstream, the name of the upstream a location
+// routes to, and returns that upstream (nil when missing or unknown).
+func (v *validator) upstreamRef(p, name string) *Upstream {
+	if name == "" {
+		v.errorf(p+".upstream", "%s.upstream: missing", p)
+		return nil
+	}
+	u := v.c.Upstreams[name]
+	if u == nil {
+		v.errorf(p+".upstream", "%s.upstream: no upstream named %q (defined: %s)", p, name, strings.Join(v.c.upstreamNames(), ", "))
+	}
+	return u
 }
 
 // EffectiveRoot is the directory the location's files come from: its

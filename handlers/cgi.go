@@ -53,13 +53,19 @@ func (h *CGI) script(path []byte) (script, pathInfo []byte) {
 		}
 		return nil, nil
 	}
-	// The shortest prefix of whole segments that is a file.
-	for i := 1; i <= len(path); i++ {
-		if i < len(path) && path[i] != '/' {
-			continue
-		}
-		if h.isFile(path[:i:i]) {
-			return path[:i:i], path[i:]
+	// The shortest prefix of whole segments that is a file. The segments
+	// before a file are directories, so a prefix the cache holds is that
+	// one: looking there first saves the syscalls for the directories
+	// ("/cgi-bin") on every request for a known script.
+	for _, known := range [2]bool{true, false} {
+		for i := 1; i <= len(path); i++ {
+			if i < len(path) && path[i] != '/' {
+				continue
+			}
+			p := path[:i:i]
+			if known && h.scripts.fresh(h.Static, p) || !known && h.isFile(p) {
+				return p, path[i:]
+			}
 		}
 	}
 	return nil, nil

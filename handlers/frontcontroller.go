@@ -144,9 +144,7 @@ func (c *scriptCache) isFile(s *Static, path []byte) bool {
 		return false
 	}
 	now := s.clock.Load()
-	c.mu.RLock()
-	at, ok := c.seen[string(path)]
-	c.mu.RUnlock()
+	at, ok := c.lookup(path)
 	if ok && now-at < revalidateTicks {
 		return true
 	}
@@ -165,6 +163,21 @@ func (c *scriptCache) isFile(s *Static, path []byte) bool {
 		c.mu.Unlock()
 	}
 	return found
+}
+
+// fresh reports whether the cache holds path and trusts it still: a
+// regular file below s's root, without a syscall.
+func (c *scriptCache) fresh(s *Static, path []byte) bool {
+	at, ok := c.lookup(path)
+	return ok && s.clock.Load()-at < revalidateTicks
+}
+
+// lookup returns the clock tick path was found at, if cached.
+func (c *scriptCache) lookup(path []byte) (int64, bool) {
+	c.mu.RLock()
+	at, ok := c.seen[string(path)]
+	c.mu.RUnlock()
+	return at, ok
 }
 
 // isScript reports whether path would be routed to the application as a

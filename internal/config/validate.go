@@ -314,7 +314,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			prefixes[loc.Prefix] = true
 		}
 		for j, e := range loc.Ext {
-			if len(e) < 2 || e[0] != '.' || strings.ContainsRune(e, '/') {
+			if !validExt(e) {
 				v.errorf(fmt.Sprintf("%s.ext[%d]", p, j), "%s.ext: bad extension %q (want .php)", p, e)
 			}
 		}
@@ -373,7 +373,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			if !strings.HasPrefix(f.Index, "/") || !strings.HasSuffix(f.Index, f.Ext) {
 				v.errorf(fp+".index", "%s.index: %q must start with / and end with %s", fp, f.Index, f.Ext)
 			}
-			if len(f.Ext) < 2 || f.Ext[0] != '.' {
+			if !validExt(f.Ext) {
 				v.errorf(fp+".ext", "%s.ext: bad extension %q", fp, f.Ext)
 			}
 		}
@@ -385,7 +385,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 func (v *validator) cgi(p string, c *CGI) {
 	for _, ext := range sortedKeys(c.Assign) {
 		ep := p + ".assign." + ext
-		if len(ext) < 2 || ext[0] != '.' || strings.ContainsRune(ext, '/') {
+		if !validExt(ext) {
 			v.errorf(ep, "%s: bad extension %q (want .py)", ep, ext)
 		}
 		interp := c.Assign[ext]
@@ -428,6 +428,12 @@ func (v *validator) proxy(p, rootPath, root string, loc *Location) {
 	if loc.Proxy.Files {
 		v.root(rootPath, root, "a proxy's existing files")
 	}
+}
+
+// validExt reports whether e is a file extension as locations, front
+// controllers and CGI match them: a dot, then a name without a slash.
+func validExt(e string) bool {
+	return len(e) >= 2 && e[0] == '.' && !strings.ContainsRune(e, '/')
 }
 
 // upstreamRef checks p.upstream, the name of the upstream a location

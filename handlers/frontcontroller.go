@@ -27,9 +27,6 @@ type FrontController struct {
 	Root string
 	// Ext is the script extension (default ".php").
 	Ext string
-	// Index is the front controller script (default "/index.php"); change
-	// it with SetIndex, which also updates the bytes Serve routes to.
-	Index string
 	// Refuse lists what is never served nor run (NewFrontController:
 	// DefaultRefuse).
 	Refuse RefuseList
@@ -39,7 +36,7 @@ type FrontController struct {
 	// internal locations and aliases are reachable.
 	Internal Handler
 
-	indexB  []byte
+	index   []byte // the front controller script (SetIndex; "/index.php")
 	scripts scriptCache
 }
 
@@ -61,16 +58,14 @@ const maxCachedScripts = 4096
 // NewFrontController returns a front controller for the application u with
 // its files under root.
 func NewFrontController(static *Static, u *upstream.Upstream, root string) *FrontController {
-	fc := &FrontController{Static: static, Upstream: u, Root: root, Ext: ".php", Index: "/index.php"}
-	fc.indexB = []byte(fc.Index)
+	fc := &FrontController{Static: static, Upstream: u, Root: root, Ext: ".php", index: []byte("/index.php")}
 	fc.Refuse, _ = NewRefuseList(DefaultRefuse)
 	return fc
 }
 
 // SetIndex makes script ("/index.php") the front controller script.
 func (fc *FrontController) SetIndex(script string) {
-	fc.Index = script
-	fc.indexB = []byte(script)
+	fc.index = []byte(script)
 }
 
 // Serve implements Handler.
@@ -119,7 +114,7 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		}
 	}
 	resp.Reset()
-	fc.route(resp, fc.indexB, nil)
+	fc.route(resp, fc.index, nil)
 }
 
 // route sends the request to the application to run script.

@@ -28,6 +28,8 @@ type CGI struct {
 	// Internal serves the scripts' local redirects (a Location that is a
 	// path) and X-Accel-Redirects; nil serves none.
 	Internal Handler
+
+	scripts scriptCache
 }
 
 // Serve implements Handler.
@@ -51,23 +53,26 @@ func (h *CGI) script(path []byte) (script, pathInfo []byte) {
 		}
 		return nil, nil
 	}
-	// The shortest prefix of whole segments that is a file.
-	for i := 1; i <= len(path); i++ {
-		if i < len(path) && path[i] != '/' {
-			continue
-		}
-		if h.isFile(path[:i:i]) {
-			return path[:i:i], path[i:]
+	// The shortest prefix of whole segments that is a file. The segments
+	// before a file are directories, so a prefix the cache holds is that
+	// one: looking there first saves the syscalls for the directories
+	// ("/cgi-bin") on every request for a known script.
+	for _, known := range [2]bool{true, false} {
+		for i := 1; i <= len(path); i++ {
+			if i < len(path) && path[i] != '/' {
+				continue
+			}
+			p := path[:i:i]
+			if known && h.scripts.fresh(h.Static, p) || !known && h.isFile(p) {
+				return p, path[i:]
+			}
 		}
 	}
 	return nil, nil
 }
 
 // isFile reports whether path names a regular file below the root, as the
-// static handler resolves it.
-func (h *CGI) isFile(path []byte) bool {
-	if len(path) < 2 || path[0] != '/' || path[len(path)-1] == '/' || hiddenPath(path) {
-		return false
-	}
-	return h.Static.res.regularFile(path[1:])
-}
+// static handler resolves it; the scripts found are cached as the front
+// controller's are, so a CGI request does not pay openat2, fstat and close
+// for its script.
+func (h *CGI) isFile(path []byte) bool { return h.scripts.isFile(h.Static, path) }

@@ -27,9 +27,6 @@ type FrontController struct {
 	Root string
 	// Ext is the script extension (default ".php").
 	Ext string
-	// Index is the front controller script (default "/index.php"); change
-	// it with SetIndex, which also updates the bytes Serve routes to.
-	Index string
 	// Refuse lists what is never served nor run (NewFrontController:
 	// DefaultRefuse).
 	Refuse RefuseList
@@ -39,7 +36,7 @@ type FrontController struct {
 	// internal locations and aliases are reachable.
 	Internal Handler
 
-	indexB  []byte
+	index   []byte // the front controller script (SetIndex; "/index.php")
 	scripts scriptCache
 }
 
@@ -54,22 +51,21 @@ type scriptCache struct {
 	seen map[string]int64 // script path -> the clock tick it was found at
 }
 
-// maxCachedScripts bounds the script cache of one front controller.
+// maxCachedScripts bounds the script cache of one front controller or
+// CGI handler.
 const maxCachedScripts = 4096
 
 // NewFrontController returns a front controller for the application u with
 // its files under root.
 func NewFrontController(static *Static, u *upstream.Upstream, root string) *FrontController {
-	fc := &FrontController{Static: static, Upstream: u, Root: root, Ext: ".php", Index: "/index.php"}
-	fc.indexB = []byte(fc.Index)
+	fc := &FrontController{Static: static, Upstream: u, Root: root, Ext: ".php", index: []byte("/index.php")}
 	fc.Refuse, _ = NewRefuseList(DefaultRefuse)
 	return fc
 }
 
 // SetIndex makes script ("/index.php") the front controller script.
 func (fc *FrontController) SetIndex(script string) {
-	fc.Index = script
-	fc.indexB = []byte(script)
+	fc.index = []byte(script)
 }
 
 // Serve implements Handler.
@@ -118,7 +114,7 @@ func (fc *FrontController) Serve(ctx *Ctx, req *httpcodec.Request, resp *Respons
 		}
 	}
 	resp.Reset()
-	fc.route(resp, fc.indexB, nil)
+	fc.route(resp, fc.index, nil)
 }
 
 // route sends the request to the application to run script.
@@ -130,22 +126,24 @@ func (fc *FrontController) route(resp *Response, script, pathInfo []byte) {
 }
 
 // isFile reports whether path names a regular file below the root, as
-// the static handler resolves it (openat2 with RESOLVE_BENEATH: no symlink
-// out of the root, no dotfile). It runs for every script request, so it
-// allocates nothing.
-func (fc *FrontController) isFile(path []byte) bool {
+// the static handler resolves it (scriptCache.isFile).
+func (fc *FrontController) isFile(path []byte) bool { return fc.scripts.isFile(fc.Static, path) }
+
+// isFile reports whether the clean absolute path names a regular file
+// below s's root, as the static handler resolves it (openat2 with
+// RESOLVE_BENEATH: no symlink out of the root, no dotfile), answering
+// from the cache while its entry is fresh. It runs for every script
+// request, so it allocates nothing.
+func (c *scriptCache) isFile(s *Static, path []byte) bool {
 	if len(path) == 0 || path[0] != '/' || hiddenPath(path) {
 		return false
 	}
-	c := &fc.scripts
-	now := fc.Static.clock.Load()
-	c.mu.RLock()
-	at, ok := c.seen[string(path)]
-	c.mu.RUnlock()
+	now := s.clock.Load()
+	at, ok := c.lookup(path)
 	if ok && now-at < revalidateTicks {
 		return true
 	}
-	found := fc.Static.res.regularFile(path[1:])
+	found := s.res.regularFile(path[1:])
 	if found || ok {
 		c.mu.Lock()
 		switch {
@@ -160,6 +158,21 @@ func (fc *FrontController) isFile(path []byte) bool {
 		c.mu.Unlock()
 	}
 	return found
+}
+
+// fresh reports whether the cache holds path and trusts it still: a
+// regular file below s's root, without a syscall.
+func (c *scriptCache) fresh(s *Static, path []byte) bool {
+	at, ok := c.lookup(path)
+	return ok && s.clock.Load()-at < revalidateTicks
+}
+
+// lookup returns the clock tick path was found at, if cached.
+func (c *scriptCache) lookup(path []byte) (int64, bool) {
+	c.mu.RLock()
+	at, ok := c.seen[string(path)]
+	c.mu.RUnlock()
+	return at, ok
 }
 
 // isScript reports whether path would be routed to the application as a

@@ -93,7 +93,7 @@ func (l *Location) admits(client netip.Addr) bool {
 // HeaderRules are response header changes, prepared once: the names that
 // lose their lines and the lines that are added.
 type HeaderRules struct {
-	drop  [][]byte // lower-case names whose lines are removed ("set" and "remove")
+	drop  []string // names whose lines are removed ("set" and "remove")
 	lines []byte   // "Name: value\r\n" lines appended ("set" and "add")
 }
 
@@ -107,14 +107,14 @@ func NewHeaderRules(set, add [][2]string, remove []string, maxAge int64) *Header
 		set = append(set, [2]string{"Cache-Control", "max-age=" + strconv.FormatInt(maxAge, 10)})
 	}
 	for _, kv := range set {
-		h.drop = append(h.drop, bytes.ToLower([]byte(kv[0])))
+		h.drop = append(h.drop, kv[0])
 		h.lines = httpcodec.AppendHeader(h.lines, kv[0], kv[1])
 	}
 	for _, kv := range add {
 		h.lines = httpcodec.AppendHeader(h.lines, kv[0], kv[1])
 	}
 	for _, name := range remove {
-		h.drop = append(h.drop, bytes.ToLower([]byte(name)))
+		h.drop = append(h.drop, name)
 	}
 	return h
 }
@@ -157,23 +157,9 @@ func (h *HeaderRules) drops(line []byte) bool {
 	}
 	name := line[:colon]
 	for _, d := range h.drop {
-		if len(d) == len(name) && asciiEqualLower(name, d) {
+		if httpcodec.EqualFold(name, d) {
 			return true
 		}
 	}
 	return false
-}
-
-// asciiEqualLower reports whether s equals the lower-case lower without
-// regard to ASCII case.
-func asciiEqualLower(s, lower []byte) bool {
-	for i, c := range s {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -62,15 +62,26 @@ func (r *resolver) open(rel string, flags int) (int, error) {
 	if rel == "" {
 		rel = "."
 	}
+	fd, viaOpenat2, err := openBelow(r, rel, flags)
+	if viaOpenat2 {
+		err = wrapPathErr(rel, err)
+	}
+	return fd, err
+}
+
+// openBelow is open and regularFile's lookup: openat2 on a stack copy of
+// rel (no allocation below pathBuf), openFallback where the kernel has no
+// openat2. viaOpenat2 says err is openat2's bare errno, not yet wrapped.
+func openBelow[T string | []byte](r *resolver, rel T, flags int) (fd int, viaOpenat2 bool, err error) {
 	flags = openFlags(flags)
 	if !r.noOpenat2.Load() {
 		var buf [pathBuf]byte
-		path := append(append(buf[:0], rel...), 0)
-		if fd, err := r.openat2(path, flags); err != unix.ENOSYS {
-			return fd, wrapPathErr(rel, err)
+		if fd, err := r.openat2(append(append(buf[:0], rel...), 0), flags); err != unix.ENOSYS {
+			return fd, true, err
 		}
 	}
-	return r.openFallback(rel, flags)
+	fd, err = r.openFallback(string(rel), flags)
+	return fd, false, err
 }
 
 // openFlags adds what every open below the root carries.
@@ -143,14 +154,7 @@ func (r *resolver) regularFile(rel []byte) bool {
 	if len(rel) == 0 {
 		return false // the root itself
 	}
-	fd, err := -1, error(unix.ENOSYS)
-	if !r.noOpenat2.Load() {
-		var buf [pathBuf]byte
-		fd, err = r.openat2(append(append(buf[:0], rel...), 0), openFlags(unix.O_PATH))
-	}
-	if err == unix.ENOSYS {
-		fd, err = r.openFallback(string(rel), openFlags(unix.O_PATH))
-	}
+	fd, _, err := openBelow(r, rel, unix.O_PATH)
 	if err != nil {
 		return false
 	}

@@ -122,3 +122,26 @@ func eqFold[T string | []byte](a []byte, b T) bool {
 	}
 	return true
 }
+
+// ValidFieldName reports whether s is a field name (RFC 9110 section 5.1:
+// a token), by the table the parser checks received names with.
+func ValidFieldName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !tchar[s[i]] {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ValidFieldValue reports whether s is a field value as the parser accepts
+// one (RFC 9110 section 5.5): VCHAR, obs-text, SP and HTAB, with no
+// leading or trailing whitespace; never CR, LF or NUL.
+func ValidFieldValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !fieldVChar[c] && c != '\t' {
+			return false
+		}
+	}
+	return len(s) == 0 || s[0] != ' ' && s[0] != '\t' && s[len(s)-1] != ' ' && s[len(s)-1] != '\t'
+}

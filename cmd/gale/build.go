@@ -161,12 +161,11 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 		u.Protocol = scgi.Protocol
 	case "uwsgi":
 		u.Protocol = uwsgi.Protocol
+	case "http":
+		u.Protocol = httpproxy.Protocol
 	}
 	if c.Balance == "least_conn" {
 		u.Balance = upstream.LeastConn
-	}
-	if c.Protocol == "http" {
-		u.Protocol = httpproxy.Protocol
 	}
 	for _, k := range sortedKeys(c.Params) {
 		u.Params = append(u.Params, [2]string{k, c.Params[k]})

@@ -104,22 +104,23 @@ func (c *Config) DefaultVHost() int {
 
 // SetRoot sets the default vhost's root, creating a static vhost when
 // there is none (the -root flag and GALE_ROOT).
-func (c *Config) SetRoot(dir string) {
+func (c *Config) SetRoot(dir string) { c.defaultVHost().Root = dir }
+
+// defaultVHost is the default vhost, created when there is none.
+func (c *Config) defaultVHost() *VHost {
 	i := c.DefaultVHost()
 	if i < 0 {
 		vh := withDefaults[VHost]()
 		vh.Default = true
 		c.VHosts = append(c.VHosts, vh)
-		i = 0
+		i = len(c.VHosts) - 1
 	}
-	c.VHosts[i].Root = dir
+	return c.VHosts[i]
 }
 
-// SetFastCGI points the configuration at the FastCGI backends in list
-// (comma-separated): the backends of its only upstream, or a new upstream
-// "fastcgi" that the default vhost's "/" reaches through a front
-// controller (the -fastcgi flag and GALE_FASTCGI).
-func (c *Config) SetFastCGI(list string) error {
+// backendList splits a comma-separated list of backends (-fastcgi,
+// -proxy), dropping blanks.
+func backendList(list string) ([]string, error) {
 	var backends []string
 	for _, b := range strings.Split(list, ",") {
 		if b = strings.TrimSpace(b); b != "" {
@@ -127,7 +128,32 @@ func (c *Config) SetFastCGI(list string) error {
 		}
 	}
 	if len(backends) == 0 {
-		return fmt.Errorf("no backends in %q", list)
+		return nil, fmt.Errorf("no backends in %q", list)
+	}
+	return backends, nil
+}
+
+// routeRoot makes loc the vhost's "/" location, keeping the root of the
+// one it replaces, or adds it.
+func (vh *VHost) routeRoot(loc *Location) {
+	for j, l := range vh.Locations {
+		if l != nil && l.Prefix == "/" {
+			loc.Root = l.Root
+			vh.Locations[j] = loc
+			return
+		}
+	}
+	vh.Locations = append(vh.Locations, loc)
+}
+
+// SetFastCGI points the configuration at the FastCGI backends in list
+// (comma-separated): the backends of its only upstream, or a new upstream
+// "fastcgi" that the default vhost's "/" reaches through a front
+// controller (the -fastcgi flag and GALE_FASTCGI).
+func (c *Config) SetFastCGI(list string) error {
+	backends, err := backendList(list)
+	if err != nil {
+		return err
 	}
 	switch len(c.Upstreams) {
 	case 0:
@@ -149,14 +175,7 @@ func (c *Config) SetFastCGI(list string) error {
 	vh := c.VHosts[i]
 	loc := &Location{Prefix: "/", FastCGI: withDefaults[FastCGI]()}
 	loc.FastCGI.Upstream = "fastcgi"
-	for j, l := range vh.Locations {
-		if l != nil && l.Prefix == "/" {
-			loc.Root = l.Root
-			vh.Locations[j] = loc
-			return nil
-		}
-	}
-	vh.Locations = append(vh.Locations, loc)
+	vh.routeRoot(loc)
 	return nil
 }
 
@@ -190,14 +209,9 @@ func (c *Config) AddDemoApp(self, socket string) error {
 // when files is set (the -proxy flag: gale -root DIR -proxy ADDR). It
 // replaces the vhost's "/" location; other upstreams stay.
 func (c *Config) SetProxy(list string, files bool) error {
-	var backends []string
-	for _, b := range strings.Split(list, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			backends = append(backends, b)
-		}
-	}
-	if len(backends) == 0 {
-		return fmt.Errorf("no backends in %q", list)
+	backends, err := backendList(list)
+	if err != nil {
+		return err
 	}
 	u := withDefaults[Upstream]()
 	u.Backends, u.Protocol = backends, "http"
@@ -205,23 +219,9 @@ func (c *Config) SetProxy(list string, files bool) error {
 		c.Upstreams = map[string]*Upstream{}
 	}
 	c.Upstreams["app"] = u
-	i := c.DefaultVHost()
-	if i < 0 {
-		vh := withDefaults[VHost]()
-		vh.Default = true
-		c.VHosts = append(c.VHosts, vh)
-		i = len(c.VHosts) - 1
-	}
-	vh := c.VHosts[i]
+	vh := c.defaultVHost()
 	loc := &Location{Prefix: "/", Proxy: withDefaults[Proxy]()}
 	loc.Proxy.Upstream, loc.Proxy.Files = "app", files
-	for j, l := range vh.Locations {
-		if l != nil && l.Prefix == "/" {
-			loc.Root = l.Root
-			vh.Locations[j] = loc
-			return nil
-		}
-	}
-	vh.Locations = append(vh.Locations, loc)
+	vh.routeRoot(loc)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gale-http/gale/handlers"
+	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
 )
 
@@ -313,7 +314,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			prefixes[loc.Prefix] = true
 		}
 		for j, e := range loc.Ext {
-			if len(e) < 2 || e[0] != '.' || strings.ContainsRune(e, '/') {
+			if !validExt(e) {
 				v.errorf(fmt.Sprintf("%s.ext[%d]", p, j), "%s.ext: bad extension %q (want .php)", p, e)
 			}
 		}
@@ -358,11 +359,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			continue
 		}
 		fp := p + ".fastcgi"
-		if f.Upstream == "" {
-			v.errorf(fp+".upstream", "%s.upstream: missing", fp)
-		} else if u := v.c.Upstreams[f.Upstream]; u == nil {
-			v.errorf(fp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", fp, f.Upstream, strings.Join(v.c.upstreamNames(), ", "))
-		} else if u.Protocol == "http" {
+		if u := v.upstreamRef(fp, f.Upstream); u != nil && u.Protocol == "http" {
 			v.errorf(fp+".upstream", "%s.upstream: %q speaks http: route to it with proxy, not fastcgi", fp, f.Upstream)
 		}
 		v.oneOf(fp+".mode", f.Mode, "front_controller", "pass")
@@ -376,7 +373,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			if !strings.HasPrefix(f.Index, "/") || !strings.HasSuffix(f.Index, f.Ext) {
 				v.errorf(fp+".index", "%s.index: %q must start with / and end with %s", fp, f.Index, f.Ext)
 			}
-			if len(f.Ext) < 2 || f.Ext[0] != '.' {
+			if !validExt(f.Ext) {
 				v.errorf(fp+".ext", "%s.ext: bad extension %q", fp, f.Ext)
 			}
 		}
@@ -388,7 +385,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 func (v *validator) cgi(p string, c *CGI) {
 	for _, ext := range sortedKeys(c.Assign) {
 		ep := p + ".assign." + ext
-		if len(ext) < 2 || ext[0] != '.' || strings.ContainsRune(ext, '/') {
+		if !validExt(ext) {
 			v.errorf(ep, "%s: bad extension %q (want .py)", ep, ext)
 		}
 		interp := c.Assign[ext]
@@ -425,16 +422,32 @@ func (v *validator) proxy(p, rootPath, root string, loc *Location) {
 	case loc.Alias != "":
 		v.errorf(p+".alias", "%s.alias: static files only: a proxy location has a root (with files: true)", p)
 	}
-	if u := v.c.Upstreams[loc.Proxy.Upstream]; loc.Proxy.Upstream == "" {
-		v.errorf(pp+".upstream", "%s.upstream: missing", pp)
-	} else if u == nil {
-		v.errorf(pp+".upstream", "%s.upstream: no upstream named %q (defined: %s)", pp, loc.Proxy.Upstream, strings.Join(v.c.upstreamNames(), ", "))
-	} else if u.Protocol != "http" {
+	if u := v.upstreamRef(pp, loc.Proxy.Upstream); u != nil && u.Protocol != "http" {
 		v.errorf(pp+".upstream", "%s.upstream: %q speaks %s; a proxy needs protocol: http", pp, loc.Proxy.Upstream, u.Protocol)
 	}
 	if loc.Proxy.Files {
 		v.root(rootPath, root, "a proxy's existing files")
 	}
+}
+
+// validExt reports whether e is a file extension as locations, front
+// controllers and CGI match them: a dot, then a name without a slash.
+func validExt(e string) bool {
+	return len(e) >= 2 && e[0] == '.' && !strings.ContainsRune(e, '/')
+}
+
+// upstreamRef checks p.upstream, the name of the upstream a location
+// routes to, and returns that upstream (nil when missing or unknown).
+func (v *validator) upstreamRef(p, name string) *Upstream {
+	if name == "" {
+		v.errorf(p+".upstream", "%s.upstream: missing", p)
+		return nil
+	}
+	u := v.c.Upstreams[name]
+	if u == nil {
+		v.errorf(p+".upstream", "%s.upstream: no upstream named %q (defined: %s)", p, name, strings.Join(v.c.upstreamNames(), ", "))
+	}
+	return u
 }
 
 // EffectiveRoot is the directory the location's files come from: its
@@ -494,7 +507,7 @@ func (v *validator) rules(p string, loc *Location) {
 			for _, name := range sortedKeys(m.m) {
 				np := hp + "." + m.key + "." + name
 				v.headerName(np, name)
-				if !validFieldValue(m.m[name]) {
+				if !httpcodec.ValidFieldValue(m.m[name]) {
 					v.errorf(np, "%s: bad header value %q", np, m.m[name])
 				}
 			}
@@ -515,7 +528,7 @@ func (v *validator) rules(p string, loc *Location) {
 var ownHeaders = []string{"content-length", "transfer-encoding", "connection", "date", "server", "keep-alive", "upgrade", "trailer"}
 
 func (v *validator) headerName(path, name string) {
-	if !validToken(name) {
+	if !httpcodec.ValidFieldName(name) {
 		v.errorf(path, "%s: bad header name %q", path, name)
 		return
 	}
@@ -524,32 +537,6 @@ func (v *validator) headerName(path, name string) {
 			v.errorf(path, "%s: %s is gale's own header: it cannot be changed", path, name)
 		}
 	}
-}
-
-// validToken reports whether s is an RFC 9110 token (a field name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldValue reports whether s may be a field value: visible ASCII,
-// obs-text, spaces and tabs inside, never CR, LF or NUL (a header
-// injection).
-func validFieldValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return strings.TrimSpace(s) == s
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -32,8 +32,9 @@ type downstream interface {
 }
 
 var (
-	_ downstream          = (*conn)(nil)
-	_ upstream.HeadStream = (*exchange)(nil)
+	_ downstream             = (*conn)(nil)
+	_ upstream.HeadStream    = (*exchange)(nil)
+	_ upstream.InterimStream = (*exchange)(nil)
 )
 
 // Data implements upstream.Stream: the response, head first for a CGI
@@ -110,6 +111,19 @@ func (r *exchange) Head(h upstream.ResponseHead) error {
 		r.headIn()
 	}
 	return nil
+}
+
+// Interim implements upstream.InterimStream: a backend's 103 Early Hints
+// goes to an HTTP/1.1 client at once, before the final response (RFC 8297;
+// an HTTP/1.0 client cannot take a 1xx, RFC 9110 section 15.2). It counts
+// as an answer: the request is no longer resent, and the read timeout
+// starts over.
+func (r *exchange) Interim(h upstream.ResponseHead) {
+	if r.minor == 0 || r.headSent || !r.answered() {
+		return
+	}
+	b := h.AppendHead(make([]byte, 0, 256))
+	r.cs.sendResponse(r, append(b, "\r\n"...))
 }
 
 // HeadRequest implements upstream.HeadStream.

@@ -97,6 +97,16 @@ type HeadStream interface {
 	UpgradeRequest() bool
 }
 
+// InterimStream is implemented by a HeadStream that forwards a backend's
+// 103 Early Hints (RFC 8297) to its client before the final response: a
+// codec that parses HTTP heads calls Interim for each 103 it reads. Other
+// 1xx responses stay between gale and the backend (gale answers a
+// client's Expect: 100-continue itself; 102 is obsolete).
+type InterimStream interface {
+	// Interim receives a 103's head, valid during the call only.
+	Interim(h ResponseHead)
+}
+
 // HeadLimiter is implemented by a Protocol whose request head has a
 // largest size (uwsgi: its vars block's size is a 16-bit number).
 // EncodeHead cannot fail, so the engine checks the head it built: a longer

@@ -123,9 +123,9 @@ func (c *Conn) PeerClosed() {
 	}
 }
 
-// Feed implements upstream.ConnCodec: it parses the head (1xx responses
-// are read and dropped: gale handled 100-continue with its client
-// itself), hands it to the stream, then passes body bytes until the
+// Feed implements upstream.ConnCodec: it parses the head (a 103 goes to
+// an upstream.InterimStream, other 1xx responses are dropped: gale
+// handled 100-continue with its client itself), hands it to the stream, then passes body bytes until the
 // framing says the response ended. A head not complete yet is left
 // unconsumed (the parser starts over with more bytes, bounded by
 // httpcodec.MaxResponseHead). Bytes after the end of a response are an
@@ -180,7 +180,14 @@ func (c *Conn) head(b []byte) (int, error) {
 		return 0, err
 	}
 	if c.p.Interim() {
-		return k, nil // 100 Continue, 103 Early Hints: the final head follows
+		// The final head follows. A 103 goes on to the client when the
+		// stream forwards hints; other 1xx are gale's business.
+		if c.p.Status == 103 && c.s != nil {
+			if is, ok := c.s.(upstream.InterimStream); ok {
+				is.Interim(&c.p)
+			}
+		}
+		return k, nil
 	}
 	c.reusable = c.p.KeepAlive && !c.once
 	if c.p.Framing == httpcodec.FrameTunnel && !c.upgrade {

@@ -85,6 +85,12 @@ type UpstreamRoute struct {
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.
 	Internal Handler
+	// Rewritten says an internal rewrite (Redirects.AddRewrite) replaced
+	// the request's path and query with Path and Query, which the
+	// application gets instead of those in the bytes the client sent;
+	// Target is them as a request-target (for an HTTP backend).
+	Rewritten           bool
+	Path, Query, Target []byte
 }
 
 // RouteUpstream fills the response's upstream route and returns it.

@@ -195,6 +195,9 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		Extra:        route.Upstream.Params,
 		Headers:      req.Headers,
 	}
+	if route.Rewritten {
+		ri.Path, ri.Query, ri.Target = route.Path, route.Query, route.Target
+	}
 	if req.Minor == 0 {
 		ri.Proto = proto10
 	} else {

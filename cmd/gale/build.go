@@ -175,14 +175,14 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	return lu, fresh, nil
 }
 
-// buildVHost makes a vhost's handler: its redirects, if any, in front of
-// the router of its locations.
+// buildVHost makes a vhost's handler: its redirects and rewrites, if any,
+// in front of the router of its locations.
 func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (handlers.Handler, error) {
 	rt, err := g.buildRouter(cfg, vh, prev)
 	if err != nil {
 		return nil, err
 	}
-	if len(vh.Redirects) == 0 {
+	if len(vh.Redirects) == 0 && len(vh.Rewrites) == 0 {
 		return rt, nil
 	}
 	rd := &handlers.Redirects{Next: rt}
@@ -194,6 +194,11 @@ func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *gene
 	for i, r := range vh.Redirects {
 		if err := rd.Add(r.Match, r.To, r.Status); err != nil {
 			return nil, fmt.Errorf("redirects[%d]: %w", i, err)
+		}
+	}
+	for i, r := range vh.Rewrites {
+		if err := rd.AddRewrite(r.Match, r.To); err != nil {
+			return nil, fmt.Errorf("rewrites[%d]: %w", i, err)
 		}
 	}
 	return rd, nil

@@ -215,6 +215,10 @@ type VHost struct {
 	// location (nginx rewrite ... permanent, return 301 ...), the first
 	// that matches.
 	Redirects []*Redirect `yaml:"redirects"`
+	// Rewrites serve matching requests as if they had asked for another
+	// path and query, without a redirect (nginx rewrite ... last), after
+	// the redirects and before any location, the first that matches.
+	Rewrites []*Rewrite `yaml:"rewrites"`
 	// Locations map request paths to what serves them. Without any, the
 	// whole vhost is static files from Root.
 	Locations []*Location `yaml:"locations"`
@@ -233,6 +237,20 @@ type Redirect struct {
 	To string `yaml:"to"`
 	// Status is 301, 302, 303, 307 or 308.
 	Status int `yaml:"status" default:"301"`
+}
+
+// Rewrite is an internal rewrite rule. A request whose path does not
+// match costs no allocation.
+type Rewrite struct {
+	// Match is a regular expression (RE2 syntax) on the decoded path, e.g.
+	// "^/_media/(.*)$"; anchor it with ^ (a literal start is checked first).
+	Match string `yaml:"match"`
+	// To is the local target, "/path?query": $1..$9 are Match's captures
+	// (percent-encoded), $uri, $args and the others as in redirects. As in
+	// nginx, a To with a query gets the request's query after it ("&..."),
+	// one ending in "?" drops it, one without "?" keeps it. REQUEST_URI
+	// stays what the client sent.
+	To string `yaml:"to"`
 }
 
 // Location is a nginx-style location: a prefix match (the longest wins)

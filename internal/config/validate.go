@@ -283,6 +283,14 @@ func (v *validator) vhosts() {
 				v.errorf(rp, "%s: %v", rp, err)
 			}
 		}
+		for j, r := range vh.Rewrites {
+			rp := fmt.Sprintf("%s.rewrites[%d]", p, j)
+			if r == nil {
+				v.errorf(rp, "%s: empty rewrite", rp)
+			} else if err := handlers.CheckRewrite(r.Match, r.To); err != nil {
+				v.errorf(rp, "%s: %v", rp, err)
+			}
+		}
 		vh.Root = v.abs(vh.Root)
 		if len(vh.Locations) == 0 {
 			v.root(p+".root", vh.Root, "static files")

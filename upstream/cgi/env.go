@@ -25,6 +25,9 @@ type Field = httpcodec.Header
 type RequestInfo struct {
 	Method     []byte // REQUEST_METHOD
 	RequestURI []byte // REQUEST_URI: the target as sent, with the query
+	// Target is the request-target an HTTP backend gets when it is not
+	// RequestURI (an internal rewrite changed it); nil: RequestURI.
+	Target []byte
 	Path       []byte // DOCUMENT_URI: the normalized, decoded path
 	Query      []byte // QUERY_STRING, without '?'
 	Proto      []byte // SERVER_PROTOCOL, e.g. "HTTP/1.1"

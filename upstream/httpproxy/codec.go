@@ -44,7 +44,11 @@ func (Codec) Response() upstream.ResponseFormat { return upstream.HTTPResponse }
 func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	dst = append(dst, ri.Method...)
 	dst = append(dst, ' ')
-	dst = appendTarget(dst, ri.RequestURI)
+	if ri.Target != nil {
+		dst = append(dst, ri.Target...) // rewritten: origin-form already
+	} else {
+		dst = appendTarget(dst, ri.RequestURI)
+	}
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	var host []byte
 	hadBody, conn := false, false

@@ -91,6 +91,9 @@ type UpstreamRoute struct {
 	// Target is them as a request-target (for an HTTP backend).
 	Rewritten           bool
 	Path, Query, Target []byte
+	// Headers are the location's response header rules, applied to the
+	// application's 2xx and 3xx heads; nil: none.
+	Headers *HeaderRules
 }
 
 // RouteUpstream fills the response's upstream route and returns it.

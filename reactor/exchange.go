@@ -65,6 +65,8 @@ type exchange struct {
 	// redirect, served by internalH instead of the application's body.
 	internal  []byte
 	internalH handlers.Handler
+	// hdrRules are the location's response header rules (nil: none).
+	hdrRules *handlers.HeaderRules
 
 	up     *upConn
 	id     uint16
@@ -140,7 +142,7 @@ func protocolOf(u *upstream.Upstream) upstream.Protocol {
 func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byte) int {
 	req := &l.req
 	r := l.newExchange()
-	r.cs, r.started, r.internalH = cs, l.now, route.Internal
+	r.cs, r.started, r.internalH, r.hdrRules = cs, l.now, route.Internal, route.Headers
 	r.p = l.poolFor(route.Upstream)
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor

@@ -229,6 +229,12 @@ func (r *exchange) sendHead(streaming bool) {
 	r.headSent = true
 	st, cl := r.head.StatusCode(), r.head.Length()
 	b := r.head.AppendHead(l.hctx.Scratch[:0])
+	if hr := r.hdrRules; hr != nil && hr.Applies(st) {
+		// Through the loop's spare buffer: the rules read the head while
+		// they write theirs.
+		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], b)
+		b = append(b[:0], l.hdrBuf...)
+	}
 	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, l.date.Line()...)
 	switch {

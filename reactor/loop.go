@@ -58,6 +58,9 @@ type loop struct {
 	dialHook func(uc *upConn)
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
+	// hdrBuf is where a location's header rules rewrite an application's
+	// response head (exchange.sendHead).
+	hdrBuf []byte
 	// respMem is what this loop's clients hold in memory of upstream
 	// responses they have not read yet (see holdResponse).
 	respMem int

@@ -20,7 +20,9 @@ import (
 // chunked upload through a rewrite (its head is encoded once the body is
 // in, from the route), a rewrite to a static file, one to an HTTP
 // upstream (the backend gets the rewritten target), and `gale -t`
-// refusing a rewrite to another host.
+// refusing a rewrite to another host. And a location's header rules on
+// the application's responses (item 14): a field the script sends
+// removed, one set, on 2xx and 3xx only.
 func TestRewrites(t *testing.T) {
 	phpCGI, err := exec.LookPath("php-cgi")
 	if err != nil {
@@ -32,12 +34,13 @@ func TestRewrites(t *testing.T) {
 	defer api.Close()
 
 	dir := t.TempDir()
-	show := `<?php printf("%s script=%s query=%s uri=%s media=%s len=%d", basename(__FILE__), $_SERVER["SCRIPT_NAME"], $_SERVER["QUERY_STRING"], $_SERVER["REQUEST_URI"], $_GET["media"] ?? "-", strlen(file_get_contents("php://input")));`
+	show := `<?php header("X-Debug: 1"); printf("%s script=%s query=%s uri=%s media=%s len=%d", basename(__FILE__), $_SERVER["SCRIPT_NAME"], $_SERVER["QUERY_STRING"], $_SERVER["REQUEST_URI"], $_GET["media"] ?? "-", strlen(file_get_contents("php://input")));`
 	for name, body := range map[string]string{
 		"www/doku.php":               show,
 		"www/lib/exe/fetch.php":      show,
 		"www/lib/exe/detail.php":     show,
 		"www/lib/images/favicon.ico": "ICO",
+		"www/gone.php":               `<?php header("X-Debug: 1"); http_response_code(404); echo "gone";`,
 	} {
 		writeFile(t, dir, name, body)
 	}
@@ -62,6 +65,7 @@ vhosts:
     locations:
       - prefix: /
         fastcgi: {upstream: php}
+        headers: {set: {X-Frame-Options: DENY}, remove: [X-Debug]}
       - prefix: /api/
         proxy: {upstream: api}
 `, phpCGI, strings.TrimPrefix(api.URL, "http://")))
@@ -86,6 +90,20 @@ vhosts:
 		resp.Body.Close()
 		if resp.StatusCode != 200 || string(b) != tc.body {
 			t.Errorf("%s: %d %q, want %q", tc.path, resp.StatusCode, b, tc.body)
+		}
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+		frame  string
+	}{{"/doku.php", 200, "DENY"}, {"/gone.php", 404, ""}} {
+		resp, err := c.Get(p.url(tc.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("X-Frame-Options") != tc.frame || (resp.Header.Get("X-Debug") == "") != (tc.status == 200) {
+			t.Errorf("%s: %d %v, want %d with X-Frame-Options %q, X-Debug only on the 404", tc.path, resp.StatusCode, resp.Header, tc.status, tc.frame)
 		}
 	}
 	// A chunked upload through a rewrite: PHP needs its length, so the

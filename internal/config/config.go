@@ -297,9 +297,9 @@ type Location struct {
 	// addresses (nginx allow ...; deny all;); Deny is checked first. A
 	// client on a unix socket has no address and is refused.
 	Allow []string `yaml:"allow"`
-	// Headers changes the headers of the responses gale makes here (files,
-	// redirects; not errors, and not the application's responses, which
-	// carry their own) with status 2xx or 3xx, like nginx add_header.
+	// Headers changes the headers of the responses with status 2xx or 3xx
+	// served here, gale's own (files, redirects) and an application's
+	// (not errors), like nginx add_header.
 	Headers *Headers `yaml:"headers"`
 	// Expires sets Cache-Control: max-age on those responses (nginx
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:

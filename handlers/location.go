@@ -30,6 +30,9 @@ type Location struct {
 	// Headers changes the headers of the 2xx and 3xx responses Handler
 	// builds itself or gets from an application; nil changes none.
 	Headers *HeaderRules
+	// RequestHeaders changes the fields of the requests handed to an
+	// application; nil changes none.
+	RequestHeaders *RequestHeaderRules
 }
 
 // Serve implements Handler.
@@ -66,6 +69,9 @@ func (l *Location) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, inter
 		ih.ServeInternal(ctx, req, resp)
 	default:
 		l.Handler.Serve(ctx, req, resp)
+	}
+	if resp.Upstream != nil && l.RequestHeaders != nil {
+		resp.Upstream.RequestHeaders = l.RequestHeaders
 	}
 	switch {
 	case l.Headers == nil:

@@ -94,6 +94,9 @@ type UpstreamRoute struct {
 	// Headers are the location's response header rules, applied to the
 	// application's 2xx and 3xx heads; nil: none.
 	Headers *HeaderRules
+	// RequestHeaders are the location's rules for the request's fields,
+	// applied before the protocol encodes them; nil: none.
+	RequestHeaders *RequestHeaderRules
 }
 
 // RouteUpstream fills the response's upstream route and returns it.

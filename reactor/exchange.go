@@ -200,6 +200,10 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 	if route.Rewritten {
 		ri.Path, ri.Query, ri.Target = route.Path, route.Query, route.Target
 	}
+	if rh := route.RequestHeaders; rh != nil {
+		l.fieldBuf = rh.Apply(l.fieldBuf[:0], req.Headers)
+		ri.Headers = l.fieldBuf
+	}
 	if req.Minor == 0 {
 		ri.Proto = proto10
 	} else {

@@ -59,8 +59,10 @@ type loop struct {
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
 	// hdrBuf is where a location's header rules rewrite an application's
-	// response head (exchange.sendHead).
-	hdrBuf []byte
+	// response head (exchange.sendHead); fieldBuf holds a request's fields
+	// as a location's request header rules leave them (encodeHead).
+	hdrBuf   []byte
+	fieldBuf []httpcodec.Header
 	// respMem is what this loop's clients hold in memory of upstream
 	// responses they have not read yet (see holdResponse).
 	respMem int

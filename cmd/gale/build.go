@@ -366,7 +366,10 @@ func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, erro
 		}
 		l.Headers = handlers.NewHeaderRules(set, add, remove, maxAge)
 	}
-	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil {
+	if rh := loc.RequestHeaders; rh != nil {
+		l.RequestHeaders = handlers.NewRequestHeaderRules(pairs(rh.Set), rh.Remove)
+	}
+	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil && l.RequestHeaders == nil {
 		return h, nil
 	}
 	return l, nil

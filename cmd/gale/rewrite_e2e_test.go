@@ -22,14 +22,16 @@ import (
 // upstream (the backend gets the rewritten target), and `gale -t`
 // refusing a rewrite to another host. And a location's header rules on
 // the application's responses (item 14): a field the script sends
-// removed, one set, on 2xx and 3xx only.
+// removed, one set, on 2xx and 3xx only; and request header rules for
+// FastCGI and HTTP: a forged X-Forwarded-Proto removed, fields set over
+// the client's, a Cookie kept from the API.
 func TestRewrites(t *testing.T) {
 	phpCGI, err := exec.LookPath("php-cgi")
 	if err != nil {
 		t.Fatal("php-cgi is missing: run scripts/install-deps.sh (package php8.2-cgi)")
 	}
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "api %s", r.RequestURI)
+		fmt.Fprintf(w, "api %s key=%s cookie=%q", r.RequestURI, r.Header.Get("X-Api-Key"), r.Header.Get("Cookie"))
 	}))
 	defer api.Close()
 
@@ -40,6 +42,7 @@ func TestRewrites(t *testing.T) {
 		"www/lib/exe/fetch.php":      show,
 		"www/lib/exe/detail.php":     show,
 		"www/lib/images/favicon.ico": "ICO",
+		"www/hdr.php":                `<?php printf("proto=%s site=%s", $_SERVER["HTTP_X_FORWARDED_PROTO"] ?? "", $_SERVER["HTTP_X_SITE"] ?? "");`,
 		"www/gone.php":               `<?php header("X-Debug: 1"); http_response_code(404); echo "gone";`,
 	} {
 		writeFile(t, dir, name, body)
@@ -66,8 +69,10 @@ vhosts:
       - prefix: /
         fastcgi: {upstream: php}
         headers: {set: {X-Frame-Options: DENY}, remove: [X-Debug]}
+        request_headers: {set: {X-Site: doku}, remove: [X-Forwarded-Proto]}
       - prefix: /api/
         proxy: {upstream: api}
+        request_headers: {set: {X-Api-Key: k1}, remove: [Cookie]}
 `, phpCGI, strings.TrimPrefix(api.URL, "http://")))
 	if out, err := exec.Command(galeBin, "-t", "-config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("gale -t: %v\n%s", err, out)
@@ -79,10 +84,17 @@ vhosts:
 		{"/_media/wiki:logo.png?w=10", "fetch.php script=/lib/exe/fetch.php query=media=wiki:logo.png&w=10 uri=/_media/wiki:logo.png?w=10 media=wiki:logo.png len=0"},
 		{"/_detail/a%20b.png", "detail.php script=/lib/exe/detail.php query=media=a%20b.png uri=/_detail/a%20b.png media=a b.png len=0"},
 		{"/favicon.ico", "ICO"},
-		{"/v1/users/7?x=1", "api /api/users/7?x=1"},
+		{"/v1/users/7?x=1", `api /api/users/7?x=1 key=k1 cookie=""`},
+		{"/hdr.php", "proto= site=doku"},
 		{"/doku.php?id=start", "doku.php script=/doku.php query=id=start uri=/doku.php?id=start media=- len=0"},
 	} {
-		resp, err := c.Get(p.url(tc.path))
+		req, _ := http.NewRequest("GET", p.url(tc.path), nil)
+		// What a client forges, and what the rules replace or drop.
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Site", "forged")
+		req.Header.Set("X-Api-Key", "forged")
+		req.Header.Set("Cookie", "session=1")
+		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.path, err)
 		}

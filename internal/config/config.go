@@ -301,6 +301,12 @@ type Location struct {
 	// served here, gale's own (files, redirects) and an application's
 	// (not errors), like nginx add_header.
 	Headers *Headers `yaml:"headers"`
+	// RequestHeaders changes the fields of the requests handed to the
+	// location's application, whatever its protocol (nginx
+	// proxy_set_header, fastcgi_param HTTP_*): remove drops a client's
+	// field the application would trust (X-Forwarded-Proto), set replaces
+	// or adds one. Framing and hop-by-hop fields cannot be changed.
+	RequestHeaders *RequestHeaders `yaml:"request_headers"`
 	// Expires sets Cache-Control: max-age on those responses (nginx
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
 	// none.
@@ -337,6 +343,14 @@ type Headers struct {
 	// Add adds a header, keeping any of the same name.
 	Add map[string]string `yaml:"add"`
 	// Remove removes headers by name.
+	Remove []string `yaml:"remove"`
+}
+
+// RequestHeaders are request header rules.
+type RequestHeaders struct {
+	// Set replaces a field (or adds it when absent).
+	Set map[string]string `yaml:"set"`
+	// Remove removes fields by name.
 	Remove []string `yaml:"remove"`
 }
 

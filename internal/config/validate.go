@@ -524,6 +524,19 @@ func (v *validator) rules(p string, loc *Location) {
 			v.headerName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
 		}
 	}
+	if h := loc.RequestHeaders; h != nil {
+		hp := p + ".request_headers"
+		for _, name := range sortedKeys(h.Set) {
+			np := hp + ".set." + name
+			v.requestHeaderName(np, name)
+			if !httpcodec.ValidFieldValue(h.Set[name]) {
+				v.errorf(np, "%s: bad header value %q", np, h.Set[name])
+			}
+		}
+		for j, name := range h.Remove {
+			v.requestHeaderName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
+		}
+	}
 	if loc.Expires != "" {
 		if _, err := ParseAge(loc.Expires); err != nil {
 			v.errorf(p+".expires", "%s.expires: %v", p, err)
@@ -543,6 +556,23 @@ func (v *validator) headerName(path, name string) {
 	for _, o := range ownHeaders {
 		if strings.EqualFold(name, o) {
 			v.errorf(path, "%s: %s is gale's own header: it cannot be changed", path, name)
+		}
+	}
+}
+
+// framingHeaders are the request fields that say how the request is
+// framed or hop-by-hop: gale decides them, a rule changing them would
+// smuggle.
+var framingHeaders = []string{"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect"}
+
+func (v *validator) requestHeaderName(path, name string) {
+	if !httpcodec.ValidFieldName(name) {
+		v.errorf(path, "%s: bad header name %q", path, name)
+		return
+	}
+	for _, o := range framingHeaders {
+		if strings.EqualFold(name, o) {
+			v.errorf(path, "%s: %s frames the request: it cannot be changed", path, name)
 		}
 	}
 }

@@ -24,7 +24,7 @@ type Redirects struct {
 type redirectRule struct {
 	re      *regexp.Regexp
 	literal string // what every match starts with
-	status  int // 0: an internal rewrite (AddRewrite)
+	status  int    // 0: an internal rewrite (AddRewrite)
 	to      []tmplPart
 	nsub    int
 }

@@ -28,9 +28,9 @@ type RequestInfo struct {
 	// Target is the request-target an HTTP backend gets when it is not
 	// RequestURI (an internal rewrite changed it); nil: RequestURI.
 	Target []byte
-	Path       []byte // DOCUMENT_URI: the normalized, decoded path
-	Query      []byte // QUERY_STRING, without '?'
-	Proto      []byte // SERVER_PROTOCOL, e.g. "HTTP/1.1"
+	Path   []byte // DOCUMENT_URI: the normalized, decoded path
+	Query  []byte // QUERY_STRING, without '?'
+	Proto  []byte // SERVER_PROTOCOL, e.g. "HTTP/1.1"
 
 	ContentType []byte // CONTENT_TYPE
 	// ContentLength is CONTENT_LENGTH; a negative value sends it empty, as

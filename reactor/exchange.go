@@ -87,6 +87,9 @@ type exchange struct {
 	// handshake to an HTTP upstream); tunnel: the backend switched, and
 	// r carries raw bytes both ways until either side closes (tunnel.go).
 	upgrade, tunnel bool
+	// downHeld: the tunnel stopped reading the backend until the client
+	// takes what waits for it; upHeld: the client, until the backend does.
+	downHeld, upHeld bool
 	keep            bool
 	minor           uint8
 	safe            bool // idempotent method: may be resent on a fresh connection

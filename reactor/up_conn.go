@@ -78,7 +78,25 @@ func (uc *upConn) writeConn() gnet.Conn { return uc.gc }
 func (uc *upConn) resumeWrite() {
 	if uc.state == ucOpen || uc.state == ucIdle {
 		uc.l.upPump(uc)
+		uc.tunnelDrained()
 	}
+}
+
+// tunnelDrained lets a tunnel's client send again once gnet flushed what
+// it sent to this connection; until then it waits for writability again.
+func (uc *upConn) tunnelDrained() {
+	l := uc.l
+	l.streams = uc.proto.Requests(l.streams[:0])
+	for _, s := range l.streams {
+		if r, ok := s.(*exchange); ok && r.tunnel && r.upHeld {
+			if uc.gc.OutboundBuffered() > 0 {
+				l.waitWritable(uc)
+			} else {
+				r.tunnelBackendDrained()
+			}
+		}
+	}
+	clear(l.streams)
 }
 
 // usable reports whether uc may take a request now.

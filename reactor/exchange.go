@@ -90,9 +90,9 @@ type exchange struct {
 	// downHeld: the tunnel stopped reading the backend until the client
 	// takes what waits for it; upHeld: the client, until the backend does.
 	downHeld, upHeld bool
-	keep            bool
-	minor           uint8
-	safe            bool // idempotent method: may be resent on a fresh connection
+	keep             bool
+	minor            uint8
+	safe             bool // idempotent method: may be resent on a fresh connection
 	// pipelinable: GET or HEAD without a body, so it may wait behind
 	// another request on a busy connection (see pool.pipeline).
 	pipelinable bool

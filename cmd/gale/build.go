@@ -267,7 +267,7 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir, pathInfo: wsgiParams(cfg.Upstreams[f.Upstream].Protocol)}, nil
+		return newAppHandler(u, sr.dir, loc.Prefix, rt.Internal()), nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {

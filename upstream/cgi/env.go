@@ -46,8 +46,12 @@ type RequestInfo struct {
 	ServerName             []byte
 	HTTPS                  bool
 
-	// Headers become HTTP_* variables (see AppendCGIPairs for the rules).
+	// Headers become HTTP_* variables (see AppendEnv for the rules).
 	Headers []Field
+	// Host, when set, is the authority of an absolute-form target: it is
+	// HTTP_HOST, and the Host field is not forwarded (RFC 9112 section
+	// 3.2.2: the target's authority replaces it).
+	Host []byte
 	// Extra are configured variables (fastcgi_param), appended last so that
 	// they override the computed ones in applications that keep the last.
 	Extra [][2]string
@@ -122,10 +126,13 @@ func AppendPair(dst []byte, f Format, name, value []byte) []byte {
 // forwarded (httpoxy, CVE-2016-5385: HTTP_PROXY would be read as a proxy
 // setting by the application's HTTP client). Content-Type and
 // Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH.
-// Transfer-Encoding is never forwarded: gale decodes a chunked body and
-// states its exact CONTENT_LENGTH, and uWSGI, seeing
-// HTTP_TRANSFER_ENCODING=chunked, would read that plain body as chunks
-// and reset the connection. Repeated
+// The fields of the client's connection to gale (RFC 9110 section 7.6.1:
+// Connection and every field it lists, Keep-Alive, TE, Transfer-Encoding,
+// Upgrade, Proxy-*) are never forwarded: they describe a hop the
+// application is not on. Transfer-Encoding above all: gale decodes a
+// chunked body and states its exact CONTENT_LENGTH, and uWSGI, seeing
+// HTTP_TRANSFER_ENCODING=chunked, reads that plain body as chunks and
+// resets the connection, while Werkzeug reads an empty body. Repeated
 // headers are joined into one variable with ", " ("; " for Cookie), since
 // applications keep only one value per name.
 func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
@@ -155,7 +162,7 @@ func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
 	}
 	dst = appendPair(dst, f, "SERVER_PROTOCOL", ri.Proto)
 	dst = appendPair(dst, f, "GATEWAY_INTERFACE", "CGI/1.1")
-	dst = appendPair(dst, f, "SERVER_SOFTWARE", "gale")
+	dst = appendPair(dst, f, "SERVER_SOFTWARE", ServerSoftware)
 	dst = appendPair(dst, f, "REMOTE_ADDR", ri.RemoteAddr)
 	dst = appendPair(dst, f, "REMOTE_PORT", ri.RemotePort)
 	dst = appendPair(dst, f, "SERVER_ADDR", ri.ServerAddr)
@@ -168,7 +175,10 @@ func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
 		dst = appendPair(dst, f, "REQUEST_SCHEME", "http")
 	}
 	dst = appendPair(dst, f, "REDIRECT_STATUS", "200")
-	dst = appendHeaderPairs(dst, f, ri.Headers)
+	if ri.Host != nil {
+		dst = appendPair(dst, f, "HTTP_HOST", ri.Host)
+	}
+	dst = appendHeaderPairs(dst, f, ri.Headers, ri.Host != nil)
 	for _, kv := range ri.Extra {
 		dst = appendPair(dst, f, kv[0], kv[1])
 	}
@@ -208,11 +218,22 @@ func appendPairs2(dst []byte, f Format, name, a string, b, value []byte) []byte 
 	return appendPair2(dst, f, name, a, b)
 }
 
-// appendHeaderPairs appends the HTTP_* variables for hs.
-func appendHeaderPairs(dst []byte, f Format, hs []Field) []byte {
+// ServerSoftware is SERVER_SOFTWARE. It names nginx because applications
+// decide from it what the server in front can do: WordPress offers
+// pretty permalinks only when it contains "nginx" or "Apache" (its
+// $is_nginx, $is_apache), and routes them through index.php exactly as
+// gale's front controller does. cmd/gale adds its version at start-up,
+// before any request; it is read-only afterwards.
+var ServerSoftware = "gale (nginx-compatible)"
+
+// appendHeaderPairs appends the HTTP_* variables for hs; skipHost drops
+// the Host fields (HTTP_HOST was written from an absolute-form target).
+func appendHeaderPairs(dst []byte, f Format, hs []Field, skipHost bool) []byte {
+	conn := hasConnectionOptions(hs)
 	for i := range hs {
 		name := hs[i].Name
-		if !forwardable(name) || seenBefore(hs[:i], name) {
+		if !forwardable(name) || seenBefore(hs[:i], name) ||
+			skipHost && equalFold(name, "host") || conn && listedInConnection(hs, name) {
 			continue
 		}
 		sep := ", "
@@ -268,9 +289,18 @@ func forwardable(name []byte) bool {
 			return false
 		}
 	}
+	if len(name) >= len("proxy") && equalFold(name[:len("proxy")], "proxy") {
+		// Proxy (httpoxy, see AppendEnv) and the hop-by-hop Proxy-*
+		// fields (Proxy-Authorization, Proxy-Connection).
+		return false
+	}
 	switch len(name) {
-	case len("proxy"):
-		return !equalFold(name, "proxy")
+	case len("te"):
+		return !equalFold(name, "te")
+	case len("upgrade"):
+		return !equalFold(name, "upgrade")
+	case len("keep-alive"):
+		return !equalFold(name, "keep-alive") && !equalFold(name, "connection")
 	case len("content-type"):
 		return !equalFold(name, "content-type")
 	case len("transfer-encoding"):
@@ -279,6 +309,60 @@ func forwardable(name []byte) bool {
 		return !equalFold(name, "content-length")
 	}
 	return true
+}
+
+// hasConnectionOptions reports whether a Connection field lists anything
+// but keep-alive and close: only then must every field be checked
+// against its list (listedInConnection).
+func hasConnectionOptions(hs []Field) bool {
+	for _, h := range hs {
+		if !equalFold(h.Name, "connection") {
+			continue
+		}
+		for v := h.Value; len(v) > 0; {
+			var tok []byte
+			tok, v = nextToken(v)
+			if len(tok) > 0 && !equalFold(tok, "keep-alive") && !equalFold(tok, "close") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listedInConnection reports whether a Connection field names name: a
+// field the client meant for gale alone (RFC 9110 section 7.6.1).
+func listedInConnection(hs []Field, name []byte) bool {
+	for _, h := range hs {
+		if !equalFold(h.Name, "connection") {
+			continue
+		}
+		for v := h.Value; len(v) > 0; {
+			var tok []byte
+			tok, v = nextToken(v)
+			if equalFold(tok, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nextToken splits the first element off a comma-separated list, without
+// its surrounding spaces and tabs.
+func nextToken(v []byte) (tok, rest []byte) {
+	i := 0
+	for i < len(v) && v[i] != ',' {
+		i++
+	}
+	tok, rest = v[:i], v[min(i+1, len(v)):]
+	for len(tok) > 0 && (tok[0] == ' ' || tok[0] == '\t') {
+		tok = tok[1:]
+	}
+	for len(tok) > 0 && (tok[len(tok)-1] == ' ' || tok[len(tok)-1] == '\t') {
+		tok = tok[:len(tok)-1]
+	}
+	return tok, rest
 }
 
 // seenBefore reports whether name occurs in hs (the headers already

@@ -81,6 +81,10 @@ type UpstreamRoute struct {
 	DocumentRoot string
 	ScriptName   []byte
 	PathInfo     []byte
+	// ServerName is SERVER_NAME: the vhost's name (Router.ServerName);
+	// empty, the reactor uses the Host without its port, else the
+	// address the client reached.
+	ServerName []byte
 	// Internal serves X-Accel-Redirect and local Location redirects from
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"strconv"
@@ -191,9 +192,17 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		DocumentRoot: route.DocumentRoot,
 		ScriptName:   route.ScriptName,
 		PathInfo:     route.PathInfo,
-		ServerName:   req.Host,
+		ServerName:   route.ServerName,
 		Extra:        route.Upstream.Params,
 		Headers:      req.Headers,
+	}
+	if req.Form == httpcodec.FormAbsolute {
+		// RFC 9112 section 3.2.2: the target's authority replaces Host,
+		// and the application gets the origin-form it would have got
+		// from a client that sent one.
+		ri.Host = req.Host
+		l.uriBuf = appendOriginForm(l.uriBuf[:0], req.RawTarget)
+		ri.RequestURI = l.uriBuf
 	}
 	if req.Minor == 0 {
 		ri.Proto = proto10
@@ -201,7 +210,48 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		ri.Proto = proto11
 	}
 	ri.RemoteAddr, ri.RemotePort, ri.ServerAddr, ri.ServerPort = l.addrs(cs)
+	if len(ri.ServerName) == 0 {
+		// RFC 3875 section 4.1.14: the name the client used, else the
+		// address it reached. Never empty: Django answers 400 to an
+		// HTTP/1.0 request without Host when it is.
+		if ri.ServerName = hostWithoutPort(req.Host); len(ri.ServerName) == 0 {
+			ri.ServerName = ri.ServerAddr
+		}
+	}
 	return proto.EncodeHead(dst, ri, bodyLen)
+}
+
+// hostWithoutPort is a Host value without its port: "example.com:8080"
+// gives "example.com", "[::1]:8080" gives "[::1]".
+func hostWithoutPort(h []byte) []byte {
+	if len(h) > 0 && h[0] == '[' {
+		if i := bytes.IndexByte(h, ']'); i > 0 {
+			return h[:i+1]
+		}
+		return h
+	}
+	if i := bytes.LastIndexByte(h, ':'); i >= 0 {
+		return h[:i]
+	}
+	return h
+}
+
+// appendOriginForm appends the origin-form of an absolute-form target
+// ("http://h:8080/a?b" gives "/a?b", "http://h?q" gives "/?q").
+func appendOriginForm(dst, target []byte) []byte {
+	i := bytes.Index(target, []byte("://"))
+	if i < 0 {
+		return append(dst, target...)
+	}
+	rest := target[i+3:]
+	j := bytes.IndexAny(rest, "/?")
+	if j < 0 {
+		return append(dst, '/')
+	}
+	if rest[j] == '?' {
+		dst = append(dst, '/')
+	}
+	return append(dst, rest[j:]...)
 }
 
 // addrs formats the connection's addresses for CGI variables into the

@@ -46,6 +46,7 @@ type loop struct {
 	pools   map[*upstream.Upstream]*pool
 	ri      cgi.RequestInfo
 	addrBuf []byte
+	uriBuf  []byte // REQUEST_URI of an absolute-form target (origin-form)
 	// The local address last formatted for CGI variables (loop.addrs).
 	localAP            netip.AddrPort
 	localFmt           []byte

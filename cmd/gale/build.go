@@ -202,6 +202,9 @@ func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *gene
 // buildRouter makes a vhost's router from its locations.
 func (g *generation) buildRouter(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
 	rt := &handlers.Router{}
+	if len(vh.Names) > 0 && !strings.HasPrefix(vh.Names[0], "*.") {
+		rt.ServerName = []byte(vh.Names[0])
+	}
 	if len(vh.Locations) == 0 {
 		s, err := g.static(cfg, vh, staticRoot{dir: vh.Root, followOutside: vh.FollowSymlinksOutside}, prev)
 		if err != nil {

@@ -94,6 +94,11 @@ type Record struct {
 // on the configured port, say) fails fast instead of stalling.
 func ParseRecord(buf []byte) (rec Record, n int, err error) {
 	if len(buf) > 0 && buf[0] != Version1 {
+		if buf[0] == 'H' {
+			// "HTTP/1.1 400 Bad Request": the first byte of a record
+			// is never 'H' (version 1), so nothing more is needed.
+			return Record{}, 0, protoErr(ErrSpeaksHTTP, 0, 0)
+		}
 		return Record{}, 0, protoErr(ErrVersion, 0, 0)
 	}
 	if len(buf) < HeaderLen {

@@ -30,6 +30,9 @@ type Location struct {
 	// Headers changes the headers of the 2xx and 3xx responses Handler
 	// builds itself; nil changes none.
 	Headers *HeaderRules
+	// Buffering applies to the responses of the applications Handler
+	// hands requests to (BufferingOff: streamed as they come).
+	Buffering Buffering
 }
 
 // Serve implements Handler.
@@ -66,6 +69,9 @@ func (l *Location) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, inter
 		ih.ServeInternal(ctx, req, resp)
 	default:
 		l.Handler.Serve(ctx, req, resp)
+	}
+	if resp.Upstream != nil && l.Buffering != BufferingOn {
+		resp.Upstream.Buffering = l.Buffering
 	}
 	if l.Headers != nil && resp.Upstream == nil && resp.Status >= 200 && resp.Status < 400 && len(resp.Head) > 0 {
 		l.Headers.apply(ctx, resp)

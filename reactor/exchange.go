@@ -78,7 +78,11 @@ type exchange struct {
 	head      upstream.ResponseHead
 	status    int
 	held      []byte // response body held before the head is sent
-	headSent  bool
+	buffering handlers.Buffering
+	// flushQueued: r is on its loop's list of exchanges whose held
+	// bytes go out when the flush delay has passed (flush.go).
+	flushQueued bool
+	headSent    bool
 	chunkedTE bool // the response goes to the client chunked
 	noBody    bool // HEAD, 204, 304, internal redirect: no body bytes to the client
 	isHead    bool // the request's method is HEAD
@@ -141,7 +145,7 @@ func protocolOf(u *upstream.Upstream) upstream.Protocol {
 func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byte) int {
 	req := &l.req
 	r := l.newExchange()
-	r.cs, r.started, r.internalH = cs, l.now, route.Internal
+	r.cs, r.started, r.internalH, r.buffering = cs, l.now, route.Internal, route.Buffering
 	r.p = l.poolFor(route.Upstream)
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor

@@ -62,6 +62,8 @@ type loop struct {
 	// respMem is what this loop's clients hold in memory of upstream
 	// responses they have not read yet (see holdResponse).
 	respMem int
+	// holdFlush sends held response starts after flushDelay (flush.go).
+	holdFlush flusher
 	// feeding is the upstream connection whose bytes are being fed.
 	feeding *upConn
 

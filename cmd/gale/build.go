@@ -334,6 +334,9 @@ func (g *generation) cgi(cfg *config.Config, vh *config.VHost, loc *config.Locat
 // the location has none (a location without rules costs nothing).
 func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, error) {
 	l := &handlers.Location{Handler: h, Internal: loc.Internal, DenyAll: loc.DeniesAll()}
+	if loc.Buffering == "off" {
+		l.Buffering = handlers.BufferingOff
+	}
 	for _, list := range []struct {
 		in  []string
 		out *[]netip.Prefix
@@ -364,7 +367,7 @@ func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, erro
 		}
 		l.Headers = handlers.NewHeaderRules(set, add, remove, maxAge)
 	}
-	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil {
+	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil && l.Buffering == handlers.BufferingOn {
 		return h, nil
 	}
 	return l, nil

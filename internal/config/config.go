@@ -287,6 +287,15 @@ type Location struct {
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
 	// none.
 	Expires string `yaml:"expires"`
+	// Buffering is on or off for the responses of the application a
+	// location hands requests to (fastcgi, proxy, cgi). on holds the start
+	// of a response, up to 64 KiB for at most 5 ms, so that a small one
+	// goes out whole with a Content-Length; what takes longer is sent as
+	// it comes. off sends every byte as the application writes it (nginx
+	// fastcgi_buffering off / proxy_buffering off), for streaming views
+	// and progress output. Either way a response with X-Accel-Buffering:
+	// no, or of type text/event-stream, streams.
+	Buffering string `yaml:"buffering" default:"on"`
 }
 
 // CGI configures a location's CGI scripts.

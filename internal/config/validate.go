@@ -319,6 +319,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			}
 		}
 		v.rules(p, loc)
+		v.oneOf(p+".buffering", loc.Buffering, "on", "off")
 		loc.Root = v.abs(loc.Root)
 		loc.Alias = v.abs(loc.Alias)
 		root := loc.EffectiveRoot(vh)

@@ -270,7 +270,11 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return newAppHandler(u, sr.dir, loc.Prefix, rt.Internal()), nil
+		mount := loc.Prefix
+		if f.Mount != "" {
+			mount = f.Mount
+		}
+		return newAppHandler(u, sr.dir, mount, rt.Internal()), nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {

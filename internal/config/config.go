@@ -112,12 +112,10 @@ type Cache struct {
 // keepalive + fastcgi_keep_conn on).
 type Upstream struct {
 	// Protocol is what the backends speak: fastcgi; scgi (one request
-	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
-	// a pass location then sends PATH_INFO as the path and an empty
-	// SCRIPT_NAME, what a WSGI application mounted at / expects); uwsgi
-	// (uWSGI's native protocol, its --socket, what nginx's uwsgi_pass
-	// speaks: one request per connection, the response raw HTTP; a pass
-	// location maps paths as for scgi; a request whose CGI variables
+	// per connection, as uWSGI's --scgi-socket and python-scgi serve it);
+	// uwsgi (uWSGI's native protocol, its --socket, what nginx's
+	// uwsgi_pass speaks: one request per connection, the response raw
+	// HTTP; a request whose CGI variables
 	// exceed the protocol's 65535 bytes gets 431); or http
 	// (HTTP/1.1: gunicorn, uvicorn, waitress, any HTTP server; reached by
 	// a location's proxy).
@@ -356,9 +354,18 @@ type FastCGI struct {
 	// statically, *.php and unknown paths go to the application (a
 	// directory runs its index.php, anything else the front controller
 	// script; a *.php that is not a file below the root is 404). pass
-	// sends every request (fastcgi_pass): SCRIPT_NAME is the request path,
-	// for applications that route by path themselves.
+	// sends every request (fastcgi_pass), for applications that route by
+	// path themselves (WSGI under uWSGI or flup, Go, Rack), whatever the
+	// protocol: SCRIPT_NAME is where the application is mounted (Mount)
+	// and PATH_INFO the rest of the path, as nginx's uwsgi_params and
+	// every WSGI gateway give them.
 	Mode string `yaml:"mode" default:"front_controller"`
+	// Mount is where a pass location's application is mounted: its
+	// SCRIPT_NAME, cut from the front of PATH_INFO. Empty: the location's
+	// prefix without its trailing slash (empty for /). Set it on a location
+	// that covers only part of an application mounted above it: "/" for
+	// a prefix /admin/ of a Django project mounted at the root.
+	Mount string `yaml:"mount"`
 	// Index is the front controller script.
 	Index string `yaml:"index" default:"/index.php"`
 	// Ext is the script extension of front_controller.

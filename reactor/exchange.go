@@ -83,9 +83,9 @@ type exchange struct {
 	// bytes go out when the flush delay has passed (flush.go).
 	flushQueued bool
 	headSent    bool
-	chunkedTE bool // the response goes to the client chunked
-	noBody    bool // HEAD, 204, 304, internal redirect: no body bytes to the client
-	isHead    bool // the request's method is HEAD
+	chunkedTE   bool // the response goes to the client chunked
+	noBody      bool // HEAD, 204, 304, internal redirect: no body bytes to the client
+	isHead      bool // the request's method is HEAD
 	// upgrade: the request asks to switch protocols (a WebSocket
 	// handshake to an HTTP upstream); tunnel: the backend switched, and
 	// r carries raw bytes both ways until either side closes (tunnel.go).

@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/testenv"
 	"github.com/gale-http/gale/reactor"
 	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/httpproxy"
 )
 
 // startGunicorn runs Debian's gunicorn (an HTTP server) on a loopback
@@ -83,5 +85,32 @@ func TestFastCGIToHTTPBackend(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "this backend speaks HTTP, not FastCGI") {
 		t.Errorf("the log does not say what is wrong:\n%s", logs.String())
+	}
+}
+
+// TestHTTPToFastCGIBackend: the reverse mistake, a proxy location pointed
+// at php-fpm. php-fpm reads the request line as a FastCGI record of a
+// version it does not know and closes without a byte: gale answers 502
+// at once and its log line says what the close may mean.
+func TestHTTPToFastCGIBackend(t *testing.T) {
+	fpm := testenv.StartPHPFPM(t, testenv.PHPFPMOptions{Children: 1})
+	logs := &logBuffer{}
+	u := &upstream.Upstream{Name: "app", Protocol: httpproxy.Protocol, Backends: []*upstream.Backend{{Network: "unix", Address: fpm.Socket}}}
+	u.Init(2)
+	s := startWith(t, reactor.Config{Handler: handlers.NewProxy(u, nil), Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil, nil)
+	c := s.dial(t)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	began := time.Now()
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 512)
+	n, err := c.Read(buf)
+	if took := time.Since(began); err != nil || !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 502 ") || took > 3*time.Second {
+		t.Fatalf("%q %v after %v, want a 502 at once", buf[:n], err, took)
+	}
+	if !strings.Contains(logs.String(), "FastCGI") {
+		t.Errorf("the log does not say what the close may mean:\n%s", logs.String())
 	}
 }

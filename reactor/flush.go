@@ -26,16 +26,30 @@ type flusher struct {
 	held  []*exchange
 }
 
-// holdBack notes that r holds response bytes, not yet sent, and arms the
-// loop's flush timer if it is not armed.
+// holdBack notes that r holds response bytes, not yet sent (armHeld
+// arms the timer once the read that brought them is over).
 func (l *loop) holdBack(r *exchange) {
-	if r.flushQueued {
-		return
+	if !r.flushQueued {
+		r.flushQueued = true
+		l.holdFlush.held = append(l.holdFlush.held, r)
 	}
-	r.flushQueued = true
+}
+
+// armHeld runs after each read of an upstream connection, once the
+// responses that ended in it were handed over: it drops from the list
+// what no longer holds bytes and arms the flush timer for the rest. A
+// response that arrived whole in one read (most do) never arms it.
+func (l *loop) armHeld() {
 	f := &l.holdFlush
-	f.held = append(f.held, r)
-	if f.armed {
+	keep := f.held[:0]
+	for _, r := range f.held {
+		if r.holding() {
+			keep = append(keep, r)
+		}
+	}
+	clear(f.held[len(keep):])
+	f.held = keep
+	if len(keep) == 0 || f.armed {
 		return
 	}
 	f.armed = true
@@ -53,6 +67,13 @@ func (l *loop) holdBack(r *exchange) {
 	f.timer.Reset(flushDelay)
 }
 
+// holding reports whether r holds the start of a response its client
+// is waiting for.
+func (r *exchange) holding() bool {
+	return r.cs != nil && r.state == exAnswering && r.head != nil && !r.headSent &&
+		!r.noBody && r.internal == nil && len(r.held) > 0
+}
+
 // flushHeld sends the head and the held bytes of every response still
 // holding some: from here on they stream. The list may name exchanges
 // that sent their head, ended or were recycled meanwhile; each is checked
@@ -63,8 +84,7 @@ func (l *loop) flushHeld() {
 	for i, r := range f.held {
 		f.held[i] = nil
 		r.flushQueued = false
-		if r.cs != nil && r.state == exAnswering && r.head != nil && !r.headSent &&
-			!r.noBody && r.internal == nil && len(r.held) > 0 {
+		if r.holding() {
 			r.sendHead(true)
 		}
 	}

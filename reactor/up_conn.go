@@ -292,6 +292,7 @@ func (l *loop) upTraffic(uc *upConn) {
 		uc.state = ucClosing
 	}
 	l.finishDone()
+	l.armHeld()
 	if uc.state == ucClosing {
 		l.upClose(uc)
 		return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/gale-http/gale/handlers"
@@ -34,11 +35,12 @@ func newAppHandler(u *upstream.Upstream, root, prefix string, internal handlers.
 // Serve implements handlers.Handler.
 func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handlers.Response) {
 	script, pathInfo := h.mount, req.Path
-	if len(pathInfo) >= len(script) && string(pathInfo[:len(script)]) == string(script) {
-		pathInfo = pathInfo[len(script):]
+	if rest, ok := bytes.CutPrefix(pathInfo, script); ok && (len(rest) == 0 || rest[0] == '/') {
+		pathInfo = rest
 	} else {
-		// An extension location matched a path outside the prefix (or
-		// none was given): the application is mounted at the root.
+		// An extension location matched a path outside the mount, or a
+		// prefix without its slash matched the start of a longer name
+		// ("/app" and "/apple"): the application sees the whole path.
 		script = nil
 	}
 	r := resp.RouteUpstream(h.u, h.root, script, pathInfo)

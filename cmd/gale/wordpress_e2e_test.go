@@ -79,16 +79,16 @@ func TestWordPressPermalinks(t *testing.T) {
 	writeFile(t, root, "index.php", wpIndex)
 	writeFile(t, root, "wp-config.php", `<?php define('DB_PASSWORD', 'GALE-SECRET');`)
 	writeFile(t, root, "wp-content/themes/t/style.css", "body{}")
-	writeFile(t, site, "var/lib/wordpress/wp-content/uploads/2024/05/photo.txt", "the photo")
+	writeFile(t, site, "var/lib/wordpress/wp-content/uploads/2024/05/photo.jpg", "the photo")
 	writeFile(t, site, "var/lib/wordpress/protected/report.pdf", "the report")
 	p := startGale(t, "-config", cfg)
 	wordpressCases(t, c, p, "blog.example.com", []wpCase{
 		{"/", 200, "home permalinks=pretty", nil},
 		{"/hello-world/", 200, "post hello-world uri=/hello-world/ ", nil},
 		{"/feed/", 200, "feed uri=/feed/", nil},
-		{"/wp-content/uploads/2024/05/photo.txt", 200, "the photo",
+		{"/wp-content/uploads/2024/05/photo.jpg", 200, "the photo",
 			map[string]string{"Cache-Control": "max-age=31536000", "X-Content-Type-Options": "nosniff"}},
-		{"/wp-content/themes/t/style.css", 200, "body{}", map[string]string{"Cache-Control": "max-age=31536000"}},
+		{"/wp-content/themes/t/style.css", 200, "body{}", nil},
 		{"/download/report", 200, "the report", nil},
 		{"/protected/report.pdf", 404, "", nil},
 		{"/wp-config.php", 404, "", nil},

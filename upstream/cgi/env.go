@@ -289,7 +289,8 @@ func forwardable(name []byte) bool {
 			return false
 		}
 	}
-	if len(name) >= len("proxy") && equalFold(name[:len("proxy")], "proxy") {
+	if len(name) >= len("proxy") && equalFold(name[:len("proxy")], "proxy") &&
+		(len(name) == len("proxy") || name[len("proxy")] == '-') {
 		// Proxy (httpoxy, see AppendEnv) and the hop-by-hop Proxy-*
 		// fields (Proxy-Authorization, Proxy-Connection).
 		return false

@@ -24,6 +24,7 @@ func TestHopByHopNeverForwarded(t *testing.T) {
 		{Name: []byte("x-hop"), Value: []byte("listed")},
 		{Name: []byte("X-Other"), Value: []byte("listed")},
 		{Name: []byte("X-Hopper"), Value: []byte("kept")},
+		{Name: []byte("Proxyish"), Value: []byte("kept")},
 		{Name: []byte("Accept"), Value: []byte("*/*")},
 	}}
 	for _, f := range []Format{FastCGI, SCGI, UWSGI} {
@@ -33,7 +34,7 @@ func TestHopByHopNeverForwarded(t *testing.T) {
 				http = append(http, kv)
 			}
 		}
-		want := "HTTP_HOST=h.test HTTP_X_HOPPER=kept HTTP_ACCEPT=*/*"
+		want := "HTTP_HOST=h.test HTTP_X_HOPPER=kept HTTP_PROXYISH=kept HTTP_ACCEPT=*/*"
 		if got := strings.Join(http, " "); got != want {
 			t.Errorf("format %d: %s, want %s", f, got, want)
 		}

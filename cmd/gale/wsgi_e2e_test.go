@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ def events():
 // FastCGI socket, and returns both addresses.
 func startUWSGIFlask(t *testing.T, dir string) (uw, fcgi string) {
 	t.Helper()
+	requirePeers(t, "/usr/bin/uwsgi", "/usr/lib/uwsgi/plugins/python3_plugin.so")
 	fcgi = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	_, uw = startPython(t, dir, "/usr/bin/uwsgi", "--plugin", "python3", "--socket", "ADDR", "--fastcgi-socket", fcgi,
 		"--wsgi-file", "app.py", "--master", "--processes", "2", "--die-on-term", "--disable-logging")
@@ -107,6 +109,7 @@ func TestPathRoutedWSGI(t *testing.T) {
 	writeFile(t, dir, "www/index.html", "static home")
 	writeFile(t, dir, "private/report.txt", "the report")
 	uw, fc := startUWSGIFlask(t, dir)
+	requirePeers(t, "/usr/bin/gunicorn")
 	_, gu := startPython(t, dir, "/usr/bin/gunicorn", "-b", "ADDR", "-w", "1", "app:app")
 	cfg := writeFile(t, dir, "gale.yaml", fmt.Sprintf(`
 upstreams:
@@ -208,6 +211,17 @@ vhosts:
 	rest, err := io.ReadAll(resp.Body)
 	if err != nil || string(rest) != "second\n" {
 		t.Errorf("7: the rest of the stream: %q %v", rest, err)
+	}
+}
+
+// requirePeers fails the test when a real peer it runs is missing: these
+// tests exist to talk to the real thing (make test-deps installs them).
+func requirePeers(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is missing (make test-deps): %v", p, err)
+		}
 	}
 }
 

@@ -74,7 +74,7 @@ func AppendRequest(dst []byte, id uint16, ri *cgi.RequestInfo) []byte {
 
 // appendBegin appends FCGI_BEGIN_REQUEST (responder, FCGI_KEEP_CONN)
 // padded with a blank line. A FastCGI application reads a record's padding
-// and drops it (spec section 3.3; nginx pads every record). An HTTP server
+// and drops it (spec section 3.3; nginx pads its params and body records). An HTTP server
 // on the port by mistake (gunicorn behind -fastcgi) would wait for the CRLF
 // of a request line that FastCGI records never hold, until its own
 // timeout; the blank line makes it reject the request at once, and its

@@ -146,3 +146,23 @@ func TestRedirectsAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteRulesAllocs: a cache hit behind 20 redirects, 5 locations and
+// 10 header rules that do not match it allocates nothing, as the bare hit
+// (issue 16).
+func TestSiteRulesAllocs(t *testing.T) {
+	bare, rules := siteRulesFixture(t)
+	req := parseReq(t, "GET", "/app.js")
+	for name, h := range map[string]Handler{"bare": bare, "rules": rules} {
+		ctx := &Ctx{Scratch: make([]byte, 0, 4096), Client: netip.MustParseAddr("127.0.0.1")}
+		var resp Response
+		allocs := testing.AllocsPerRun(200, func() {
+			ctx.Scratch = ctx.Scratch[:0]
+			resp.Reset()
+			h.Serve(ctx, req, &resp)
+		})
+		if allocs != 0 || resp.Status != 200 || resp.Cache != CacheHit {
+			t.Errorf("%s: %v allocs, status %d, cache %d", name, allocs, resp.Status, resp.Cache)
+		}
+	}
+}

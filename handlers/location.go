@@ -33,6 +33,9 @@ type Location struct {
 	// RequestHeaders changes the fields of the requests handed to an
 	// application; nil changes none.
 	RequestHeaders *RequestHeaderRules
+	// Buffering applies to the responses of the applications Handler
+	// hands requests to (BufferingOff: streamed as they come).
+	Buffering Buffering
 }
 
 // Serve implements Handler.
@@ -70,8 +73,13 @@ func (l *Location) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, inter
 	default:
 		l.Handler.Serve(ctx, req, resp)
 	}
-	if resp.Upstream != nil && l.RequestHeaders != nil {
-		resp.Upstream.RequestHeaders = l.RequestHeaders
+	if resp.Upstream != nil {
+		if l.Buffering != BufferingOn {
+			resp.Upstream.Buffering = l.Buffering
+		}
+		if l.RequestHeaders != nil {
+			resp.Upstream.RequestHeaders = l.RequestHeaders
+		}
 	}
 	switch {
 	case l.Headers == nil:

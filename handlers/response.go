@@ -81,6 +81,13 @@ type UpstreamRoute struct {
 	DocumentRoot string
 	ScriptName   []byte
 	PathInfo     []byte
+	// ServerName is SERVER_NAME: the vhost's name (Router.ServerName);
+	// empty, the reactor uses the Host without its port, else the
+	// address the client reached.
+	ServerName []byte
+	// Buffering says whether the application's response may be held
+	// before it goes to the client (Location.Buffering).
+	Buffering Buffering
 	// Internal serves X-Accel-Redirect and local Location redirects from
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.
@@ -98,6 +105,20 @@ type UpstreamRoute struct {
 	// applied before the protocol encodes them; nil: none.
 	RequestHeaders *RequestHeaderRules
 }
+
+// Buffering is how an application's response reaches the client.
+type Buffering uint8
+
+const (
+	// BufferingOn holds the start of a response (up to 64 KiB, for a few
+	// milliseconds) so that a small one goes out whole, with a
+	// Content-Length, in one write; a response that says
+	// "X-Accel-Buffering: no" or is text/event-stream streams anyway.
+	BufferingOn Buffering = iota
+	// BufferingOff streams every response as the application writes it
+	// (nginx proxy_buffering off, fastcgi_buffering off).
+	BufferingOff
+)
 
 // RouteUpstream fills the response's upstream route and returns it.
 func (r *Response) RouteUpstream(u *upstream.Upstream, root string, script, pathInfo []byte) *UpstreamRoute {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
@@ -80,8 +81,9 @@ func (r *exchange) Data(p []byte) error {
 		// A body announced beyond the head buffer cannot go out in one
 		// write anyway, nor can one the application wants streamed: the
 		// head goes now, and nothing is held for it.
-		if len(r.held)+len(p) <= headBuffer && r.head.Length() <= headBuffer && !r.head.NoBuffering() {
+		if len(r.held)+len(p) <= headBuffer && r.head.Length() <= headBuffer && !r.streams() {
 			r.held = append(r.held, p...)
+			r.l.holdBack(r)
 			return nil
 		}
 		r.sendHead(true)
@@ -153,11 +155,18 @@ func (r *exchange) headIn() {
 			return
 		}
 	}
-	if r.head.NoBuffering() && !r.noBody {
+	if r.streams() && !r.noBody {
 		// A stream (Server-Sent Events, long polling): its client waits
 		// for the head before any event comes.
 		r.sendHead(true)
 	}
+}
+
+// streams reports whether the response goes to the client as it comes,
+// nothing held: the application asked (X-Accel-Buffering: no, an event
+// stream) or the location did (buffering: off).
+func (r *exchange) streams() bool {
+	return r.buffering == handlers.BufferingOff || r.head.NoBuffering()
 }
 
 // Log implements upstream.Stream: the application's error output goes to

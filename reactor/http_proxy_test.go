@@ -623,3 +623,22 @@ func TestProxyEarlyHints(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestIdleBudgetElsewhere: with a budget of one connection across two
+// loops, the connection idle on one loop is given up at once for a request
+// on the other, instead of that request waiting for the idle timeout (or
+// the queue timeout's 503). Each request comes on a new client connection,
+// so the requests alternate between the loops.
+func TestIdleBudgetElsewhere(t *testing.T) {
+	addr, _ := goBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), 0)
+	s := startProxy(t, addr, "", &upstream.Upstream{MaxConns: 1, QueueTimeout: 2 * time.Second})
+	for i := 0; i < 6; i++ {
+		c := s.dial(t)
+		began := time.Now()
+		resp, body := roundTrip(t, c, bufio.NewReader(c), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n", "GET")
+		c.Close()
+		if d := time.Since(began); resp.StatusCode != 200 || body != "ok" || d > time.Second {
+			t.Fatalf("request %d: %d %q after %v", i, resp.StatusCode, body, d.Round(time.Millisecond))
+		}
+	}
+}

@@ -310,6 +310,7 @@ func (l *loop) upTraffic(uc *upConn) {
 		uc.state = ucClosing
 	}
 	l.finishDone()
+	l.armHeld()
 	if uc.state == ucClosing {
 		l.upClose(uc)
 		return
@@ -386,8 +387,7 @@ func (l *loop) upIdle(uc *upConn) {
 		l.upClose(uc)
 		return
 	}
-	uc.state = ucIdle
-	uc.p.idle = append(uc.p.idle, uc)
+	uc.p.pushIdle(uc)
 	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
 }
 
@@ -410,7 +410,7 @@ func (l *loop) upClose(uc *upConn) {
 	case ucClosed, ucDialing:
 		return
 	case ucIdle:
-		uc.p.idle = slices.DeleteFunc(uc.p.idle, func(c *upConn) bool { return c == uc })
+		uc.p.dropIdle(uc)
 	}
 	uc.state = ucClosing
 	if l.feeding == uc {
@@ -473,7 +473,7 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	uc.b.Release()
 	p := uc.p
 	p.conns = slices.DeleteFunc(p.conns, func(c *upConn) bool { return c == uc })
-	p.idle = slices.DeleteFunc(p.idle, func(c *upConn) bool { return c == uc })
+	p.dropIdle(uc)
 	victims := uc.pending
 	uc.pending = nil
 	streams := uc.proto.Requests(l.streams[:0])

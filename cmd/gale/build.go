@@ -207,6 +207,9 @@ func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *gene
 // buildRouter makes a vhost's router from its locations.
 func (g *generation) buildRouter(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
 	rt := &handlers.Router{}
+	if len(vh.Names) > 0 && !strings.HasPrefix(vh.Names[0], "*.") {
+		rt.ServerName = []byte(vh.Names[0])
+	}
 	if len(vh.Locations) == 0 {
 		s, err := g.static(cfg, vh, staticRoot{dir: vh.Root, followOutside: vh.FollowSymlinksOutside}, prev)
 		if err != nil {
@@ -272,7 +275,11 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir, pathInfo: wsgiParams(cfg.Upstreams[f.Upstream].Protocol)}, nil
+		mount := loc.Prefix
+		if f.Mount != "" {
+			mount = f.Mount
+		}
+		return newAppHandler(u, sr.dir, mount, rt.Internal()), nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {
@@ -336,6 +343,9 @@ func (g *generation) cgi(cfg *config.Config, vh *config.VHost, loc *config.Locat
 // the location has none (a location without rules costs nothing).
 func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, error) {
 	l := &handlers.Location{Handler: h, Internal: loc.Internal, DenyAll: loc.DeniesAll()}
+	if loc.Buffering == "off" {
+		l.Buffering = handlers.BufferingOff
+	}
 	for _, list := range []struct {
 		in  []string
 		out *[]netip.Prefix
@@ -369,7 +379,7 @@ func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, erro
 	if rh := loc.RequestHeaders; rh != nil {
 		l.RequestHeaders = handlers.NewRequestHeaderRules(pairs(rh.Set), rh.Remove)
 	}
-	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil && l.RequestHeaders == nil {
+	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil && l.RequestHeaders == nil && l.Buffering == handlers.BufferingOn {
 		return h, nil
 	}
 	return l, nil

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gale-http/gale/internal/config"
+	"github.com/gale-http/gale/upstream/cgi"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -113,6 +114,7 @@ func run(args []string) error {
 		fmt.Println("gale", version)
 		return nil
 	}
+	cgi.ServerSoftware = "gale/" + version + " (nginx-compatible)"
 	st := &state{o: o, set: set}
 	defer st.cleanup()
 	cfg, err := st.loadConfig()

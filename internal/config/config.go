@@ -112,12 +112,10 @@ type Cache struct {
 // keepalive + fastcgi_keep_conn on).
 type Upstream struct {
 	// Protocol is what the backends speak: fastcgi; scgi (one request
-	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
-	// a pass location then sends PATH_INFO as the path and an empty
-	// SCRIPT_NAME, what a WSGI application mounted at / expects); uwsgi
-	// (uWSGI's native protocol, its --socket, what nginx's uwsgi_pass
-	// speaks: one request per connection, the response raw HTTP; a pass
-	// location maps paths as for scgi; a request whose CGI variables
+	// per connection, as uWSGI's --scgi-socket and python-scgi serve it);
+	// uwsgi (uWSGI's native protocol, its --socket, what nginx's
+	// uwsgi_pass speaks: one request per connection, the response raw
+	// HTTP; a request whose CGI variables
 	// exceed the protocol's 65535 bytes gets 431); or http
 	// (HTTP/1.1: gunicorn, uvicorn, waitress, any HTTP server; reached by
 	// a location's proxy).
@@ -311,6 +309,15 @@ type Location struct {
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
 	// none.
 	Expires string `yaml:"expires"`
+	// Buffering is on or off for the responses of the application a
+	// location hands requests to (fastcgi, proxy, cgi). on holds the start
+	// of a response, up to 64 KiB for at most 5 ms, so that a small one
+	// goes out whole with a Content-Length; what takes longer is sent as
+	// it comes. off sends every byte as the application writes it (nginx
+	// fastcgi_buffering off / proxy_buffering off), for streaming views
+	// and progress output. Either way a response with X-Accel-Buffering:
+	// no, or of type text/event-stream, streams.
+	Buffering string `yaml:"buffering" default:"on"`
 }
 
 // CGI configures a location's CGI scripts.
@@ -379,9 +386,18 @@ type FastCGI struct {
 	// statically, *.php and unknown paths go to the application (a
 	// directory runs its index.php, anything else the front controller
 	// script; a *.php that is not a file below the root is 404). pass
-	// sends every request (fastcgi_pass): SCRIPT_NAME is the request path,
-	// for applications that route by path themselves.
+	// sends every request (fastcgi_pass), for applications that route by
+	// path themselves (WSGI under uWSGI or flup, Go, Rack), whatever the
+	// protocol: SCRIPT_NAME is where the application is mounted (Mount)
+	// and PATH_INFO the rest of the path, as nginx's uwsgi_params and
+	// every WSGI gateway give them.
 	Mode string `yaml:"mode" default:"front_controller"`
+	// Mount is where a pass location's application is mounted: its
+	// SCRIPT_NAME, cut from the front of PATH_INFO. Empty: the location's
+	// prefix without its trailing slash (empty for /). Set it on a location
+	// that covers only part of an application mounted above it: "/" for
+	// a prefix /admin/ of a Django project mounted at the root.
+	Mount string `yaml:"mount"`
 	// Index is the front controller script.
 	Index string `yaml:"index" default:"/index.php"`
 	// Ext is the script extension of front_controller.

@@ -327,6 +327,9 @@ func (v *validator) locations(vp string, vh *VHost) {
 			}
 		}
 		v.rules(p, loc)
+		if loc.Buffering != "" { // locations made from flags leave it unset: on
+			v.oneOf(p+".buffering", loc.Buffering, "on", "off")
+		}
 		loc.Root = v.abs(loc.Root)
 		loc.Alias = v.abs(loc.Alias)
 		root := loc.EffectiveRoot(vh)
@@ -374,6 +377,17 @@ func (v *validator) locations(vp string, vh *VHost) {
 		for j, pat := range f.Refuse {
 			if err := handlers.CheckRefusePattern(pat); err != nil {
 				v.errorf(fmt.Sprintf("%s.refuse[%d]", fp, j), "%s.refuse[%d]: %v", fp, j, err)
+			}
+		}
+		if f.Mount != "" {
+			m := strings.TrimSuffix(f.Mount, "/")
+			switch {
+			case f.Mode != "pass":
+				v.errorf(fp+".mount", "%s.mount: only for mode pass (a front_controller's SCRIPT_NAME is its script)", fp)
+			case f.Mount[0] != '/':
+				v.errorf(fp+".mount", "%s.mount: %q must start with /", fp, f.Mount)
+			case loc.Prefix == "" || !strings.HasPrefix(loc.Prefix, m) || len(loc.Prefix) > len(m) && loc.Prefix[len(m)] != '/':
+				v.errorf(fp+".mount", "%s.mount: %q must be the location's prefix or a path above it", fp, f.Mount)
 			}
 		}
 		if f.Mode == "front_controller" {

@@ -68,7 +68,7 @@ type Upstream struct {
 	// that waits for budget while another loop holds an idle connection
 	// has that loop give it up (the budget is shared, idle connections
 	// are not).
-	Idle atomic.Int32
+	Idle    atomic.Int32
 	retired atomic.Bool
 	// tickets orders the waits for a connection across loops; heads are
 	// the loops' queues, each publishing its oldest ticket (0: empty).

@@ -20,6 +20,7 @@ type Outcome struct {
 	Backend  string          `json:"backend,omitempty"`
 	Runs     []Run           `json:"runs,omitempty"`
 	Mem      *MemResult      `json:"mem,omitempty"`
+	Plain    *PlainCheck     `json:"plain_wrk,omitempty"` // -plain-check
 	Loris    *LorisResult    `json:"slowloris,omitempty"`
 	SlowRead *SlowReadResult `json:"slow_read,omitempty"`
 }
@@ -160,7 +161,8 @@ func (h *Harness) warmedWrk(sc Scenario, in *instance, script string) WrkOptions
 }
 
 // runWrkScenario warms up, then runs wrk opt.Runs times, sampling CPU time of
-// the server (and backend) process trees around each run.
+// the server (and backend) process trees around each run. With -plain-check
+// one plain wrk run (plaincheck.go) goes in the middle of them.
 func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
 	var script string
 	if sc.Pipeline > 0 {
@@ -174,6 +176,9 @@ func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
 	wo := h.warmedWrk(sc, in, script)
 	for i := range h.opt.Runs {
 		out.Runs = append(out.Runs, measureWrk(i, wo, in))
+		if h.opt.PlainCheck && i == plainAfter(h.opt.Runs) {
+			out.Plain = runPlain(wo, in)
+		}
 	}
 }
 

@@ -237,10 +237,21 @@ func (l *lighttpd) Check() (err error) {
 
 func (l *lighttpd) Config(e Env) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `# lighttpd: one process, no mod_accesslog, sendfile backend, stat cache on.
+	fmt.Fprintf(&b, `# lighttpd: Debian's lighttpd.conf (its modules, parse options and feature flags)
+# with one process, no mod_accesslog, sendfile backend, stat cache on.
 # FastCGI: lighttpd 1.4 never sets FCGI_KEEP_CONN (one backend connection per request).
 # max-fds is 3 x max-connections because lighttpd caps connections at a third of it.
-server.modules = ( "mod_fastcgi" )
+server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect", "mod_fastcgi",
+                   "mod_dirlisting", "mod_staticfile" )
+server.feature-flags = ( "server.h2proto" => "enable", "server.h2c" => "enable",
+                         "server.graceful-shutdown-timeout" => 5 )
+server.http-parseopts = ( "header-strict" => "enable", "host-strict" => "enable",
+                          "host-normalize" => "enable", "url-normalize-unreserved" => "enable",
+                          "url-normalize-required" => "enable", "url-ctrls-reject" => "enable",
+                          "url-path-2f-decode" => "enable", "url-path-dotseg-remove" => "enable" )
+index-file.names = ( "index.php", "index.html" )
+url.access-deny = ( "~", ".inc" )
+static-file.exclude-extensions = ( ".php", ".pl", ".fcgi" )
 server.document-root = "%s"
 server.bind = "127.0.0.1"
 server.port = %d

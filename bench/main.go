@@ -158,7 +158,7 @@ func run(o Options) error {
 		}
 	}
 	writeMarkdown(os.Stdout, rep.Outcomes)
-	for _, w := range plainWarnings(rep.Outcomes) {
+	for _, w := range append(busyWarnings(rep.Outcomes), plainWarnings(rep.Outcomes)...) {
 		fmt.Fprintln(os.Stderr, "bench: warning:", w)
 	}
 	if err := writeOutputs(o, rep, servers); err != nil {

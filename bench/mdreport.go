@@ -29,8 +29,13 @@ func writeMarkdownReport(w io.Writer, rep Report, argv []string) {
 		strings.Join(peerVersions(), ", "), o.Runs, o.Duration, o.Warmup, o.Threads, o.Conns, o.ServerCPUs, o.ClientCPUs)
 	// argv[0] is a temp path under go run: show the command as typed.
 	fmt.Fprintf(w, "    go run ./bench %s\n\n", strings.Join(argv[1:], " "))
+	worst := 0.0
+	for _, o := range rep.Outcomes {
+		worst = max(worst, worstOther(o))
+	}
+	fmt.Fprintf(w, "Other processes (the harness included) used at most %.1f%% of a core during any measured wrk run.\n\n", 100*worst)
 	writeMarkdown(w, rep.Outcomes)
-	if warn := plainWarnings(rep.Outcomes); len(warn) > 0 {
+	if warn := append(busyWarnings(rep.Outcomes), plainWarnings(rep.Outcomes)...); len(warn) > 0 {
 		fmt.Fprintln(w)
 		for _, s := range warn {
 			fmt.Fprintln(w, "- ⚠ "+mdEscape(s))

@@ -46,9 +46,9 @@ func plainCommand(wo WrkOptions) string {
 // runPlain runs the plain check once and samples the server's CPU around it.
 func runPlain(wo WrkOptions, in *instance) *PlainCheck {
 	pc := &PlainCheck{Command: plainCommand(wo)}
-	cpu0, _ := in.cpu()
+	cpu0, _, _ := in.cpu()
 	out, err := exec.Command("sh", "-c", pc.Command).CombinedOutput()
-	cpu1, _ := in.cpu()
+	cpu1, _, _ := in.cpu()
 	pc.ServerCPU, pc.Output = cpu1-cpu0, string(out)
 	res, perr := parseWrk(pc.Output)
 	pc.Wrk = res

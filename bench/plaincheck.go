@@ -47,10 +47,12 @@ func plainCommand(wo WrkOptions) string {
 func runPlain(wo WrkOptions, in *instance) *PlainCheck {
 	pc := &PlainCheck{Command: plainCommand(wo)}
 	cpu0, _, _ := in.cpu()
-	out, err := exec.Command("sh", "-c", pc.Command).CombinedOutput()
+	cmd := exec.Command("sh", "-c", pc.Command)
+	out, err := cmd.CombinedOutput()
 	cpu1, _, _ := in.cpu()
 	pc.ServerCPU, pc.Output = cpu1-cpu0, string(out)
 	res, perr := parseWrk(pc.Output)
+	res.ClientCPU = childCPU(cmd) // sh waited for wrk: its rusage holds wrk's
 	pc.Wrk = res
 	switch {
 	case err != nil:

@@ -72,3 +72,22 @@ func TestQuickDisablesPlainCheck(t *testing.T) {
 		}
 	}
 }
+
+// The plain run's cell and warning: within the noise, no mark; beyond it,
+// ⚠ and the command to repeat it.
+func TestPlainCellAndWarnings(t *testing.T) {
+	in := outcome("static-4k", "nginx", 6, 100, 95, 105)
+	in.Plain = &PlainCheck{Command: "wrk x", Wrk: WrkResult{RPS: 102, Requests: 1000}, ServerCPU: 6 * time.Millisecond}
+	out := outcome("static-4k", "gale", 4, 100, 95, 105)
+	out.Plain = &PlainCheck{Command: "wrk y", Wrk: WrkResult{RPS: 130, Requests: 1000}, ServerCPU: 4 * time.Millisecond}
+	if got, want := plainCell(in, summarize(in)), "102 (+2%), 6.0 µs"; got != want {
+		t.Errorf("cell = %q, want %q", got, want)
+	}
+	if got, want := plainCell(out, summarize(out)), "⚠ 130 (+30%), 4.0 µs"; got != want {
+		t.Errorf("cell = %q, want %q", got, want)
+	}
+	w := strings.Join(plainWarnings([]Outcome{in, out}), "\n")
+	if !strings.Contains(w, "static-4k on gale: plain wrk 130 rps is +30.0% off the harness's median 100 [95–105] (wrk y)") || strings.Contains(w, "nginx") {
+		t.Errorf("warnings:\n%s", w)
+	}
+}

@@ -81,8 +81,8 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 		thr = append(thr, o)
 	}
 	if len(thr) > 0 {
-		fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | server CPU | backend µs/req | p50 | p99 | vs nginx | plain wrk: rps (vs median), CPU/req | errors |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | server CPU | wrk CPU | backend µs/req | p50 | p99 | vs nginx | plain wrk: rps (vs median), CPU/req | errors |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, o := range thr {
 			fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
 		}
@@ -124,7 +124,7 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 func wrkRow(o Outcome, refRPS float64) string {
 	s := summarize(o)
 	if s.NA != "" {
-		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | | | |", o.Scenario, o.Server, mdEscape(s.NA))
+		return fmt.Sprintf("| %s | %s | n/a: %s | | | | | | | | | |", o.Scenario, o.Server, mdEscape(s.NA))
 	}
 	rps := fmt.Sprintf("%s [%s–%s]", thousands(s.RPS.Median), thousands(s.RPS.Min), thousands(s.RPS.Max))
 	if s.Errors() {
@@ -138,8 +138,8 @@ func wrkRow(o Outcome, refRPS float64) string {
 	if refRPS > 0 {
 		ratio = fmt.Sprintf("%.2f×", s.RPS.Median/refRPS)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %.1f | %.0f%% | %s | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
-		s.CPUPerReq, 100*s.CPUUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, plainCell(o, s), s.errText())
+	return fmt.Sprintf("| %s | %s | %s | %.1f | %.0f%% | %.0f%% | %s | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
+		s.CPUPerReq, 100*s.CPUUtil, 100*s.WrkUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, plainCell(o, s), s.errText())
 }
 
 // memRow renders one memory-scenario row.

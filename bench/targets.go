@@ -91,6 +91,9 @@ func verdictRow(t target, sc string, g Outcome, refRPS float64, outs []Outcome) 
 	if bad := plainDisagrees(sc, t.CPUPeer, outs); len(bad) > 0 {
 		v += "; unsure: plain wrk disagrees with the harness for " + strings.Join(bad, ", ")
 	}
+	if wb := wrkBound(sc, outs); len(wb) > 0 {
+		v += "; wrk-bound: " + strings.Join(wb, ", ") + " (their rps is wrk's limit; CPU/request still compares the servers)"
+	}
 	return fmt.Sprintf("| %s | %s | %.2f× | %s | %s |", sc, goal, rps, cpuCell, v)
 }
 
@@ -141,4 +144,20 @@ func pct(f float64) string {
 		return fmt.Sprintf("%.1f%%", 100*f)
 	}
 	return fmt.Sprintf("%.0f%%", 100*f)
+}
+
+// wrkBound lists the servers of sc whose runs wrk, not the server, limited:
+// wrk used nearly all of its CPU while the server had a tenth of its own
+// to spare.
+func wrkBound(sc string, outs []Outcome) []string {
+	var bound []string
+	for _, o := range outs {
+		if o.Scenario != sc {
+			continue
+		}
+		if s := summarize(o); s.NA == "" && s.WrkUtil >= 0.9 && s.CPUUtil < 0.9 {
+			bound = append(bound, o.Server)
+		}
+	}
+	return bound
 }

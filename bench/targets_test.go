@@ -57,3 +57,19 @@ func TestVerdictTable(t *testing.T) {
 		}
 	}
 }
+
+// A server that had CPU to spare while wrk had none is wrk-bound.
+func TestWrkBound(t *testing.T) {
+	bound := outcome("static-612", "gale", 4, 200000) // 80 % of the server's CPU
+	bound.Runs[0].Wrk.ClientCPU = 950 * time.Millisecond
+	busy := outcome("static-612", "nginx", 10, 100000) // 100 %
+	busy.Runs[0].Wrk.ClientCPU = 950 * time.Millisecond
+	for i := range bound.Runs {
+		bound.Runs[i].Wrk.Requests = 200000
+		busy.Runs[i].Wrk.Requests = 100000
+	}
+	bound.Runs[0].ServerCPU, busy.Runs[0].ServerCPU = 800*time.Millisecond, time.Second
+	if got := strings.Join(wrkBound("static-612", []Outcome{bound, busy}), ","); got != "gale" {
+		t.Errorf("wrk-bound = %q, want gale", got)
+	}
+}

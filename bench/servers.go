@@ -210,8 +210,8 @@ http {
 // nopushLine is the tcp_nopush directive with the reason for its value.
 func (n *nginx) nopushLine() string {
 	if n.noPush {
-		return `    # tcp_nopush off: with it on, a pipelined batch stalls on the cork and
-    # nginx sits mostly idle (pipeline-4k; bench/README.md, "nginx").
+		return `    # tcp_nopush off: with it on, each pipelined batch waits for the client's
+    # delayed ACK and nginx sits mostly idle (bench/README.md, "nginx").
     tcp_nopush off;
 `
 	}

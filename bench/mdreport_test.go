@@ -9,7 +9,7 @@ import (
 // -md holds the command as typed, the throughput table and the verdicts.
 func TestWriteMarkdownReport(t *testing.T) {
 	rep := Report{Started: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Host: HostInfo{CPUs: 2, CPUName: "EPYC", LoadAvg: "0.01 0.02 0.03"},
-		Options: Options{Runs: 3, Duration: 4 * time.Second, Warmup: time.Second, Threads: 1, Conns: 64, ServerCPUs: "0", ClientCPUs: "1"},
+		Options:  Options{Runs: 3, Duration: 4 * time.Second, Warmup: time.Second, Threads: 1, Conns: 64, ServerCPUs: "0", ClientCPUs: "1"},
 		Outcomes: []Outcome{outcome("static-4k", "gale", 4, 140), outcome("static-4k", "nginx", 6, 100), outcome("static-4k", "lighttpd", 5, 130)}}
 	var b strings.Builder
 	writeMarkdownReport(&b, rep, []string{"/tmp/go-build1/exe/bench", "-servers", "gale,nginx,lighttpd"})

@@ -30,6 +30,21 @@ type Location struct {
 	// Headers changes the headers of the 2xx and 3xx responses Handler
 	// builds itself; nil changes none.
 	Headers *HeaderRules
+	// Limit, when set, bounds each client address's request rate here
+	// (nginx limit_req); checked before anything else but Internal.
+	Limit *RateLimit
+	// Auth, when set, asks for HTTP basic authentication (nginx
+	// auth_basic); checked after the address rules.
+	Auth *BasicAuth
+	// MaxBody, when > 0, refuses a request body longer than this with 413
+	// (nginx client_max_body_size); a chunked body is counted as it comes.
+	MaxBody int64
+	// Compress, when set, compresses the application's responses here.
+	Compress *DynCompress
+	// Errors, when set, replaces error responses with pages (nginx
+	// error_page): gale's own errors here, and the 502, 503 and 504 it
+	// answers for the application.
+	Errors *ErrorPages
 }
 
 // Serve implements Handler.
@@ -37,10 +52,21 @@ func (l *Location) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	switch {
 	case l.Internal:
 		errorFor(ctx, req, resp, 404)
+	case l.Limit != nil && !l.Limit.Allow(ctx.Client):
+		errorFor(ctx, req, resp, l.Limit.Status)
 	case l.DenyAll || !l.admits(ctx.Client):
 		errorFor(ctx, req, resp, 403)
+	case l.Auth != nil && !l.Auth.Check(req):
+		l.Auth.refuse(ctx, req, resp)
+	case l.MaxBody > 0 && req.HasBody() && req.ContentLength > l.MaxBody:
+		// Answered before the body is read: the connection closes after.
+		errorFor(ctx, req, resp, 413)
+		resp.Close = true
 	default:
 		l.serve(ctx, req, resp, false)
+	}
+	if l.Errors != nil && resp.Upstream == nil && resp.Status >= 400 {
+		l.Errors.replace(ctx, req, resp)
 	}
 }
 
@@ -66,6 +92,12 @@ func (l *Location) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, inter
 		ih.ServeInternal(ctx, req, resp)
 	default:
 		l.Handler.Serve(ctx, req, resp)
+	}
+	if r := resp.Upstream; r != nil {
+		r.Compress, r.Errors = l.Compress, l.Errors
+		if l.MaxBody > 0 {
+			r.MaxBody = l.MaxBody
+		}
 	}
 	if l.Headers != nil && resp.Upstream == nil && resp.Status >= 200 && resp.Status < 400 && len(resp.Head) > 0 {
 		l.Headers.apply(ctx, resp)

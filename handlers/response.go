@@ -85,6 +85,15 @@ type UpstreamRoute struct {
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.
 	Internal Handler
+	// Compress, when set, compresses the application's response for
+	// clients that accept it (Location.Compress).
+	Compress *DynCompress
+	// Errors, when set, has the pages for the errors gale answers
+	// instead of the application's response (502, 503, 504).
+	Errors *ErrorPages
+	// MaxBody, when > 0, bounds the request body (a chunked one is
+	// counted as it arrives): more is 413.
+	MaxBody int64
 }
 
 // RouteUpstream fills the response's upstream route and returns it.
@@ -133,6 +142,8 @@ type Ctx struct {
 	// batch of a connection's requests; it is stale during an internal
 	// redirect, so rules skip it there (see Location).
 	Client netip.Addr
+
+	sub *httpcodec.Request // an error page's request (ErrorPages.Serve)
 }
 
 // InternalHandler is a Handler that serves internal redirects

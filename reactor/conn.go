@@ -3,7 +3,6 @@ package reactor
 import (
 	"errors"
 	"io"
-	"net"
 	"net/netip"
 	"time"
 
@@ -38,6 +37,15 @@ type conn struct {
 	gone       bool // OnClose ran: gc must not be touched
 	inStalled  bool
 	refused    bool // over Config.MaxConns: its input is never read
+
+	// peer is the client's address as the connection gives it: the
+	// socket's, or its PROXY header's (pp); client is the request in
+	// hand's, after the trusted proxies (realip.go); limited is the
+	// address Config.LimitConn counted the connection under, if any.
+	pp      ppState
+	peer    netip.AddrPort
+	client  netip.AddrPort
+	limited netip.Addr
 }
 
 func (l *loop) open(c gnet.Conn) {
@@ -46,6 +54,9 @@ func (l *loop) open(c gnet.Conn) {
 	if !l.admit() {
 		l.refuse(cs)
 		return
+	}
+	if l.s.cfg.ProxyProtocol {
+		cs.pp = ppAwait
 	}
 	// A new connection gets the header timeout for its first byte, as
 	// nginx's client_header_timeout: an open socket that never speaks is
@@ -59,6 +70,9 @@ func (l *loop) closed(cs *conn, err error) {
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	l.dropOut(cs)
+	if cs.limited.IsValid() {
+		l.s.cfg.LimitConn.release(cs.limited)
+	}
 	if r := cs.ex; r != nil {
 		cs.ex = nil
 		r.clientGone()
@@ -81,16 +95,9 @@ func (cs *conn) idle() bool {
 	return !cs.out.busy() && cs.ex == nil && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
 }
 
-// clientAddr is the client's address for the handlers' access rules; the
-// zero Addr on a unix socket. It allocates nothing (gnet keeps the
-// *net.TCPAddr it made at accept).
-func (cs *conn) clientAddr() netip.Addr {
-	if a, ok := cs.gc.RemoteAddr().(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(a.IP)
-		return ip.Unmap()
-	}
-	return netip.Addr{}
-}
+// pinned reports whether cs holds state a parked slot cannot keep: a PROXY
+// header's address, or a count under the connection limit.
+func (cs *conn) pinned() bool { return cs.pp == ppGot || cs.limited.IsValid() }
 
 func (cs *conn) remote() string {
 	if a := cs.gc.RemoteAddr(); a != nil {
@@ -102,6 +109,9 @@ func (cs *conn) remote() string {
 // traffic is OnTraffic for a client connection.
 func (l *loop) traffic(cs *conn) {
 	l.stamp()
+	if cs.pp == ppAwait && !cs.lingering && !cs.refused && !l.readProxyHeader(cs) {
+		return
+	}
 	if cs.lingering || cs.refused {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		if cs.lingering && cs.refused {
@@ -152,7 +162,11 @@ func (l *loop) parseBatch(cs *conn) bool {
 	if l.s.cfg.AccessLog != nil {
 		l.batchStart = time.Now()
 	}
-	l.hctx.Client = cs.clientAddr()
+	perRequest := len(l.s.cfg.TrustedProxies) > 0
+	if !perRequest {
+		cs.client = cs.peer
+		l.hctx.Client = cs.peer.Addr()
+	}
 	for off < len(buf) {
 		n, err := l.parser.Parse(buf[off:], &l.req)
 		if err == httpcodec.ErrNeedMore {
@@ -168,6 +182,13 @@ func (l *loop) parseBatch(cs *conn) bool {
 		}
 		l.rawHead = buf[off : off+n]
 		off += n
+		if perRequest {
+			l.resolveClient(cs, &l.req)
+		}
+		if lc := l.s.cfg.LimitConn; lc != nil && cs.nreq == 0 && !l.admitClient(cs, lc) {
+			off = len(buf)
+			break
+		}
 		l.resp.Reset()
 		l.s.currentHandler().Serve(&l.hctx, &l.req, &l.resp)
 		cs.nreq++
@@ -218,6 +239,14 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 		// the upload.)
 		keep = false
 	}
+	l.accountSync(cs, l.queueResponse(cs, keep))
+}
+
+// queueResponse queues l.resp on l.iov (its file, if any, on cs's queue)
+// with the Date line and, unless keep, "Connection: close"; it returns the
+// head's length.
+func (l *loop) queueResponse(cs *conn, keep bool) int {
+	req, resp := &l.req, &l.resp
 	scratch := l.hctx.Scratch
 	start := len(scratch)
 	scratch = append(scratch, l.date.Line()...)
@@ -232,7 +261,7 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 	}
 	l.hctx.Scratch = scratch
 	l.iov = append(l.iov, resp.Head, scratch[start:])
-	l.accountSync(cs, len(resp.Head)+len(scratch)-start)
+	headLen := len(resp.Head) + len(scratch) - start
 	for _, b := range resp.Body {
 		if len(b) > 0 {
 			l.iov = append(l.iov, b)
@@ -247,6 +276,7 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 			l.dropOut(cs) // closed while handling: nothing will send it
 		}
 	}
+	return headLen
 }
 
 // badRequest logs, answers and accounts a request of the current batch

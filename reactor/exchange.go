@@ -70,6 +70,18 @@ type exchange struct {
 	id     uint16
 	failed *upstream.Backend // the backend that just failed us, not to retry
 
+	// zc is the route's compression of the response and coding what the
+	// client accepts of it, both decided with the request; enc compresses
+	// the body once the response head qualified (sendHead).
+	// errPages has the pages of the errors gale answers for the
+	// application (responseFailed); maxBody bounds a chunked body.
+	errPages *handlers.ErrorPages
+	maxBody  int64
+
+	zc     *handlers.DynCompress
+	coding handlers.Coding
+	enc    *handlers.StreamEncoder
+
 	rp cgi.ResponseParser // the response head of a CGIResponse
 	// head is the response head once complete: &rp, or one its codec
 	// parsed (upstream.HTTPResponse), valid until End; status is its
@@ -150,6 +162,11 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 		r.safe = true
 	}
 	r.pipelinable = (req.Method == httpcodec.MethodGet || r.isHead) && !req.HasBody()
+	r.errPages, r.maxBody = route.Errors, route.MaxBody
+	if zc := route.Compress; zc != nil && !r.isHead && !req.Has(httpcodec.HdrRange) {
+		// A range is of the identity body: never compressed.
+		r.zc, r.coding = zc, zc.Choose(req.Get(httpcodec.HdrAcceptEncoding))
+	}
 	r.reqHead = headPool.Get()
 	cs.ex = r
 	r.startInfo(cs)
@@ -201,6 +218,13 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		ri.Proto = proto11
 	}
 	ri.RemoteAddr, ri.RemotePort, ri.ServerAddr, ri.ServerPort = l.addrs(cs)
+	if len(l.s.cfg.TrustedProxies) > 0 && l.trusted(cs.peer.Addr()) {
+		ri.TrustedFor = l.forwardedChain(req, "X-Forwarded-For")
+		ri.TrustedProto = req.Lookup("X-Forwarded-Proto")
+		s := len(l.addrBuf)
+		l.addrBuf = cs.peer.Addr().AppendTo(l.addrBuf)
+		ri.Peer = l.addrBuf[s:len(l.addrBuf):len(l.addrBuf)]
+	}
 	return proto.EncodeHead(dst, ri, bodyLen)
 }
 
@@ -210,7 +234,7 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 // kept while it stays the same.
 func (l *loop) addrs(cs *conn) (rip, rport, lip, lport []byte) {
 	b := l.addrBuf[:0]
-	rip, rport, b = appendAddr(b, cs.gc.RemoteAddr())
+	rip, rport, b = appendAddrPort(b, cs.client)
 	l.addrBuf = b
 	if ta, ok := cs.gc.LocalAddr().(*net.TCPAddr); ok {
 		if ap := ta.AddrPort(); ap != l.localAP || l.localFmt == nil {
@@ -314,6 +338,10 @@ func (r *exchange) release() {
 	if r.reqBody != nil {
 		bodyPool.Put(r.reqBody)
 		r.reqBody = nil
+	}
+	if r.enc != nil {
+		r.enc.Release() // what it produced was copied or written
+		r.enc = nil
 	}
 	r.held = r.held[:0]
 }

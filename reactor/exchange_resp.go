@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
@@ -199,8 +200,13 @@ func (r *exchange) End(appStatus uint32, protoStatus uint8) {
 		// served in finishClient, once the upstream read is over
 	case !r.headSent:
 		r.sendHead(false)
-	case r.chunkedTE:
-		r.cs.sendResponse(r, lastChunk)
+	default:
+		if r.enc != nil {
+			r.writeCoded(r.enc.Close())
+		}
+		if r.chunkedTE {
+			r.cs.sendResponse(r, lastChunk)
+		}
 	}
 	r.state = exEnded
 	r.l.doneEx = append(r.l.doneEx, r)
@@ -215,12 +221,33 @@ func (r *exchange) sendHead(streaming bool) {
 	r.headSent = true
 	st, cl := r.head.StatusCode(), r.head.Length()
 	b := r.head.AppendHead(l.hctx.Scratch[:0])
+	body := r.held
+	r.held = r.held[:0]
+	if r.zc != nil && !r.noBody {
+		known := cl
+		if !streaming {
+			known = int64(len(body))
+		}
+		switch {
+		case !r.zc.Applies(st, b, known):
+		case r.coding == handlers.CodingIdentity:
+			// Another client would get it compressed: caches must know.
+			b = append(b, "Vary: Accept-Encoding\r\n"...)
+		default:
+			r.enc = handlers.AcquireEncoder(r.coding)
+			b = handlers.AppendCoding(b, r.coding)
+			cl = -1 // the coded length is known only at the end
+			if !streaming {
+				body = r.enc.Whole(body)
+			}
+		}
+	}
 	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, l.date.Line()...)
 	switch {
 	case st == 204 || st == 304 || st < 200:
 	case !streaming:
-		n := int64(len(r.held))
+		n := int64(len(body))
 		if r.isHead && cl >= 0 {
 			n = cl
 		}
@@ -241,8 +268,6 @@ func (r *exchange) sendHead(streaming bool) {
 	}
 	b = append(b, "\r\n"...)
 	l.hctx.Scratch = b
-	body := r.held
-	r.held = r.held[:0]
 	switch {
 	case len(body) == 0 || r.noBody:
 		r.cs.sendResponse(r, b)
@@ -256,8 +281,22 @@ func (r *exchange) sendHead(streaming bool) {
 	l.hctx.Scratch = l.hctx.Scratch[:0]
 }
 
-// writeBody sends a piece of the body, chunk-framed when chunked.
+// writeBody sends a piece of the application's body, compressed when
+// the response is: the encoder is flushed at each piece, so what the
+// engine sends now the client can decode now (a stream stays a stream).
 func (r *exchange) writeBody(p []byte) {
+	if r.enc != nil {
+		p = r.enc.Write(p)
+	}
+	r.writeCoded(p)
+}
+
+// writeCoded sends body bytes as they go to the client, chunk-framed when
+// chunked.
+func (r *exchange) writeCoded(p []byte) {
+	if len(p) == 0 {
+		return // an empty chunk would end the body
+	}
 	r.bodySent += int64(len(p))
 	if r.chunkedTE {
 		var hdr [20]byte

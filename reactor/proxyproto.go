@@ -66,12 +66,17 @@ func parsePPv1(b []byte) (int, netip.AddrPort, error) {
 	n := end + 2
 	var f [6][]byte
 	k := 0
-	for _, w := range bytes.Split(b[:end], []byte(" ")) {
+	for line := b[:end]; ; k++ {
 		if k == len(f) {
 			return 0, netip.AddrPort{}, errPPBad
 		}
-		f[k] = w
-		k++
+		i := bytes.IndexByte(line, ' ')
+		if i < 0 {
+			f[k] = line
+			k++
+			break
+		}
+		f[k], line = line[:i], line[i+1:]
 	}
 	if k >= 2 && string(f[1]) == "UNKNOWN" {
 		return n, netip.AddrPort{}, nil

@@ -434,7 +434,8 @@ type Headers struct {
 // Proxy routes a location to an upstream of protocol http. The request
 // goes as HTTP/1.1 with its target as sent and its Host, hop-by-hop fields
 // removed, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
-// Forwarded set by gale (the client's own are dropped); the body is
+// Forwarded set by gale (a client's own are replaced; a trusted proxy's
+// X-Forwarded-For chain, see real_ip, is extended); the body is
 // received whole first. The response is buffered, or streamed for
 // text/event-stream and X-Accel-Buffering: no.
 type Proxy struct {

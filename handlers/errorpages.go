@@ -46,17 +46,20 @@ func (e *ErrorPages) page(status int) []byte {
 	return nil
 }
 
-// replace swaps the error in resp for its page, when it has one; resp's
-// Close stays as the error had it.
-func (e *ErrorPages) replace(ctx *Ctx, req *httpcodec.Request, resp *Response) {
+// replace swaps the error in resp for its page, when it has one, with
+// extra (a formatted field line, or "") added to the page's head; resp's
+// Close stays as the error had it. When the page cannot be served, the
+// error stays as it was.
+func (e *ErrorPages) replace(ctx *Ctx, req *httpcodec.Request, resp *Response, extra string) {
 	if e.page(resp.Status) == nil {
 		return
 	}
-	status, closing := resp.Status, resp.Close
-	if !e.Serve(ctx, status, req.Method == httpcodec.MethodHead, req.Minor, resp) {
-		errorFor(ctx, req, resp, status)
+	orig := *resp // its Body views point at resp's own array: restored with it
+	if !e.serve(ctx, resp.Status, req.Method == httpcodec.MethodHead, req.Minor, extra, resp) {
+		*resp = orig
+		return
 	}
-	resp.Close = resp.Close || closing
+	resp.Close = orig.Close
 }
 
 var methodGet, methodHead = []byte("GET"), []byte("HEAD")
@@ -66,6 +69,10 @@ var methodGet, methodHead = []byte("GET"), []byte("HEAD")
 // cannot be served as a file (resp is then reset). The page's head keeps
 // its fields, with status instead of 200.
 func (e *ErrorPages) Serve(ctx *Ctx, status int, head bool, minor uint8, resp *Response) bool {
+	return e.serve(ctx, status, head, minor, "", resp)
+}
+
+func (e *ErrorPages) serve(ctx *Ctx, status int, head bool, minor uint8, extra string, resp *Response) bool {
 	path := e.page(status)
 	if path == nil || e.Files == nil {
 		return false
@@ -95,7 +102,8 @@ func (e *ErrorPages) Serve(ctx *Ctx, status int, head bool, minor uint8, resp *R
 	// The head may be a cache entry's, shared: the new one is a copy.
 	start := len(ctx.Scratch)
 	b := httpcodec.AppendStatusLine(ctx.Scratch, status)
-	ctx.Scratch = append(b, resp.Head[i+2:]...)
+	b = append(b, resp.Head[i+2:]...)
+	ctx.Scratch = append(b, extra...)
 	resp.Head = scratchView(ctx, start)
 	resp.Status = status
 	return true

@@ -260,3 +260,45 @@ func decoder(t *testing.T, c Coding, b []byte) io.Reader {
 	t.Cleanup(r.Close)
 	return r
 }
+
+// TestErrorPages: a page replaces the error with the error's status; a
+// 401 page still carries the challenge; a page that cannot be served
+// leaves the error as it was; a 413 keeps its Connection: close.
+func TestErrorPages(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "401.html", "who are you")
+	writeFile(t, root, "404.html", "nothing here")
+	writeFile(t, root, "x.txt", "x")
+	s := newStatic(t, root, nil)
+	var rt Router
+	pages := NewErrorPages(map[int]string{401: "/401.html", 404: "/404.html", 403: "/missing.html", 413: "/404.html"}, rt.Internal())
+	l := &Location{Handler: s, Errors: pages, Auth: testAuth(t), MaxBody: 10}
+	rt.Handle("/", l)
+	for _, tc := range []struct {
+		name, method, target string
+		headers              []string
+		status               int
+		body                 string
+		close                bool
+	}{
+		{"401 page", "GET", "/x.txt", nil, 401, "who are you", false},
+		{"404 page", "GET", "/none", []string{"Authorization: " + aliceAuth}, 404, "nothing here", false},
+		{"404 page, HEAD", "HEAD", "/none", []string{"Authorization: " + aliceAuth}, 404, "", false},
+		{"413 page keeps close", "POST", "/x.txt", []string{"Authorization: " + aliceAuth, "Content-Length: 11"}, 413, "nothing here", true},
+		{"served", "GET", "/x.txt", []string{"Authorization: " + aliceAuth}, 200, "x", false},
+	} {
+		r := serve(t, &rt, tc.method, tc.target, tc.headers...)
+		if r.resp.Status != tc.status || r.body != tc.body || r.resp.Close != tc.close || !strings.HasPrefix(r.head, "HTTP/1.1 "+itoa(tc.status)+" ") {
+			t.Errorf("%s: %d %q close %v, head %q", tc.name, r.resp.Status, r.body, r.resp.Close, r.head)
+		}
+		if tc.status == 401 && header(r.head, "WWW-Authenticate") == "" {
+			t.Errorf("%s: no challenge: %q", tc.name, r.head)
+		}
+	}
+	// A page that is not there: the plain error stays.
+	l.DenyAll = true
+	r := serve(t, &rt, "GET", "/x.txt")
+	if r.resp.Status != 403 || r.body != "403 Forbidden\n" {
+		t.Errorf("missing page: %d %q", r.resp.Status, r.body)
+	}
+}

@@ -66,7 +66,11 @@ func (l *Location) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 		l.serve(ctx, req, resp, false)
 	}
 	if l.Errors != nil && resp.Upstream == nil && resp.Status >= 400 {
-		l.Errors.replace(ctx, req, resp)
+		extra := ""
+		if resp.Status == 401 && l.Auth != nil {
+			extra = l.Auth.challenge // a 401 page still asks for credentials
+		}
+		l.Errors.replace(ctx, req, resp, extra)
 	}
 }
 

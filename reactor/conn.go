@@ -70,9 +70,7 @@ func (l *loop) closed(cs *conn, err error) {
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	l.dropOut(cs)
-	if cs.limited.IsValid() {
-		l.s.cfg.LimitConn.release(cs.limited)
-	}
+	l.unlimit(cs)
 	if r := cs.ex; r != nil {
 		cs.ex = nil
 		r.clientGone()
@@ -96,8 +94,9 @@ func (cs *conn) idle() bool {
 }
 
 // pinned reports whether cs holds state a parked slot cannot keep: a PROXY
-// header's address, or a count under the connection limit.
-func (cs *conn) pinned() bool { return cs.pp == ppGot || cs.limited.IsValid() }
+// header's address. (Its count under Config.LimitConn is given back when
+// it idles, parked or not: limitconn.go.)
+func (cs *conn) pinned() bool { return cs.pp == ppGot }
 
 func (cs *conn) remote() string {
 	if a := cs.gc.RemoteAddr(); a != nil {
@@ -185,7 +184,7 @@ func (l *loop) parseBatch(cs *conn) bool {
 		if perRequest {
 			l.resolveClient(cs, &l.req)
 		}
-		if lc := l.s.cfg.LimitConn; lc != nil && cs.nreq == 0 && !l.admitClient(cs, lc) {
+		if lc := l.s.cfg.LimitConn; lc != nil && !cs.limited.IsValid() && !l.admitClient(cs, lc) {
 			off = len(buf)
 			break
 		}

@@ -6,11 +6,14 @@ import (
 	"sync"
 )
 
-// ConnLimit caps the open connections of each client address (nginx
-// limit_conn on $binary_remote_addr), all loops together. A connection is
-// counted at its first request, when its real address is known (PROXY
-// protocol, X-Forwarded-For from a trusted proxy), and uncounted when it
-// closes; over the cap it is answered Status and closed.
+// ConnLimit caps the busy connections of each client address (nginx
+// limit_conn on $binary_remote_addr), all loops together. As nginx counts
+// only connections with a request in progress, a connection is counted at
+// its request, when its real address is known (PROXY protocol,
+// X-Forwarded-For from a trusted proxy), and uncounted when it closes or
+// is found idle at a tick (within a tick of its last response, when it
+// would park: loop.go); it is counted again at its next request. Over the cap
+// the request is answered Status and the connection closed.
 //
 // Memory is fixed: counts live in a set-associative table of slots, and an
 // address finds a free slot (count 0) in its set or is admitted uncounted:
@@ -99,9 +102,9 @@ func (cl *ConnLimit) release(a netip.Addr) {
 	}
 }
 
-// admitClient counts cs under the connection limit at its first request
-// and reports whether it may be served; over the cap it is answered
-// lc.Status and closes.
+// admitClient counts cs under the connection limit at a request when it
+// is not counted yet, and reports whether it may be served; over the cap
+// it is answered lc.Status and closes.
 func (l *loop) admitClient(cs *conn, lc *ConnLimit) bool {
 	a := cs.client.Addr()
 	ok, counted := lc.acquire(a)
@@ -114,4 +117,12 @@ func (l *loop) admitClient(cs *conn, lc *ConnLimit) bool {
 		l.accountError(cs, lc.Status, l.batchStart)
 	}
 	return ok
+}
+
+// unlimit gives back cs's count under the connection limit, if it has one.
+func (l *loop) unlimit(cs *conn) {
+	if cs.limited.IsValid() {
+		l.s.cfg.LimitConn.release(cs.limited)
+		cs.limited = netip.Addr{}
+	}
 }

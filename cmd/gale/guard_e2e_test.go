@@ -32,12 +32,13 @@ type guardSite struct {
 	fpm     *testenv.PHPFPM
 	app     *httptest.Server
 	release chan struct{} // lets /app/stream finish
+	hold    chan struct{} // lets /app/wait finish
 	page    []byte        // what /app/page sends
 }
 
 func newGuardSite(t *testing.T) *guardSite {
 	t.Helper()
-	s := &guardSite{dir: t.TempDir(), release: make(chan struct{})}
+	s := &guardSite{dir: t.TempDir(), release: make(chan struct{}), hold: make(chan struct{})}
 	s.fpm = testenv.StartPHPFPM(t, testenv.PHPFPMOptions{Children: 2})
 	var page bytes.Buffer
 	for i := range 600 {
@@ -81,6 +82,12 @@ func (s *guardSite) serveApp(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(5 * time.Second):
 		}
 		w.Write(streamPart2)
+	case "/app/wait":
+		select {
+		case <-s.hold:
+		case <-time.After(5 * time.Second):
+		}
+		w.Write([]byte("waited"))
 	case "/app/encoded":
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("Content-Encoding", "gzip")
@@ -459,50 +466,62 @@ vhosts:
 		t.Errorf("no PROXY header on a proxy_protocol listener: answered %d, want the connection closed", resp.StatusCode)
 	}
 
-	// limit_conn: two connections per address.
-	var held []net.Conn
-	open := func(ip string) (net.Conn, int) {
+	// limit_conn: two busy connections per address (nginx counts those
+	// with a request in progress).
+	dial := func(ip, path string) (net.Conn, *bufio.Reader) {
 		conn, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
 		check(t, err)
 		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		_, err = conn.Write(append(v1(ip), "GET /index.html HTTP/1.1\r\nHost: b\r\n\r\n"...))
+		_, err = conn.Write(append(v1(ip), "GET "+path+" HTTP/1.1\r\nHost: b\r\n\r\n"...))
 		check(t, err)
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		return conn, bufio.NewReader(conn)
+	}
+	status := func(br *bufio.Reader) int {
+		resp, err := http.ReadResponse(br, nil)
 		check(t, err)
 		readAll(t, resp)
-		return conn, resp.StatusCode
+		return resp.StatusCode
 	}
+	var busy []net.Conn
+	var busyR []*bufio.Reader
 	for range 2 {
-		conn, st := open("192.0.2.50")
-		held = append(held, conn)
-		if st != 200 {
-			t.Fatalf("connection within limit_conn: %d", st)
-		}
+		conn, br := dial("192.0.2.50", "/app/wait")
+		busy, busyR = append(busy, conn), append(busyR, br)
 	}
-	if conn, st := open("192.0.2.50"); st != 503 {
-		t.Errorf("third connection of an address over limit_conn 2: %d, want 503", st)
-	} else {
-		conn.Close()
+	time.Sleep(100 * time.Millisecond) // both requests are in progress
+	conn, br := dial("192.0.2.50", "/index.html")
+	if st := status(br); st != 503 {
+		t.Errorf("third busy connection of an address over limit_conn 2: %d, want 503", st)
 	}
-	conn, st := open("192.0.2.51")
-	if st != 200 {
+	conn.Close()
+	conn, br = dial("192.0.2.51", "/index.html")
+	if st := status(br); st != 200 {
 		t.Errorf("another address: %d", st)
 	}
 	conn.Close()
-	held[0].Close()
+	close(s.hold)
+	for i, br := range busyR {
+		if st := status(br); st != 200 {
+			t.Errorf("busy connection %d: %d", i, st)
+		}
+	}
+	// Idle now (not closed): within a tick or two they count no more.
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		conn, st := open("192.0.2.50")
+		conn, br := dial("192.0.2.50", "/index.html")
+		st := status(br)
 		conn.Close()
 		if st == 200 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a closed connection's count was not released: %d", st)
+			t.Fatalf("idle connections still counted: %d", st)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	held[1].Close()
+	for _, c := range busy {
+		c.Close()
+	}
 
 	// The access log has the addresses the headers gave.
 	deadline = time.Now().Add(3 * time.Second)

@@ -47,10 +47,11 @@ type Config struct {
 	// closed. Off, a PROXY header is a bad request (400). Changing it
 	// needs a restart.
 	ProxyProtocol bool `yaml:"proxy_protocol" default:"false"`
-	// LimitConn caps the open connections of each client address (nginx
-	// limit_conn per $binary_remote_addr); the address is the real one
-	// (PROXY protocol, then RealIP at the connection's first request).
-	// Changing it needs a restart.
+	// LimitConn caps the busy connections of each client address (nginx
+	// limit_conn per $binary_remote_addr): as in nginx, a connection counts
+	// while it has a request in progress, not once it idles between
+	// requests (a tick after its last response). The address is the real
+	// one (PROXY protocol, then RealIP). Changing it needs a restart.
 	LimitConn *LimitConn `yaml:"limit_conn"`
 	// Upstreams are the applications gale hands requests to (FastCGI,
 	// SCGI, uwsgi or HTTP), by name.
@@ -257,7 +258,7 @@ type RealIP struct {
 
 // LimitConn caps connections per client address.
 type LimitConn struct {
-	// Max is the most connections one address may hold open.
+	// Max is the most busy connections one address may have.
 	Max int `yaml:"max"`
 	// Status answers a connection over Max (then closed): 503 or 429.
 	Status int `yaml:"status" default:"503"`

@@ -283,6 +283,16 @@ vhosts:
 		if !bytes.Equal(rest, streamPart2) {
 			t.Fatalf("second part: %d bytes, want %d", len(rest), len(streamPart2))
 		}
+		// An HTTP/1.0 client gets the stream delimited by the close.
+		raw := rawRequest(t, p.addr, []byte("GET /app/stream HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n"))
+		if raw == nil || raw.Header.Get("Content-Encoding") != "gzip" || raw.ContentLength != -1 || !raw.Close {
+			t.Fatalf("HTTP/1.0 stream: %+v", raw)
+		}
+		b, err := io.ReadAll(raw.Body)
+		check(t, err)
+		if got := decode(t, "gzip", b); !bytes.Equal(got, append(append([]byte(nil), streamPart1...), streamPart2...)) {
+			t.Fatalf("HTTP/1.0 stream decodes to %d bytes", len(got))
+		}
 	})
 
 	t.Run("max_body", func(t *testing.T) {

@@ -39,6 +39,7 @@ type Config struct {
 	// connection comes from a trusted proxy (nginx set_real_ip_from,
 	// real_ip_header, real_ip_recursive on). It is the address access
 	// rules, limits, the access log, REMOTE_ADDR and X-Forwarded-For see.
+	// Changing it needs a restart.
 	RealIP *RealIP `yaml:"real_ip"`
 	// ProxyProtocol makes the listener expect a PROXY protocol header (v1
 	// or v2, as HAProxy and cloud load balancers send) before each

@@ -70,14 +70,14 @@ type exchange struct {
 	id     uint16
 	failed *upstream.Backend // the backend that just failed us, not to retry
 
-	// zc is the route's compression of the response and coding what the
-	// client accepts of it, both decided with the request; enc compresses
-	// the body once the response head qualified (sendHead).
 	// errPages has the pages of the errors gale answers for the
 	// application (responseFailed); maxBody bounds a chunked body.
 	errPages *handlers.ErrorPages
 	maxBody  int64
 
+	// zc is the route's compression of the response and coding what the
+	// client accepts of it, both decided with the request; enc compresses
+	// the body once the response head qualified (sendHead).
 	zc     *handlers.DynCompress
 	coding handlers.Coding
 	enc    *handlers.StreamEncoder

@@ -9,16 +9,21 @@ import (
 
 // ErrorPages replaces error responses by pages (nginx error_page): the
 // page's file, served as a GET of its path by Files, with the error's
-// status. It is built once from the configuration and read-only
-// afterwards.
+// status; or, for a page that is no file, the answer of the application
+// whose location App routes the page's path to, with the error's status
+// too. It is built once from the configuration and read-only afterwards.
 type ErrorPages struct {
 	pages []errorPage // by status
-	// Files serves the pages: the vhost router's Internal, so a page may
-	// live in any location of the vhost, an internal one included. A page
-	// that would go to an application is not served (the error stays
-	// gale's plain one): a page must answer even when the application
-	// cannot.
+	// Files serves the pages that are files: the vhost router's Internal,
+	// so a page may live in any location of the vhost, an internal one
+	// included. The errors the reactor answers when an application fails
+	// (502, 503, 504) only get such pages: the application may be what
+	// failed.
 	Files Handler
+	// App, when set, is the vhost's router: a page that is no file goes
+	// to the application that serves its path (a GET or HEAD of the
+	// page; other methods get the file page only).
+	App Handler
 }
 
 type errorPage struct {
@@ -26,7 +31,8 @@ type errorPage struct {
 	path   []byte
 }
 
-// NewErrorPages maps statuses (400-599) to page paths ("/404.html").
+// NewErrorPages maps statuses (400-599) to page paths ("/404.html"),
+// served by files (App left unset: file pages only).
 func NewErrorPages(pages map[int]string, files Handler) *ErrorPages {
 	e := &ErrorPages{Files: files}
 	for st, p := range pages {
@@ -54,12 +60,64 @@ func (e *ErrorPages) replace(ctx *Ctx, req *httpcodec.Request, resp *Response, e
 	if e.page(resp.Status) == nil {
 		return
 	}
+	if ctx.inPage {
+		return // a page's own lookup: its errors are final
+	}
 	orig := *resp // its Body views point at resp's own array: restored with it
-	if !e.serve(ctx, resp.Status, req.Method == httpcodec.MethodHead, req.Minor, extra, resp) {
+	head := req.Method == httpcodec.MethodHead
+	switch {
+	case e.serve(ctx, orig.Status, head, req.Minor, extra, resp):
+	case e.App != nil && (head || req.Method == httpcodec.MethodGet) && e.fromApp(ctx, orig.Status, head, req.Minor, resp):
+	default:
 		*resp = orig
 		return
 	}
 	resp.Close = orig.Close
+}
+
+// fromApp routes the page for status through the vhost's locations and
+// reports whether an application will answer it (resp then carries the
+// route, its status to replace); resp is reset either way.
+func (e *ErrorPages) fromApp(ctx *Ctx, status int, head bool, minor uint8, resp *Response) bool {
+	path := e.page(status)
+	sub := e.subRequest(ctx, path, head, minor)
+	resp.Reset()
+	ctx.inPage = true
+	e.App.Serve(ctx, sub, resp)
+	ctx.inPage = false
+	if resp.Upstream == nil {
+		dropFile(resp)
+		resp.Reset()
+		return false
+	}
+	resp.Upstream.ErrorStatus, resp.Upstream.Target = status, path
+	resp.Status = status
+	return true
+}
+
+// subRequest is the GET (or HEAD) of a page, in ctx's spare request.
+func (e *ErrorPages) subRequest(ctx *Ctx, path []byte, head bool, minor uint8) *httpcodec.Request {
+	if ctx.sub == nil {
+		ctx.sub = new(httpcodec.Request) // once per loop
+	}
+	sub := ctx.sub
+	sub.Reset()
+	sub.Method, sub.MethodName = httpcodec.MethodGet, methodGet
+	if head {
+		sub.Method, sub.MethodName = httpcodec.MethodHead, methodHead
+	}
+	sub.RawTarget, sub.Path, sub.Major, sub.Minor = path, path, 1, minor
+	return sub
+}
+
+// dropFile releases a response's file, if any.
+func dropFile(resp *Response) {
+	switch {
+	case resp.FileRef != nil:
+		resp.FileRef.Release()
+	case resp.File != nil:
+		resp.File.Close()
+	}
 }
 
 var methodGet, methodHead = []byte("GET"), []byte("HEAD")
@@ -77,25 +135,12 @@ func (e *ErrorPages) serve(ctx *Ctx, status int, head bool, minor uint8, extra s
 	if path == nil || e.Files == nil {
 		return false
 	}
-	if ctx.sub == nil {
-		ctx.sub = new(httpcodec.Request) // once per loop
-	}
-	sub := ctx.sub
-	sub.Reset()
-	sub.Method, sub.MethodName = httpcodec.MethodGet, methodGet
-	if head {
-		sub.Method, sub.MethodName = httpcodec.MethodHead, methodHead
-	}
-	sub.RawTarget, sub.Path, sub.Major, sub.Minor = path, path, 1, minor
+	sub := e.subRequest(ctx, path, head, minor)
 	resp.Reset()
 	e.Files.Serve(ctx, sub, resp)
 	i := bytes.Index(resp.Head, crlf)
 	if resp.Status != 200 || resp.Upstream != nil || i < 0 {
-		if resp.File != nil && resp.FileRef == nil {
-			resp.File.Close()
-		} else if resp.FileRef != nil {
-			resp.FileRef.Release()
-		}
+		dropFile(resp)
 		resp.Reset()
 		return false
 	}

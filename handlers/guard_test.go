@@ -13,6 +13,9 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/upstream"
 )
 
 var aliceAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:open sesame"))
@@ -295,10 +298,30 @@ func TestErrorPages(t *testing.T) {
 			t.Errorf("%s: no challenge: %q", tc.name, r.head)
 		}
 	}
+	// A page that is no file goes to the application its path routes
+	// to, asked for the page, with the error's status.
+	u := &upstream.Upstream{Name: "app"}
+	rt.Handle("/app/", NewProxy(u, nil))
+	pages.App = &rt
+	pages.pages = append(pages.pages, errorPage{410, []byte("/app/gone")})
+	l.Handler = handlerFunc(func(ctx *Ctx, req *httpcodec.Request, resp *Response) { errorFor(ctx, req, resp, 410) })
+	r := serve(t, &rt, "GET", "/x.txt", "Authorization: "+aliceAuth)
+	if r.resp.Upstream == nil || r.resp.Upstream.Upstream != u || r.resp.Upstream.ErrorStatus != 410 || string(r.resp.Upstream.Target) != "/app/gone" {
+		t.Errorf("page from the application: %+v", r.resp.Upstream)
+	}
+	if r = serve(t, &rt, "POST", "/x.txt", "Authorization: "+aliceAuth); r.resp.Upstream != nil || r.resp.Status != 410 {
+		t.Errorf("POST: a page from the application: %d %+v", r.resp.Status, r.resp.Upstream)
+	}
+	l.Handler = s
 	// A page that is not there: the plain error stays.
 	l.DenyAll = true
-	r := serve(t, &rt, "GET", "/x.txt")
+	r = serve(t, &rt, "GET", "/x.txt")
 	if r.resp.Status != 403 || r.body != "403 Forbidden\n" {
 		t.Errorf("missing page: %d %q", r.resp.Status, r.body)
 	}
 }
+
+// handlerFunc adapts a function to Handler, for tests.
+type handlerFunc func(ctx *Ctx, req *httpcodec.Request, resp *Response)
+
+func (f handlerFunc) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) { f(ctx, req, resp) }

@@ -94,6 +94,12 @@ type UpstreamRoute struct {
 	// MaxBody, when > 0, bounds the request body (a chunked one is
 	// counted as it arrives): more is 413.
 	MaxBody int64
+	// ErrorStatus, when not 0, makes the application's answer an error
+	// page (ErrorPages): it is asked for Target, the page's path, instead
+	// of the request's target, and its status line becomes ErrorStatus's
+	// (nginx error_page without "=").
+	ErrorStatus int
+	Target      []byte
 }
 
 // RouteUpstream fills the response's upstream route and returns it.
@@ -144,6 +150,9 @@ type Ctx struct {
 	Client netip.Addr
 
 	sub *httpcodec.Request // an error page's request (ErrorPages.Serve)
+	// inPage is set while an error page is looked up through the vhost's
+	// locations, whose own error pages must not be tried again.
+	inPage bool
 }
 
 // InternalHandler is a Handler that serves internal redirects

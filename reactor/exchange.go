@@ -74,6 +74,9 @@ type exchange struct {
 	// application (responseFailed); maxBody bounds a chunked body.
 	errPages *handlers.ErrorPages
 	maxBody  int64
+	// errStatus, when not 0, replaces the status of the application's
+	// answer: it is an error page (UpstreamRoute.ErrorStatus).
+	errStatus int
 
 	// zc is the route's compression of the response and coding what the
 	// client accepts of it, both decided with the request; enc compresses
@@ -162,7 +165,7 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 		r.safe = true
 	}
 	r.pipelinable = (req.Method == httpcodec.MethodGet || r.isHead) && !req.HasBody()
-	r.errPages, r.maxBody = route.Errors, route.MaxBody
+	r.errPages, r.maxBody, r.errStatus = route.Errors, route.MaxBody, route.ErrorStatus
 	if zc := route.Compress; zc != nil && !r.isHead && !req.Has(httpcodec.HdrRange) {
 		// A range is of the identity body: never compressed.
 		r.zc, r.coding = zc, zc.Choose(req.Get(httpcodec.HdrAcceptEncoding))
@@ -199,11 +202,15 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 // bodyLen bytes (-1: none).
 func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *httpcodec.Request, route *handlers.UpstreamRoute, bodyLen int64) []byte {
 	ri := &l.ri
+	target, path, query := req.RawTarget, req.Path, req.Query
+	if route.Target != nil {
+		target, path, query = route.Target, route.Target, nil // an error page
+	}
 	*ri = cgi.RequestInfo{
 		Method:       req.MethodName,
-		RequestURI:   req.RawTarget,
-		Path:         req.Path,
-		Query:        req.Query,
+		RequestURI:   target,
+		Path:         path,
+		Query:        query,
 		ContentType:  req.Get(httpcodec.HdrContentType),
 		DocumentRoot: route.DocumentRoot,
 		ScriptName:   route.ScriptName,

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
@@ -124,6 +125,9 @@ func (r *exchange) UpgradeRequest() bool { return r.upgrade }
 func (r *exchange) headIn() {
 	st := r.head.StatusCode()
 	r.status = st
+	if r.errStatus != 0 {
+		r.status = r.errStatus // an error page: the client gets the error
+	}
 	if st == 101 {
 		r.startTunnel() // the codec let it through: the request asked
 		return
@@ -221,6 +225,9 @@ func (r *exchange) sendHead(streaming bool) {
 	r.headSent = true
 	st, cl := r.head.StatusCode(), r.head.Length()
 	b := r.head.AppendHead(l.hctx.Scratch[:0])
+	if r.errStatus != 0 {
+		b = withStatus(b, r.errStatus)
+	}
 	body := r.held
 	r.held = r.held[:0]
 	if r.zc != nil && !r.noBody {
@@ -279,6 +286,17 @@ func (r *exchange) sendHead(streaming bool) {
 		r.cs.sendResponse(r, b, body) // head and body in one write
 	}
 	l.hctx.Scratch = l.hctx.Scratch[:0]
+}
+
+// withStatus replaces the status line at the start of head by status's,
+// building the new head after the old one and moving it to the front: no
+// allocation once the scratch buffer has grown.
+func withStatus(head []byte, status int) []byte {
+	end := bytes.Index(head, crlf) + 2
+	n := len(head)
+	head = httpcodec.AppendStatusLine(head, status)
+	head = append(head, head[end:n]...)
+	return append(head[:0], head[n:]...) // memmove: overlap is fine
 }
 
 // writeBody sends a piece of the application's body, compressed when

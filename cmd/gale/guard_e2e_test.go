@@ -51,6 +51,8 @@ func newGuardSite(t *testing.T) *guardSite {
 		// A WordPress-sized home page (about 28 KB of HTML).
 		"www/wp.php":            `<?php header("Content-Type: text/html; charset=UTF-8"); for ($i = 0; $i < 400; $i++) { echo "<article id=\"post-$i\"><h2>Hello world $i</h2><p>Welcome to WordPress.</p></article>\n"; }`,
 		"www/addr.php":          `<?php echo $_SERVER["REMOTE_ADDR"];`,
+		"www/notfound.php":      `<?php echo "app page for ", $_SERVER["REQUEST_URI"];`,
+		"www/docs/a.txt":        "a",
 		"www/index.html":        "home",
 		"www/errors/404.html":   "<h1>custom not found</h1>",
 		"www/errors/50x.html":   "<h1>custom backend error</h1>",
@@ -88,6 +90,8 @@ func (s *guardSite) serveApp(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(5 * time.Second):
 		}
 		w.Write([]byte("waited"))
+	case "/app/sorry":
+		fmt.Fprintf(w, "sorry page for %s", r.URL.RequestURI())
 	case "/app/encoded":
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("Content-Encoding", "gzip")
@@ -162,6 +166,10 @@ vhosts:
       - prefix: /plain/
         proxy: {upstream: app}
         compress: {enabled: false}
+      - prefix: /docs/
+        error_pages: {404: /notfound.php}
+      - prefix: /docs2/
+        error_pages: {404: /app/sorry}
 `, s.fpm.Addr(), s.app.Listener.Addr().String(), dead))
 	if out, err := exec.Command(galeBin, "-t", "-config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("gale -t: %v\n%s", err, out)
@@ -333,6 +341,24 @@ vhosts:
 		resp, body = do("GET", "/dead/x", nil, nil, 0)
 		if resp.StatusCode != 502 || string(body) != "<h1>custom backend error</h1>" {
 			t.Errorf("backend down: %d %q", resp.StatusCode, body)
+		}
+		// Pages through the applications: PHP, and the HTTP one, asked
+		// for the page's path; the client gets the error's status.
+		resp, body = do("GET", "/docs/missing.html", nil, nil, 0)
+		if resp.StatusCode != 404 || string(body) != "app page for /notfound.php" {
+			t.Errorf("page from PHP: %d %q", resp.StatusCode, body)
+		}
+		resp, body = do("HEAD", "/docs/missing.html", nil, nil, 0)
+		if resp.StatusCode != 404 || len(body) != 0 {
+			t.Errorf("HEAD, page from PHP: %d %q", resp.StatusCode, body)
+		}
+		resp, body = do("GET", "/docs2/missing.html", nil, nil, 0)
+		if resp.StatusCode != 404 || string(body) != "sorry page for /app/sorry" {
+			t.Errorf("page from the HTTP application: %d %q", resp.StatusCode, body)
+		}
+		resp, body = do("GET", "/docs/a.txt", nil, nil, 0)
+		if resp.StatusCode != 200 || string(body) != "a" {
+			t.Errorf("a file there: %d %q", resp.StatusCode, body)
 		}
 		resp, body = do("GET", "/missing.php", nil, nil, 0)
 		if resp.StatusCode != 404 || string(body) != "<h1>custom not found</h1>" {

@@ -46,6 +46,7 @@ func withGuards(cfg *config.Config, vh *config.VHost, loc *config.Location, rt *
 			return nil, err
 		}
 		l.Errors = handlers.NewErrorPages(m, rt.Internal())
+		l.Errors.App = rt
 		guarded = true
 	}
 	if dc := dynCompress(vh, loc); dc != nil {

@@ -389,11 +389,14 @@ type Location struct {
 	// LimitReq limits the request rate of each client address here.
 	LimitReq *LimitReq `yaml:"limit_req"`
 	// ErrorPages map statuses (400-599) to pages, e.g. {404: /404.html,
-	// 502: /50x.html} (nginx error_page): a page is a path served as a
-	// file by the vhost's locations (an internal one too), with the
-	// error's status. It replaces gale's own errors here and the 502, 503
-	// and 504 gale answers when the application fails; the application's
-	// own error responses pass as they are. Replaces the vhost's.
+	// 502: /50x.html} (nginx error_page): a page is a path of the vhost,
+	// served with the error's status, as a file by its location (an
+	// internal one too) or, when it is no file, by the application its
+	// location routes it to (a GET of the page's path; for GET and HEAD
+	// requests). It replaces gale's own errors here, and the 502, 503 and
+	// 504 gale answers when the application fails (file pages only: the
+	// application may be what failed); the application's own error
+	// responses pass as they are. Replaces the vhost's.
 	ErrorPages map[string]string `yaml:"error_pages"`
 	// Compress compresses the application's responses here; replaces the
 	// vhost's.

@@ -9,10 +9,11 @@ import (
 )
 
 // Location applies a location's rules around the handler that serves it:
-// internal-only, access by client address, and response header rules.
-// cmd/gale wraps a location's handler in one only when it has rules, so a
-// location without them costs nothing. It is configured before serving
-// and read-only afterwards.
+// internal-only, a rate limit, access by client address, basic auth, a
+// body limit, error pages, compression of the application's responses,
+// and response header rules. cmd/gale wraps a location's handler in one
+// only when it has rules, so a location without them costs nothing. It is
+// configured before serving and read-only afterwards.
 type Location struct {
 	// Handler serves what the rules let through; nil answers 404 (a
 	// location that only denies).
@@ -37,7 +38,8 @@ type Location struct {
 	// auth_basic); checked after the address rules.
 	Auth *BasicAuth
 	// MaxBody, when > 0, refuses a request body longer than this with 413
-	// (nginx client_max_body_size); a chunked body is counted as it comes.
+	// (nginx client_max_body_size); a chunked body going to an application
+	// is counted as it comes (one for a file is never read anyway).
 	MaxBody int64
 	// Compress, when set, compresses the application's responses here.
 	Compress *DynCompress

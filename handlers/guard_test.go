@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/crypto/bcrypt"
@@ -85,21 +87,35 @@ func TestRateLimit(t *testing.T) {
 	now := int64(1_000_000)
 	rl := NewRateLimit(2, 3, 64, 503) // 2 r/s, burst 3
 	rl.now = func() int64 { return now }
+	allow := func(a netip.Addr) bool { ok, _ := rl.Allow(a); return ok }
 	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
-	var got []bool
+	// Paced: the first at once, the burst each half a second (2 r/s)
+	// further, then refused.
+	var waits []time.Duration
+	var oks []bool
 	for range 6 {
-		got = append(got, rl.Allow(a))
+		ok, wait := rl.Allow(a)
+		oks, waits = append(oks, ok), append(waits, wait)
 	}
-	// nginx nodelay: the first plus a burst of 3 at once, then refused.
-	if want := []bool{true, true, true, true, false, false}; !equalBools(got, want) {
-		t.Fatalf("burst: %v, want %v", got, want)
+	if want := []bool{true, true, true, true, false, false}; !equalBools(oks, want) {
+		t.Fatalf("burst: %v, want %v", oks, want)
 	}
-	if !rl.Allow(b) {
+	if want := []time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 0, 0}; fmt.Sprint(waits) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v", waits, want)
+	}
+	if !allow(b) {
 		t.Fatal("another address shares the bucket")
 	}
 	now += 500 // half a second drains one request at 2 r/s
-	if !rl.Allow(a) || rl.Allow(a) {
+	if !allow(a) || allow(a) {
 		t.Fatal("after 500 ms: want one more request, not two")
+	}
+	rl.NoDelay = true
+	now += 2000
+	for i := range 4 {
+		if ok, wait := rl.Allow(a); !ok || wait != 0 {
+			t.Fatalf("nodelay, request %d: %v %v", i, ok, wait)
+		}
 	}
 	// Memory is fixed: a flood of addresses only recycles slots.
 	for i := range 10000 {

@@ -54,8 +54,7 @@ func (l *Location) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	switch {
 	case l.Internal:
 		errorFor(ctx, req, resp, 404)
-	case l.Limit != nil && !l.Limit.Allow(ctx.Client):
-		errorFor(ctx, req, resp, l.Limit.Status)
+	case l.Limit != nil && !ctx.Paced && l.limited(ctx, req, resp):
 	case l.DenyAll || !l.admits(ctx.Client):
 		errorFor(ctx, req, resp, 403)
 	case l.Auth != nil && !l.Auth.Check(req):
@@ -74,6 +73,22 @@ func (l *Location) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 		}
 		l.Errors.replace(ctx, req, resp, extra)
 	}
+}
+
+// limited counts the request against the rate limit and reports whether
+// it answered: a refusal, or a Hold until the request's turn (the reactor
+// then serves it again with Ctx.Paced set, and it is not counted twice).
+func (l *Location) limited(ctx *Ctx, req *httpcodec.Request, resp *Response) bool {
+	ok, wait := l.Limit.Allow(ctx.Client)
+	switch {
+	case !ok:
+		errorFor(ctx, req, resp, l.Limit.Status)
+	case wait > 0:
+		resp.Hold = wait
+	default:
+		return false
+	}
+	return true
 }
 
 // ServeInternal implements InternalHandler. Address rules are not checked:

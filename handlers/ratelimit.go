@@ -8,11 +8,11 @@ import (
 )
 
 // RateLimit bounds the request rate of each client address (nginx
-// limit_req with nodelay): a leaky bucket per address drains at Rate
-// requests per second and holds Burst requests beyond it; a request that
-// would overflow it is refused with Status. Requests within the burst are
-// served at once (nginx nodelay): gale answers synchronously and does not
-// hold a request back to pace it.
+// limit_req): a leaky bucket per address drains at Rate requests per
+// second and holds Burst requests beyond it; a request that would overflow
+// it is refused with Status. A request within the burst waits until the
+// rate lets it through (Allow's delay; the reactor holds it unread), or is
+// served at once with NoDelay (nginx nodelay).
 //
 // Memory is bounded: the buckets live in a fixed table of Slots entries
 // (4-way set-associative, sharded by address hash), and a new address
@@ -22,6 +22,9 @@ import (
 type RateLimit struct {
 	// Status is the refusal's status: 503 (nginx's default) or 429.
 	Status int
+	// NoDelay serves requests within the burst at once instead of pacing
+	// them at the rate.
+	NoDelay bool
 	rate   int64 // milli-requests per second
 	burst  int64 // in milli-requests
 	seed   maphash.Seed
@@ -67,8 +70,9 @@ func NewRateLimit(perSecond float64, burst, slots, status int) *RateLimit {
 }
 
 // Allow counts a request from addr and reports whether it is within the
-// limit. It allocates nothing.
-func (rl *RateLimit) Allow(addr netip.Addr) bool {
+// limit, and how long it must wait for its turn (0 with NoDelay, or when
+// the bucket was empty). It allocates nothing.
+func (rl *RateLimit) Allow(addr netip.Addr) (bool, time.Duration) {
 	key := addr.As16()
 	h := maphash.Bytes(rl.seed, key[:])
 	sh := &rl.shards[h%uint64(len(rl.shards))]
@@ -86,15 +90,19 @@ func (rl *RateLimit) Allow(addr netip.Addr) bool {
 			ms := max(now-s.last, 0)
 			excess := max(s.excess-rl.rate*ms/1000+1000, 0)
 			if excess > rl.burst {
-				return false
+				return false, 0
 			}
 			s.excess, s.last = excess, now
-			return true
+			if rl.NoDelay {
+				return true, 0
+			}
+			// nginx: what is above the rate waits excess/rate.
+			return true, time.Duration(excess*1000/rl.rate) * time.Millisecond
 		}
 		if !s.used || s.last < victim.last && victim.used {
 			victim = s
 		}
 	}
 	*victim = limitSlot{key: key, used: true, last: now}
-	return true
+	return true, 0
 }

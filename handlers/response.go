@@ -6,6 +6,7 @@ package handlers
 import (
 	"net/netip"
 	"os"
+	"time"
 
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
@@ -49,6 +50,10 @@ type Response struct {
 	Upstream *UpstreamRoute
 	// Cache says whether the static cache answered, for metrics.
 	Cache CacheResult
+	// Hold, when > 0, answers nothing yet: the reactor leaves the request
+	// unread for this long, then serves it again with Ctx.Paced set (a
+	// rate limit pacing a burst, nginx limit_req without nodelay).
+	Hold time.Duration
 
 	body [4][]byte // backing for Body
 	up   UpstreamRoute
@@ -150,6 +155,10 @@ type Ctx struct {
 	Client netip.Addr
 
 	sub *httpcodec.Request // an error page's request (ErrorPages.Serve)
+	// Paced is set while the reactor serves again a request it held
+	// (Response.Hold): its rate limit counted it already.
+	Paced bool
+
 	// inPage is set while an error page is looked up through the vhost's
 	// locations, whose own error pages must not be tried again.
 	inPage bool

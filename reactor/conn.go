@@ -46,6 +46,9 @@ type conn struct {
 	peer    netip.AddrPort
 	client  netip.AddrPort
 	limited netip.Addr
+	// pace and paceDue: a request held unread by a rate limit (pace.go).
+	pace    paceState
+	paceDue int64
 }
 
 func (l *loop) open(c gnet.Conn) {
@@ -130,9 +133,9 @@ func (l *loop) traffic(cs *conn) {
 		r.tunnelUp()
 		return
 	}
-	if cs.out.busy() || cs.closeAfter || cs.ex != nil {
-		// Earlier responses are still being written: leave pipelined
-		// requests buffered until they are.
+	if cs.out.busy() || cs.closeAfter || cs.ex != nil || cs.pace == paceHeld {
+		// Earlier responses are still being written, or a request waits
+		// for its turn: leave pipelined requests buffered until then.
 		if cs.gc.InboundBuffered() > maxBacklog {
 			l.kill(cs)
 		}
@@ -144,7 +147,7 @@ func (l *loop) traffic(cs *conn) {
 // process answers the complete requests buffered on cs, in order, until it
 // runs out of input, must wait for a response to drain, or closes.
 func (l *loop) process(cs *conn) {
-	for !cs.gone && !cs.out.busy() && cs.ex == nil && !cs.closeAfter && !cs.lingering {
+	for !cs.gone && !cs.out.busy() && cs.ex == nil && !cs.closeAfter && !cs.lingering && cs.pace != paceHeld {
 		if !l.parseBatch(cs) {
 			return
 		}
@@ -189,7 +192,14 @@ func (l *loop) parseBatch(cs *conn) bool {
 			break
 		}
 		l.resp.Reset()
+		l.hctx.Paced = cs.pace == pacePaced
 		l.s.currentHandler().Serve(&l.hctx, &l.req, &l.resp)
+		cs.pace = paceNone
+		if hold := l.resp.Hold; hold > 0 {
+			off -= n // unread until its turn, and served again then
+			l.holdRequest(cs, hold)
+			break
+		}
 		cs.nreq++
 		if route := l.resp.Upstream; route != nil {
 			off += l.startExchange(cs, route, buf[off:])

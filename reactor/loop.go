@@ -186,6 +186,8 @@ func (cs *conn) expire(kind timerKind) {
 		l.kill(cs)
 	case timerIdle, timerLinger:
 		l.kill(cs)
+	case timerPace:
+		l.paceDone(cs)
 	case timerPark:
 		// The connection went idle after the previous tick: its idle
 		// timeout runs from now, at most a tick late.

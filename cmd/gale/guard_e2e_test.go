@@ -159,7 +159,10 @@ vhosts:
         auth: {realm: gale test, user_file: htpasswd}
       - prefix: /api/
         proxy: {upstream: app}
-        limit_req: {rate: 1r/m, burst: 2, status: 429}
+        limit_req: {rate: 1r/m, burst: 2, status: 429, nodelay: true}
+      - prefix: /paced/
+        proxy: {upstream: app}
+        limit_req: {rate: 5r/s, burst: 3}
       - prefix: /api503/
         proxy: {upstream: app}
         limit_req: {rate: 1r/m}
@@ -412,6 +415,46 @@ vhosts:
 		}
 		if fmt.Sprint(got) != "[200 503 503]" {
 			t.Errorf("rate 1r/m no burst: %v", got)
+		}
+		// Without nodelay, a burst is paced: six at once at 5r/s with a
+		// burst of 3 give the first at once, three more 200, 400 and
+		// 600 ms later, and two refusals at once.
+		type result struct {
+			status int
+			took   time.Duration
+		}
+		results := make(chan result, 6)
+		for range 6 {
+			go func() {
+				start := time.Now()
+				resp, err := c.Get(p.url("/paced/x"))
+				if err != nil {
+					results <- result{0, time.Since(start)}
+					return
+				}
+				resp.Body.Close()
+				results <- result{resp.StatusCode, time.Since(start)}
+			}()
+		}
+		var ok, refused int
+		var slowest time.Duration
+		for range 6 {
+			r := <-results
+			switch r.status {
+			case 200:
+				ok++
+				slowest = max(slowest, r.took)
+			case 503:
+				refused++
+				if r.took > 300*time.Millisecond {
+					t.Errorf("a refusal took %v: it must not wait", r.took)
+				}
+			default:
+				t.Errorf("paced request: %d", r.status)
+			}
+		}
+		if ok != 4 || refused != 2 || slowest < 500*time.Millisecond || slowest > 3*time.Second {
+			t.Errorf("paced burst: %d served (the last after %v), %d refused; want 4 (after about 600 ms) and 2", ok, slowest, refused)
 		}
 	})
 

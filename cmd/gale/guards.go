@@ -21,6 +21,7 @@ func withGuards(cfg *config.Config, vh *config.VHost, loc *config.Location, rt *
 			return nil, err
 		}
 		l.Limit = handlers.NewRateLimit(rate, lr.Burst, lr.Slots, lr.Status)
+		l.Limit.NoDelay = lr.NoDelay
 		guarded = true
 	}
 	if a := loc.Auth; a != nil {

@@ -298,14 +298,19 @@ type Auth struct {
 }
 
 // LimitReq limits each client address's request rate in a location
-// (nginx limit_req with nodelay): a leaky bucket drains at Rate and holds
-// Burst requests more; past it requests are refused with Status. Requests
-// within the burst are served at once (they are not delayed).
+// (nginx limit_req): a leaky bucket drains at Rate and holds Burst
+// requests more; past it requests are refused with Status. Requests within
+// the burst wait for their turn at the rate (held unread, in order), or
+// are served at once with NoDelay.
 type LimitReq struct {
 	// Rate is the sustained rate: "10r/s" or "60r/m".
 	Rate string `yaml:"rate"`
-	// Burst is how many requests beyond the rate are let through at once.
+	// Burst is how many requests beyond the rate may wait for their turn
+	// (or, with NoDelay, pass at once).
 	Burst int `yaml:"burst" default:"0"`
+	// NoDelay serves the requests within the burst at once (nginx
+	// nodelay) instead of pacing them.
+	NoDelay bool `yaml:"nodelay" default:"false"`
 	// Status is the refusal's status: 503 or 429.
 	Status int `yaml:"status" default:"503"`
 	// Slots bounds the addresses remembered (memory is fixed); when full,

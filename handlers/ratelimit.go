@@ -25,11 +25,11 @@ type RateLimit struct {
 	// NoDelay serves requests within the burst at once instead of pacing
 	// them at the rate.
 	NoDelay bool
-	rate   int64 // milli-requests per second
-	burst  int64 // in milli-requests
-	seed   maphash.Seed
-	shards []limitShard
-	now    func() int64 // milliseconds; time.Now unless a test sets it
+	rate    int64 // milli-requests per second
+	burst   int64 // in milli-requests
+	seed    maphash.Seed
+	shards  []limitShard
+	now     func() int64 // milliseconds; time.Now unless a test sets it
 }
 
 // limitWays is the associativity of the table: a new address evicts the

@@ -83,8 +83,8 @@ func (c *DynCompress) Choose(acceptEncoding []byte) Coding {
 // Applies reports whether a response whose head (status line and fields,
 // as forwarded) is head may be compressed, with bodyLen its length when
 // known (else -1): a 2xx other than 204 and 206 of a listed type, without
-// a Content-Encoding or Content-Range of its own, and not below
-// MinLength.
+// a Content-Encoding or Content-Range of its own nor Cache-Control:
+// no-transform, and not below MinLength.
 func (c *DynCompress) Applies(status int, head []byte, bodyLen int64) bool {
 	if status < 200 || status >= 300 || status == 204 || status == 206 {
 		return false
@@ -110,6 +110,8 @@ func (c *DynCompress) Applies(status int, head []byte, bodyLen int64) bool {
 			return false
 		case httpcodec.EqualFold(name, "Content-Type"):
 			ctype = bytes.TrimSpace(line[colon+1:])
+		case httpcodec.EqualFold(name, "Cache-Control") && httpcodec.ListHas(line[colon+1:], "no-transform"):
+			return false // RFC 9110 section 7.7: an intermediary leaves it as is
 		}
 	}
 	return c.typeListed(ctype)

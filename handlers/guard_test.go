@@ -191,6 +191,7 @@ func TestDynCompressApplies(t *testing.T) {
 		{"encoded", 200, head("Content-Type: text/html", "Content-Encoding: br"), -1, false},
 		{"range", 200, head("Content-Type: text/html", "Content-Range: bytes 0-1/2"), -1, false},
 		{"206", 206, head("Content-Type: text/html"), -1, false},
+		{"no-transform", 200, head("Content-Type: text/html", "Cache-Control: private, No-Transform"), -1, false},
 		{"204", 204, head("Content-Type: text/html"), -1, false},
 		{"404", 404, head("Content-Type: text/html"), -1, false},
 	} {

@@ -142,3 +142,22 @@ func TestConnLimitTable(t *testing.T) {
 		t.Fatal("5000 addresses all counted in a table of 64")
 	}
 }
+
+func TestWithStatus(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		status int
+		want   string
+	}{
+		{"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", 404, "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"},
+		{"HTTP/1.1 200 Everything Is Fine Here\r\nX: y\r\n", 502, "HTTP/1.1 502 Bad Gateway\r\nX: y\r\n"},
+		{"HTTP/1.1 200 OK\r\n", 503, "HTTP/1.1 503 Service Unavailable\r\n"},
+	} {
+		for _, spare := range []int{0, 256} { // growing in place or not
+			b := append(make([]byte, 0, len(tc.in)+spare), tc.in...)
+			if got := string(withStatus(b, tc.status)); got != tc.want {
+				t.Errorf("%q with %d (spare %d): %q, want %q", tc.in, tc.status, spare, got, tc.want)
+			}
+		}
+	}
+}

@@ -272,7 +272,8 @@ type LimitConn struct {
 // gzip_types, gzip_min_length, gzip_vary): as the body arrives, flushed
 // whenever gale sends, for clients whose Accept-Encoding takes the coding.
 // Never for HEAD, ranges, 204/304/206, a response with its own
-// Content-Encoding, or one known to be shorter than MinLength; compressed
+// Content-Encoding or with Cache-Control: no-transform, or one known to be
+// shorter than MinLength; compressed
 // responses get Vary: Accept-Encoding, a weak ETag and no Content-Length.
 type Compress struct {
 	// Enabled turns it on (false turns off a vhost's compress here).

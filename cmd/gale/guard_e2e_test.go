@@ -541,6 +541,22 @@ vhosts:
 			t.Errorf("%s: %d %q, want %q", tc.name, resp.StatusCode, b, tc.want)
 		}
 	}
+	// A header that arrives in pieces is waited for.
+	conn, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+	check(t, err)
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	whole := append(proxyV2(t, "198.51.100.77", 1), get("/addr.php")...)
+	for _, part := range [][]byte{whole[:7], whole[7:20], whole[20:]} {
+		_, err := conn.Write(part)
+		check(t, err)
+		time.Sleep(30 * time.Millisecond)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	check(t, err)
+	if b := readAll(t, resp); b != "198.51.100.77" {
+		t.Errorf("PROXY v2 header in pieces: %d %q", resp.StatusCode, b)
+	}
+	conn.Close()
 	if resp := rawRequest(t, p.addr, get("/addr.php")); resp != nil {
 		t.Errorf("no PROXY header on a proxy_protocol listener: answered %d, want the connection closed", resp.StatusCode)
 	}

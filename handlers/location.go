@@ -9,10 +9,11 @@ import (
 )
 
 // Location applies a location's rules around the handler that serves it:
-// internal-only, access by client address, and response header rules.
-// cmd/gale wraps a location's handler in one only when it has rules, so a
-// location without them costs nothing. It is configured before serving
-// and read-only afterwards.
+// internal-only, a rate limit, access by client address, basic auth, a
+// body limit, error pages, compression of the application's responses,
+// and response header rules. cmd/gale wraps a location's handler in one
+// only when it has rules, so a location without them costs nothing. It is
+// configured before serving and read-only afterwards.
 type Location struct {
 	// Handler serves what the rules let through; nil answers 404 (a
 	// location that only denies).
@@ -36,6 +37,22 @@ type Location struct {
 	// Buffering applies to the responses of the applications Handler
 	// hands requests to (BufferingOff: streamed as they come).
 	Buffering Buffering
+	// Limit, when set, bounds each client address's request rate here
+	// (nginx limit_req); checked before anything else but Internal.
+	Limit *RateLimit
+	// Auth, when set, asks for HTTP basic authentication (nginx
+	// auth_basic); checked after the address rules.
+	Auth *BasicAuth
+	// MaxBody, when > 0, refuses a request body longer than this with 413
+	// (nginx client_max_body_size); a chunked body going to an application
+	// is counted as it comes (one for a file is never read anyway).
+	MaxBody int64
+	// Compress, when set, compresses the application's responses here.
+	Compress *DynCompress
+	// Errors, when set, replaces error responses with pages (nginx
+	// error_page): gale's own errors here, and the 502, 503 and 504 it
+	// answers for the application.
+	Errors *ErrorPages
 }
 
 // Serve implements Handler.
@@ -43,11 +60,41 @@ func (l *Location) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	switch {
 	case l.Internal:
 		errorFor(ctx, req, resp, 404)
+	case l.Limit != nil && !ctx.Paced && l.limited(ctx, req, resp):
 	case l.DenyAll || !l.admits(ctx.Client):
 		errorFor(ctx, req, resp, 403)
+	case l.Auth != nil && !l.Auth.Check(req):
+		l.Auth.refuse(ctx, req, resp)
+	case l.MaxBody > 0 && req.HasBody() && req.ContentLength > l.MaxBody:
+		// Answered before the body is read: the connection closes after.
+		errorFor(ctx, req, resp, 413)
+		resp.Close = true
 	default:
 		l.serve(ctx, req, resp, false)
 	}
+	if l.Errors != nil && resp.Upstream == nil && resp.Status >= 400 {
+		extra := ""
+		if resp.Status == 401 && l.Auth != nil {
+			extra = l.Auth.challenge // a 401 page still asks for credentials
+		}
+		l.Errors.replace(ctx, req, resp, extra)
+	}
+}
+
+// limited counts the request against the rate limit and reports whether
+// it answered: a refusal, or a Hold until the request's turn (the reactor
+// then serves it again with Ctx.Paced set, and it is not counted twice).
+func (l *Location) limited(ctx *Ctx, req *httpcodec.Request, resp *Response) bool {
+	ok, wait := l.Limit.Allow(ctx.Client)
+	switch {
+	case !ok:
+		errorFor(ctx, req, resp, l.Limit.Status)
+	case wait > 0:
+		resp.Hold = wait
+	default:
+		return false
+	}
+	return true
 }
 
 // ServeInternal implements InternalHandler. Address rules are not checked:
@@ -73,12 +120,16 @@ func (l *Location) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, inter
 	default:
 		l.Handler.Serve(ctx, req, resp)
 	}
-	if resp.Upstream != nil {
+	if r := resp.Upstream; r != nil {
 		if l.Buffering != BufferingOn {
-			resp.Upstream.Buffering = l.Buffering
+			r.Buffering = l.Buffering
 		}
 		if l.RequestHeaders != nil {
-			resp.Upstream.RequestHeaders = l.RequestHeaders
+			r.RequestHeaders = l.RequestHeaders
+		}
+		r.Compress, r.Errors = l.Compress, l.Errors
+		if l.MaxBody > 0 {
+			r.MaxBody = l.MaxBody
 		}
 	}
 	switch {

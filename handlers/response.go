@@ -6,6 +6,7 @@ package handlers
 import (
 	"net/netip"
 	"os"
+	"time"
 
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
@@ -49,6 +50,10 @@ type Response struct {
 	Upstream *UpstreamRoute
 	// Cache says whether the static cache answered, for metrics.
 	Cache CacheResult
+	// Hold, when > 0, answers nothing yet: the reactor leaves the request
+	// unread for this long, then serves it again with Ctx.Paced set (a
+	// rate limit pacing a burst, nginx limit_req without nodelay).
+	Hold time.Duration
 
 	body [4][]byte // backing for Body
 	up   UpstreamRoute
@@ -104,6 +109,20 @@ type UpstreamRoute struct {
 	// RequestHeaders are the location's rules for the request's fields,
 	// applied before the protocol encodes them; nil: none.
 	RequestHeaders *RequestHeaderRules
+	// Compress, when set, compresses the application's response for
+	// clients that accept it (Location.Compress).
+	Compress *DynCompress
+	// Errors, when set, has the pages for the errors gale answers
+	// instead of the application's response (502, 503, 504).
+	Errors *ErrorPages
+	// MaxBody, when > 0, bounds the request body (a chunked one is
+	// counted as it arrives): more is 413.
+	MaxBody int64
+	// ErrorStatus, when not 0, makes the application's answer an error
+	// page (ErrorPages): it is asked for the page's path (a rewrite:
+	// Rewritten, Path, Target) instead of the request's target, and its
+	// status line becomes ErrorStatus's (nginx error_page without "=").
+	ErrorStatus int
 }
 
 // Buffering is how an application's response reaches the client.
@@ -166,6 +185,15 @@ type Ctx struct {
 	// batch of a connection's requests; it is stale during an internal
 	// redirect, so rules skip it there (see Location).
 	Client netip.Addr
+
+	sub *httpcodec.Request // an error page's request (ErrorPages.Serve)
+	// Paced is set while the reactor serves again a request it held
+	// (Response.Hold): its rate limit counted it already.
+	Paced bool
+
+	// inPage is set while an error page is looked up through the vhost's
+	// locations, whose own error pages must not be tried again.
+	inPage bool
 }
 
 // InternalHandler is a Handler that serves internal redirects

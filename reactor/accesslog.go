@@ -3,7 +3,6 @@ package reactor
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -256,8 +255,12 @@ func (ri *reqInfo) fill(cs *conn, req *httpcodec.Request, start time.Time) {
 	ri.start = start
 	b := ri.buf
 	if cs != nil && !cs.gone {
-		if ta, ok := cs.gc.RemoteAddr().(*net.TCPAddr); ok {
-			b = ta.AddrPort().Addr().Unmap().AppendTo(b)
+		client := cs.client
+		if !client.IsValid() {
+			client = cs.peer // an error before the request parsed
+		}
+		if client.IsValid() {
+			b = client.Addr().AppendTo(b)
 		}
 	}
 	ri.buf = b

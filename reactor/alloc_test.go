@@ -82,7 +82,7 @@ func newMemRig(tb testing.TB, root string, al *AccessLog, raw string) *memRig {
 		tb.Fatal(err)
 	}
 	r := &memRig{l: newLoop(s, nil), mc: &memConn{}}
-	cs := &conn{gc: r.mc, fd: -1, l: r.l}
+	cs := &conn{gc: r.mc, fd: -1, l: r.l, peer: socketPeer(r.mc.RemoteAddr())}
 	cs.t.owner = cs
 	in := []byte(raw)
 	r.serve = func() {

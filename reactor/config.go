@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"time"
 
@@ -56,6 +57,18 @@ type Config struct {
 	Logger *slog.Logger
 	// AccessLog, when set, receives one line per request (see AccessFormat).
 	AccessLog *AccessLog
+	// ProxyProtocol requires a PROXY protocol header (v1 or v2) at the
+	// start of every connection and takes the client's address from it
+	// (proxyproto.go). Off, such a header is an ordinary bad request.
+	ProxyProtocol bool
+	// TrustedProxies are the peers whose RealIPHeader names the client
+	// (realip.go); empty: nobody's is believed.
+	TrustedProxies []netip.Prefix
+	// RealIPHeader is the forwarding header trusted proxies set
+	// (default X-Forwarded-For).
+	RealIPHeader string
+	// LimitConn, when set, caps the connections of each client address.
+	LimitConn *ConnLimit
 }
 
 func (c *Config) setDefaults() {
@@ -90,5 +103,8 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.RealIPHeader == "" {
+		c.RealIPHeader = "X-Forwarded-For"
 	}
 }

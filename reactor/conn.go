@@ -3,7 +3,6 @@ package reactor
 import (
 	"errors"
 	"io"
-	"net"
 	"net/netip"
 	"time"
 
@@ -38,6 +37,18 @@ type conn struct {
 	gone       bool // OnClose ran: gc must not be touched
 	inStalled  bool
 	refused    bool // over Config.MaxConns: its input is never read
+
+	// peer is the client's address as the connection gives it: the
+	// socket's, or its PROXY header's (pp); client is the request in
+	// hand's, after the trusted proxies (realip.go); limited is the
+	// address Config.LimitConn counted the connection under, if any.
+	pp      ppState
+	peer    netip.AddrPort
+	client  netip.AddrPort
+	limited netip.Addr
+	// pace and paceDue: a request held unread by a rate limit (pace.go).
+	pace    paceState
+	paceDue int64
 }
 
 func (l *loop) open(c gnet.Conn) {
@@ -46,6 +57,9 @@ func (l *loop) open(c gnet.Conn) {
 	if !l.admit() {
 		l.refuse(cs)
 		return
+	}
+	if l.s.cfg.ProxyProtocol {
+		cs.pp = ppAwait
 	}
 	// A new connection gets the header timeout for its first byte, as
 	// nginx's client_header_timeout: an open socket that never speaks is
@@ -59,6 +73,7 @@ func (l *loop) closed(cs *conn, err error) {
 	l.wheel.cancel(&cs.t)
 	l.conns.remove(cs)
 	l.dropOut(cs)
+	l.unlimit(cs)
 	if r := cs.ex; r != nil {
 		cs.ex = nil
 		r.clientGone()
@@ -81,16 +96,10 @@ func (cs *conn) idle() bool {
 	return !cs.out.busy() && cs.ex == nil && !cs.lingering && cs.gc.InboundBuffered() == 0 && cs.gc.OutboundBuffered() == 0
 }
 
-// clientAddr is the client's address for the handlers' access rules; the
-// zero Addr on a unix socket. It allocates nothing (gnet keeps the
-// *net.TCPAddr it made at accept).
-func (cs *conn) clientAddr() netip.Addr {
-	if a, ok := cs.gc.RemoteAddr().(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(a.IP)
-		return ip.Unmap()
-	}
-	return netip.Addr{}
-}
+// pinned reports whether cs holds state a parked slot cannot keep: a PROXY
+// header's address. (Its count under Config.LimitConn is given back when
+// it idles, parked or not: limitconn.go.)
+func (cs *conn) pinned() bool { return cs.pp == ppGot }
 
 func (cs *conn) remote() string {
 	if a := cs.gc.RemoteAddr(); a != nil {
@@ -102,6 +111,9 @@ func (cs *conn) remote() string {
 // traffic is OnTraffic for a client connection.
 func (l *loop) traffic(cs *conn) {
 	l.stamp()
+	if cs.pp == ppAwait && !cs.lingering && !cs.refused && !l.readProxyHeader(cs) {
+		return
+	}
 	if cs.lingering || cs.refused {
 		_, _ = cs.gc.Discard(0) // Discard(0) drops everything buffered
 		if cs.lingering && cs.refused {
@@ -121,9 +133,9 @@ func (l *loop) traffic(cs *conn) {
 		r.tunnelUp()
 		return
 	}
-	if cs.out.busy() || cs.closeAfter || cs.ex != nil {
-		// Earlier responses are still being written: leave pipelined
-		// requests buffered until they are.
+	if cs.out.busy() || cs.closeAfter || cs.ex != nil || cs.pace == paceHeld {
+		// Earlier responses are still being written, or a request waits
+		// for its turn: leave pipelined requests buffered until then.
 		if cs.gc.InboundBuffered() > maxBacklog {
 			l.kill(cs)
 		}
@@ -135,7 +147,7 @@ func (l *loop) traffic(cs *conn) {
 // process answers the complete requests buffered on cs, in order, until it
 // runs out of input, must wait for a response to drain, or closes.
 func (l *loop) process(cs *conn) {
-	for !cs.gone && !cs.out.busy() && cs.ex == nil && !cs.closeAfter && !cs.lingering {
+	for !cs.gone && !cs.out.busy() && cs.ex == nil && !cs.closeAfter && !cs.lingering && cs.pace != paceHeld {
 		if !l.parseBatch(cs) {
 			return
 		}
@@ -152,7 +164,11 @@ func (l *loop) parseBatch(cs *conn) bool {
 	if l.s.cfg.AccessLog != nil {
 		l.batchStart = time.Now()
 	}
-	l.hctx.Client = cs.clientAddr()
+	perRequest := len(l.s.cfg.TrustedProxies) > 0
+	if !perRequest {
+		cs.client = cs.peer
+		l.hctx.Client = cs.peer.Addr()
+	}
 	for off < len(buf) {
 		n, err := l.parser.Parse(buf[off:], &l.req)
 		if err == httpcodec.ErrNeedMore {
@@ -168,8 +184,22 @@ func (l *loop) parseBatch(cs *conn) bool {
 		}
 		l.rawHead = buf[off : off+n]
 		off += n
+		if perRequest {
+			l.resolveClient(cs, &l.req)
+		}
+		if lc := l.s.cfg.LimitConn; lc != nil && !cs.limited.IsValid() && !l.admitClient(cs, lc) {
+			off = len(buf)
+			break
+		}
 		l.resp.Reset()
+		l.hctx.Paced = cs.pace == pacePaced
 		l.s.currentHandler().Serve(&l.hctx, &l.req, &l.resp)
+		cs.pace = paceNone
+		if hold := l.resp.Hold; hold > 0 {
+			off -= n // unread until its turn, and served again then
+			l.holdRequest(cs, hold)
+			break
+		}
 		cs.nreq++
 		if route := l.resp.Upstream; route != nil {
 			off += l.startExchange(cs, route, buf[off:])
@@ -218,6 +248,14 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 		// the upload.)
 		keep = false
 	}
+	l.accountSync(cs, l.queueResponse(cs, keep))
+}
+
+// queueResponse queues l.resp on l.iov (its file, if any, on cs's queue)
+// with the Date line and, unless keep, "Connection: close"; it returns the
+// head's length.
+func (l *loop) queueResponse(cs *conn, keep bool) int {
+	req, resp := &l.req, &l.resp
 	scratch := l.hctx.Scratch
 	start := len(scratch)
 	scratch = append(scratch, l.date.Line()...)
@@ -232,7 +270,7 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 	}
 	l.hctx.Scratch = scratch
 	l.iov = append(l.iov, resp.Head, scratch[start:])
-	l.accountSync(cs, len(resp.Head)+len(scratch)-start)
+	headLen := len(resp.Head) + len(scratch) - start
 	for _, b := range resp.Body {
 		if len(b) > 0 {
 			l.iov = append(l.iov, b)
@@ -247,6 +285,7 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 			l.dropOut(cs) // closed while handling: nothing will send it
 		}
 	}
+	return headLen
 }
 
 // badRequest logs, answers and accounts a request of the current batch

@@ -244,7 +244,7 @@ func (r *rig) client() *client {
 	}
 	r.t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
 	gc := &fakeGC{}
-	cs := &conn{gc: gc, fd: int32(fds[0]), l: r.l}
+	cs := &conn{gc: gc, fd: int32(fds[0]), l: r.l, peer: socketPeer(gc.RemoteAddr())}
 	gc.ctx = cs
 	cs.t.owner = cs
 	r.l.conns.add(cs)

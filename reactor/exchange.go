@@ -70,6 +70,21 @@ type exchange struct {
 	id     uint16
 	failed *upstream.Backend // the backend that just failed us, not to retry
 
+	// errPages has the pages of the errors gale answers for the
+	// application (responseFailed); maxBody bounds a chunked body.
+	errPages *handlers.ErrorPages
+	maxBody  int64
+	// errStatus, when not 0, replaces the status of the application's
+	// answer: it is an error page (UpstreamRoute.ErrorStatus).
+	errStatus int
+
+	// zc is the route's compression of the response and coding what the
+	// client accepts of it, both decided with the request; enc compresses
+	// the body once the response head qualified (sendHead).
+	zc     *handlers.DynCompress
+	coding handlers.Coding
+	enc    *handlers.StreamEncoder
+
 	rp cgi.ResponseParser // the response head of a CGIResponse
 	// head is the response head once complete: &rp, or one its codec
 	// parsed (upstream.HTTPResponse), valid until End; status is its
@@ -157,6 +172,11 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 		r.safe = true
 	}
 	r.pipelinable = (req.Method == httpcodec.MethodGet || r.isHead) && !req.HasBody()
+	r.errPages, r.maxBody, r.errStatus = route.Errors, route.MaxBody, route.ErrorStatus
+	if zc := route.Compress; zc != nil && !r.isHead && !req.Has(httpcodec.HdrRange) {
+		// A range is of the identity body: never compressed.
+		r.zc, r.coding = zc, zc.Choose(req.Get(httpcodec.HdrAcceptEncoding))
+	}
 	r.reqHead = headPool.Get()
 	cs.ex = r
 	r.startInfo(cs)
@@ -262,6 +282,10 @@ func (r *exchange) release() {
 	if r.reqBody != nil {
 		bodyPool.Put(r.reqBody)
 		r.reqBody = nil
+	}
+	if r.enc != nil {
+		r.enc.Release() // what it produced was copied or written
+		r.enc = nil
 	}
 	r.held = r.held[:0]
 }

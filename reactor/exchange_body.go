@@ -28,6 +28,13 @@ func (r *exchange) takeBody(p []byte) int {
 			return len(p)
 		}
 		r.appendBody(data)
+		if r.maxBody > 0 && r.reqLen > r.maxBody {
+			// The location's max_body, for a body whose length came
+			// only with it (a declared one was checked by Location).
+			l.s.cfg.Logger.Info("request body over the location's max_body", "remote", r.cs.remote(), "max_body", r.maxBody)
+			r.failClient(413)
+			return len(p)
+		}
 		if r.chunked.Done() {
 			r.chunked = nil
 		} else if k == 0 {

@@ -49,6 +49,13 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		ri.Proto = proto11
 	}
 	ri.RemoteAddr, ri.RemotePort, ri.ServerAddr, ri.ServerPort = l.addrs(cs)
+	if len(l.s.cfg.TrustedProxies) > 0 && l.trusted(cs.peer.Addr()) {
+		ri.TrustedFor = l.forwardedChain(req, "X-Forwarded-For")
+		ri.TrustedProto = req.Lookup("X-Forwarded-Proto")
+		s := len(l.addrBuf)
+		l.addrBuf = cs.peer.Addr().AppendTo(l.addrBuf)
+		ri.Peer = l.addrBuf[s:len(l.addrBuf):len(l.addrBuf)]
+	}
 	if len(ri.ServerName) == 0 {
 		// RFC 3875 section 4.1.14: the name the client used, else the
 		// address it reached. Never empty: Django answers 400 to an
@@ -99,7 +106,7 @@ func appendOriginForm(dst, target []byte) []byte {
 // kept while it stays the same.
 func (l *loop) addrs(cs *conn) (rip, rport, lip, lport []byte) {
 	b := l.addrBuf[:0]
-	rip, rport, b = appendAddr(b, cs.gc.RemoteAddr())
+	rip, rport, b = appendAddrPort(b, cs.client)
 	l.addrBuf = b
 	if ta, ok := cs.gc.LocalAddr().(*net.TCPAddr); ok {
 		if ap := ta.AddrPort(); ap != l.localAP || l.localFmt == nil {

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
@@ -139,6 +140,9 @@ func (r *exchange) UpgradeRequest() bool { return r.upgrade }
 func (r *exchange) headIn() {
 	st := r.head.StatusCode()
 	r.status = st
+	if r.errStatus != 0 {
+		r.status = r.errStatus // an error page: the client gets the error
+	}
 	if st == 101 {
 		r.startTunnel() // the codec let it through: the request asked
 		return
@@ -222,8 +226,13 @@ func (r *exchange) End(appStatus uint32, protoStatus uint8) {
 		// served in finishClient, once the upstream read is over
 	case !r.headSent:
 		r.sendHead(false)
-	case r.chunkedTE:
-		r.cs.sendResponse(r, lastChunk)
+	default:
+		if r.enc != nil {
+			r.writeCoded(r.enc.Close())
+		}
+		if r.chunkedTE {
+			r.cs.sendResponse(r, lastChunk)
+		}
 	}
 	r.state = exEnded
 	r.l.doneEx = append(r.l.doneEx, r)
@@ -238,18 +247,42 @@ func (r *exchange) sendHead(streaming bool) {
 	r.headSent = true
 	st, cl := r.head.StatusCode(), r.head.Length()
 	b := r.head.AppendHead(l.hctx.Scratch[:0])
-	if hr := r.hdrRules; hr != nil && hr.Applies(st) {
+	if hr := r.hdrRules; hr != nil && r.errStatus == 0 && hr.Applies(st) {
 		// Through the loop's spare buffer: the rules read the head while
 		// they write theirs.
 		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], b)
 		b = append(b[:0], l.hdrBuf...)
+	}
+	if r.errStatus != 0 {
+		b = withStatus(b, r.errStatus)
+	}
+	body := r.held
+	r.held = r.held[:0]
+	if r.zc != nil && !r.noBody {
+		known := cl
+		if !streaming {
+			known = int64(len(body))
+		}
+		switch {
+		case !r.zc.Applies(st, b, known):
+		case r.coding == handlers.CodingIdentity:
+			// Another client would get it compressed: caches must know.
+			b = append(b, "Vary: Accept-Encoding\r\n"...)
+		default:
+			r.enc = handlers.AcquireEncoder(r.coding)
+			b = handlers.AppendCoding(b, r.coding)
+			cl = -1 // the coded length is known only at the end
+			if !streaming {
+				body = r.enc.Whole(body)
+			}
+		}
 	}
 	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, l.date.Line()...)
 	switch {
 	case st == 204 || st == 304 || st < 200:
 	case !streaming:
-		n := int64(len(r.held))
+		n := int64(len(body))
 		if r.isHead && cl >= 0 {
 			n = cl
 		}
@@ -270,8 +303,6 @@ func (r *exchange) sendHead(streaming bool) {
 	}
 	b = append(b, "\r\n"...)
 	l.hctx.Scratch = b
-	body := r.held
-	r.held = r.held[:0]
 	switch {
 	case len(body) == 0 || r.noBody:
 		r.cs.sendResponse(r, b)
@@ -285,8 +316,33 @@ func (r *exchange) sendHead(streaming bool) {
 	l.hctx.Scratch = l.hctx.Scratch[:0]
 }
 
-// writeBody sends a piece of the body, chunk-framed when chunked.
+// withStatus replaces the status line at the start of head by status's,
+// building the new head after the old one and moving it to the front: no
+// allocation once the scratch buffer has grown.
+func withStatus(head []byte, status int) []byte {
+	end := bytes.Index(head, crlf) + 2
+	n := len(head)
+	head = httpcodec.AppendStatusLine(head, status)
+	head = append(head, head[end:n]...)
+	return append(head[:0], head[n:]...) // memmove: overlap is fine
+}
+
+// writeBody sends a piece of the application's body, compressed when
+// the response is: the encoder is flushed at each piece, so what the
+// engine sends now the client can decode now (a stream stays a stream).
 func (r *exchange) writeBody(p []byte) {
+	if r.enc != nil {
+		p = r.enc.Write(p)
+	}
+	r.writeCoded(p)
+}
+
+// writeCoded sends body bytes as they go to the client, chunk-framed when
+// chunked.
+func (r *exchange) writeCoded(p []byte) {
+	if len(p) == 0 {
+		return // an empty chunk would end the body
+	}
 	r.bodySent += int64(len(p))
 	if r.chunkedTE {
 		var hdr [20]byte

@@ -29,7 +29,7 @@ func (l *loop) serveInternal(cs *conn, h handlers.Handler, target []byte, head b
 	}
 	req.Minor, req.KeepAlive = minor, keep
 	l.resp.Reset()
-	l.hctx.Client = cs.clientAddr() // the batch in hand may be another connection's
+	l.hctx.Client = cs.client.Addr() // the batch in hand may be another connection's
 	h.Serve(&l.hctx, req, &l.resp)
 	l.handle(cs, true)
 	l.flush(cs)

@@ -194,10 +194,16 @@ func (cs *conn) expire(kind timerKind) {
 		l.kill(cs)
 	case timerIdle, timerLinger:
 		l.kill(cs)
+	case timerPace:
+		l.paceDone(cs)
 	case timerPark:
 		// The connection went idle after the previous tick: its idle
 		// timeout runs from now, at most a tick late.
-		if cs.idle() && !cs.inStalled && cs.out == nil && !l.draining {
+		idle := cs.idle() && !cs.inStalled && cs.out == nil && !l.draining
+		if idle {
+			l.unlimit(cs) // no request in progress: not a busy connection
+		}
+		if idle && !cs.pinned() {
 			l.parkIdle(cs, l.s.cfg.IdleTimeout)
 		} else {
 			l.wheel.schedule(&cs.t, timerIdle, l.now, l.s.cfg.IdleTimeout)

@@ -63,6 +63,7 @@ func (l *loop) newConn(c gnet.Conn) *conn {
 		cs = &conn{}
 	}
 	cs.gc, cs.fd, cs.l = c, int32(c.Fd()), l
+	cs.peer = socketPeer(c.RemoteAddr())
 	cs.t.owner = cs
 	c.SetContext(cs)
 	l.conns.add(cs)

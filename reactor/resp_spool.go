@@ -3,6 +3,7 @@ package reactor
 import (
 	"os"
 
+	"github.com/gale-http/gale/handlers"
 	"golang.org/x/sys/unix"
 )
 
@@ -187,6 +188,21 @@ func (cs *conn) responseFailed(r *exchange, status int, headSent bool) {
 		l.kill(cs)
 		return
 	}
-	l.queueError(cs, status)
+	if r.errPages == nil || !l.queuePage(cs, r.errPages, status, r.isHead, r.minor) {
+		l.queueError(cs, status)
+	}
 	l.flush(cs)
+}
+
+// queuePage queues the error page for status, when pages has one that
+// can be served, and marks the connection to close after it as for any
+// error the reactor answers for an application.
+func (l *loop) queuePage(cs *conn, pages *handlers.ErrorPages, status int, head bool, minor uint8) bool {
+	if !pages.Serve(&l.hctx, status, head, minor, &l.resp) {
+		return false
+	}
+	l.req.Minor = minor // queueResponse's Connection line is by version
+	l.queueResponse(cs, false)
+	cs.closeAfter = true
+	return true
 }

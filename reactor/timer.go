@@ -22,6 +22,7 @@ const (
 	timerConnect            // an upstream dial
 	timerUpIdle             // a pooled upstream connection unused
 	timerPark               // keep-alive, idle for parkDelay: park the connection (park.go)
+	timerPace               // a request held by a rate limit: its turn (pace.go)
 )
 
 // timerNode is an intrusive entry of the wheel, embedded in each conn.

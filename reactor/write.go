@@ -431,6 +431,8 @@ func (l *loop) afterWrite(cs *conn) {
 		return
 	}
 	switch {
+	case cs.pace == paceHeld:
+		l.armPace(cs)
 	case cs.gc.InboundBuffered() == 0:
 		if l.s.cfg.IdleTimeout > l.s.cfg.Tick {
 			l.wheel.schedule(&cs.t, timerPark, l.now, 0) // the next tick

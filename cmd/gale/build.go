@@ -241,7 +241,11 @@ func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.
 	if err != nil {
 		return nil, err
 	}
-	return withRules(loc, h)
+	l, err := withRules(loc, h)
+	if err != nil {
+		return nil, err
+	}
+	return withGuards(cfg, vh, loc, rt, l)
 }
 
 // serving makes what serves a location's requests; nil for a location that

@@ -59,11 +59,11 @@ func reactorConfig(cfg *config.Config, gen *generation, log *slog.Logger) reacto
 		MaxRequestLine:  int(cfg.Limits.MaxRequestLine),
 		MaxHeaderBytes:  int(cfg.Limits.MaxHeaderBytes),
 		MaxHeaders:      cfg.Limits.MaxHeaders,
-		MaxBody:         int64(cfg.Limits.MaxBody),
+		MaxBody:         cfg.MaxBodyCeiling(),
 		MaxChunkExt:     int(cfg.Limits.MaxChunkExt),
 		MaxTrailerBytes: int(cfg.Limits.MaxTrailerBytes),
 	}
-	return reactor.Config{
+	rc := reactor.Config{
 		Addr:               cfg.Listen,
 		Loops:              loopsFor(cfg),
 		Handler:            gen.handler,
@@ -74,8 +74,16 @@ func reactorConfig(cfg *config.Config, gen *generation, log *slog.Logger) reacto
 		SendTimeout:        cfg.Timeouts.Send.D(),
 		MaxRequestsPerConn: cfg.Limits.MaxRequestsPerConn,
 		MaxConns:           cfg.Limits.MaxConns,
+		ProxyProtocol:      cfg.ProxyProtocol,
 		Logger:             log,
 	}
+	if r := cfg.RealIP; r != nil {
+		rc.TrustedProxies, rc.RealIPHeader = r.TrustedProxies(), r.Header
+	}
+	if lc := cfg.LimitConn; lc != nil {
+		rc.LimitConn = reactor.NewConnLimit(lc.Max, lc.Slots, lc.Status)
+	}
+	return rc
 }
 
 // serve runs gale with cfg until SIGTERM or SIGINT; SIGHUP reloads.

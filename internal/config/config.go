@@ -35,6 +35,25 @@ type Config struct {
 	// Compression serves gzip and zstd variants of compressible static
 	// files (computed once, cached).
 	Compression *bool `yaml:"compression" default:"true"`
+	// RealIP takes the client's address from X-Forwarded-For when the
+	// connection comes from a trusted proxy (nginx set_real_ip_from,
+	// real_ip_header, real_ip_recursive on). It is the address access
+	// rules, limits, the access log, REMOTE_ADDR and X-Forwarded-For see.
+	// Changing it needs a restart.
+	RealIP *RealIP `yaml:"real_ip"`
+	// ProxyProtocol makes the listener expect a PROXY protocol header (v1
+	// or v2, as HAProxy and cloud load balancers send) before each
+	// connection's first request, and take the client's address from it
+	// (nginx listen ... proxy_protocol). A connection without one is
+	// closed. Off, a PROXY header is a bad request (400). Changing it
+	// needs a restart.
+	ProxyProtocol bool `yaml:"proxy_protocol" default:"false"`
+	// LimitConn caps the busy connections of each client address (nginx
+	// limit_conn per $binary_remote_addr): as in nginx, a connection counts
+	// while it has a request in progress, not once it idles between
+	// requests (a tick after its last response). The address is the real
+	// one (PROXY protocol, then RealIP). Changing it needs a restart.
+	LimitConn *LimitConn `yaml:"limit_conn"`
 	// Upstreams are the applications gale hands requests to (FastCGI,
 	// SCGI, uwsgi or HTTP), by name.
 	Upstreams map[string]*Upstream `yaml:"upstreams"`
@@ -220,6 +239,86 @@ type VHost struct {
 	// Locations map request paths to what serves them. Without any, the
 	// whole vhost is static files from Root.
 	Locations []*Location `yaml:"locations"`
+	// ErrorPages map statuses to pages for every location of the vhost
+	// that sets none (nginx error_page at server level).
+	ErrorPages map[string]string `yaml:"error_pages"`
+	// Compress compresses the applications' responses in every location
+	// of the vhost that sets none.
+	Compress *Compress `yaml:"compress"`
+}
+
+// RealIP names the proxies trusted to say who the client is.
+type RealIP struct {
+	// From lists the trusted proxies: CIDRs or addresses (nginx
+	// set_real_ip_from). A connection from one of them has its client
+	// address taken from Header, walked right to left past every trusted
+	// address; the HTTP upstreams then get the chain extended, not
+	// replaced.
+	From []string `yaml:"from"`
+	// Header is the field that carries the chain: X-Forwarded-For.
+	Header string `yaml:"header" default:"X-Forwarded-For"`
+}
+
+// LimitConn caps connections per client address.
+type LimitConn struct {
+	// Max is the most busy connections one address may have.
+	Max int `yaml:"max"`
+	// Status answers a connection over Max (then closed): 503 or 429.
+	Status int `yaml:"status" default:"503"`
+	// Slots bounds the addresses counted at once (memory is fixed); when
+	// all are in use by other addresses, a new one is admitted uncounted.
+	Slots int `yaml:"slots" default:"16384"`
+}
+
+// Compress compresses the responses of an application (nginx gzip on,
+// gzip_types, gzip_min_length, gzip_vary): as the body arrives, flushed
+// whenever gale sends, for clients whose Accept-Encoding takes the coding.
+// Never for HEAD, ranges, 204/304/206, a response with its own
+// Content-Encoding or with Cache-Control: no-transform, or one known to be
+// shorter than MinLength; compressed
+// responses get Vary: Accept-Encoding, a weak ETag and no Content-Length.
+type Compress struct {
+	// Enabled turns it on (false turns off a vhost's compress here).
+	Enabled bool `yaml:"enabled" default:"true"`
+	// Types are the media types compressed ("text/*" matches every text
+	// type); empty means those gale compresses as static files (HTML,
+	// CSS, JavaScript, JSON, XML, SVG, plain text and the like).
+	Types []string `yaml:"types"`
+	// MinLength leaves shorter responses of known length as they are.
+	MinLength Size `yaml:"min_length" default:"256"`
+	// Codings are the codings offered: zstd and gzip; the client's
+	// preference picks, zstd first at equal preference.
+	Codings []string `yaml:"codings" default:"[zstd, gzip]"`
+}
+
+// Auth is HTTP basic authentication (nginx auth_basic).
+type Auth struct {
+	// Realm is shown by the browser's login prompt.
+	Realm string `yaml:"realm" default:"Restricted"`
+	// UserFile is an htpasswd file of bcrypt hashes (htpasswd -B -c FILE
+	// USER), read at start and reload (nginx auth_basic_user_file).
+	UserFile string `yaml:"user_file"`
+}
+
+// LimitReq limits each client address's request rate in a location
+// (nginx limit_req): a leaky bucket drains at Rate and holds Burst
+// requests more; past it requests are refused with Status. Requests within
+// the burst wait for their turn at the rate (held unread, in order), or
+// are served at once with NoDelay.
+type LimitReq struct {
+	// Rate is the sustained rate: "10r/s" or "60r/m".
+	Rate string `yaml:"rate"`
+	// Burst is how many requests beyond the rate may wait for their turn
+	// (or, with NoDelay, pass at once).
+	Burst int `yaml:"burst" default:"0"`
+	// NoDelay serves the requests within the burst at once (nginx
+	// nodelay) instead of pacing them.
+	NoDelay bool `yaml:"nodelay" default:"false"`
+	// Status is the refusal's status: 503 or 429.
+	Status int `yaml:"status" default:"503"`
+	// Slots bounds the addresses remembered (memory is fixed); when full,
+	// the least recently seen address's bucket is dropped.
+	Slots int `yaml:"slots" default:"16384"`
 }
 
 // Redirect is a redirect rule. A request whose path does not match costs
@@ -318,6 +417,27 @@ type Location struct {
 	// and progress output. Either way a response with X-Accel-Buffering:
 	// no, or of type text/event-stream, streams.
 	Buffering string `yaml:"buffering" default:"on"`
+	// MaxBody bounds a request body here, above or below limits.max_body
+	// (nginx client_max_body_size in a location); more gives 413. 0: the
+	// global limit.
+	MaxBody Size `yaml:"max_body" default:"0"`
+	// Auth asks for a user and password (HTTP basic authentication).
+	Auth *Auth `yaml:"auth"`
+	// LimitReq limits the request rate of each client address here.
+	LimitReq *LimitReq `yaml:"limit_req"`
+	// ErrorPages map statuses (400-599) to pages, e.g. {404: /404.html,
+	// 502: /50x.html} (nginx error_page): a page is a path of the vhost,
+	// served with the error's status, as a file by its location (an
+	// internal one too) or, when it is no file, by the application its
+	// location routes it to (a GET of the page's path; for GET and HEAD
+	// requests). It replaces gale's own errors here, and the 502, 503 and
+	// 504 gale answers when the application fails (file pages only: the
+	// application may be what failed); the application's own error
+	// responses pass as they are. Replaces the vhost's.
+	ErrorPages map[string]string `yaml:"error_pages"`
+	// Compress compresses the application's responses here; replaces the
+	// vhost's.
+	Compress *Compress `yaml:"compress"`
 }
 
 // CGI configures a location's CGI scripts.
@@ -364,7 +484,8 @@ type RequestHeaders struct {
 // Proxy routes a location to an upstream of protocol http. The request
 // goes as HTTP/1.1 with its target as sent and its Host, hop-by-hop fields
 // removed, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
-// Forwarded set by gale (the client's own are dropped); the body is
+// Forwarded set by gale (a client's own are replaced; a trusted proxy's
+// X-Forwarded-For chain, see real_ip, is extended); the body is
 // received whole first. The response is buffered, or streamed for
 // text/event-stream and X-Accel-Buffering: no.
 type Proxy struct {

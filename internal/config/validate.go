@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 		v.upstream(name, c.Upstreams[name])
 	}
 	v.vhosts()
+	v.guard()
 	return v.errs.err()
 }
 

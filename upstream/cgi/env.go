@@ -49,6 +49,13 @@ type RequestInfo struct {
 	ServerName             []byte
 	HTTPS                  bool
 
+	// TrustedFor is the X-Forwarded-For chain of a request from a trusted
+	// proxy, TrustedProto its X-Forwarded-Proto, and Peer the address of
+	// that proxy (the connection's): an HTTP upstream gets the chain
+	// extended with Peer instead of replaced. All nil for a request from
+	// anyone else, whose forwarding fields are never passed on.
+	TrustedFor, TrustedProto, Peer []byte
+
 	// Headers become HTTP_* variables (see AppendEnv for the rules).
 	Headers []Field
 	// Host, when set, is the authority of an absolute-form target: it is

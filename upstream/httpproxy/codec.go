@@ -130,17 +130,31 @@ func appendTarget(dst, t []byte) []byte {
 }
 
 // appendForwarded appends X-Forwarded-For, -Proto, -Host and Forwarded
-// (RFC 7239). The client's own are dropped in EncodeHead, never extended:
-// gale trusts no proxy in front of it yet, so a client could otherwise
-// choose the address the application logs and rate-limits (Caddy does
-// the same without trusted_proxies).
+// (RFC 7239). The client's own are dropped in EncodeHead: from a client,
+// they are whatever it chose to claim, and the application would log and
+// rate-limit that address (Caddy does the same without trusted_proxies).
+// From a trusted proxy (ri.TrustedFor, TrustedProto), the chain is kept
+// and extended with the proxy's address, and its scheme passed on, as
+// nginx's $proxy_add_x_forwarded_for does behind set_real_ip_from.
 func appendForwarded(dst []byte, ri *cgi.RequestInfo, host []byte) []byte {
 	proto := "http"
 	if ri.HTTPS {
 		proto = "https"
 	}
-	if len(ri.RemoteAddr) > 0 {
+	switch {
+	case len(ri.TrustedFor) > 0 && len(ri.Peer) > 0:
+		dst = append(dst, "X-Forwarded-For: "...)
+		dst = appendClean(dst, ri.TrustedFor)
+		dst = append(dst, ", "...)
+		dst = append(dst, ri.Peer...)
+		dst = append(dst, "\r\n"...)
+	case len(ri.RemoteAddr) > 0:
 		dst = appendField(dst, strXFF, ri.RemoteAddr)
+	}
+	if p := ri.TrustedProto; httpcodec.EqualFold(p, "https") {
+		proto = "https"
+	} else if httpcodec.EqualFold(p, "http") {
+		proto = "http"
 	}
 	dst = append(dst, "X-Forwarded-Proto: "...)
 	dst = append(dst, proto...)
@@ -174,6 +188,19 @@ var (
 	strXFF     = []byte("X-Forwarded-For")
 	strXFH     = []byte("X-Forwarded-Host")
 )
+
+// appendClean appends a field value with CR, LF and NUL made spaces (a
+// parsed request has none; defensive).
+func appendClean(dst, v []byte) []byte {
+	s := len(dst)
+	dst = append(dst, v...)
+	for i := s; i < len(dst); i++ {
+		if c := dst[i]; c == '\r' || c == '\n' || c == 0 {
+			dst[i] = ' '
+		}
+	}
+	return dst
+}
 
 func appendField(dst, name, value []byte) []byte {
 	dst = append(dst, name...)

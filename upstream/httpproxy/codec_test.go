@@ -42,6 +42,13 @@ func TestEncodeHead(t *testing.T) {
 		{"h2c upgrade dropped", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("/"),
 			Headers: fields("Host", "h", "Upgrade", "h2c", "Connection", "Upgrade, HTTP2-Settings", "HTTP2-Settings", "x")}, 0,
 			"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nForwarded: host=\"h\";proto=http\r\n"},
+		{"behind a trusted proxy: the chain kept and extended", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("/"), RemoteAddr: []byte("198.51.100.1"),
+			TrustedFor: []byte("203.0.113.9, 198.51.100.1"), TrustedProto: []byte("https"), Peer: []byte("10.0.0.2"),
+			Headers: fields("Host", "h", "X-Forwarded-For", "203.0.113.9, 198.51.100.1", "X-Forwarded-Proto", "https")}, -1,
+			"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 203.0.113.9, 198.51.100.1, 10.0.0.2\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: h\r\nForwarded: for=198.51.100.1;host=\"h\";proto=https\r\n"},
+		{"trusted proxy with a bogus scheme", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("/"), RemoteAddr: []byte("198.51.100.1"),
+			TrustedFor: []byte("198.51.100.1"), TrustedProto: []byte("gopher"), Peer: []byte("10.0.0.2"), Headers: fields("Host", "h")}, -1,
+			"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 198.51.100.1, 10.0.0.2\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nForwarded: for=198.51.100.1;host=\"h\";proto=http\r\n"},
 		{"absolute target without path", cgi.RequestInfo{Method: []byte("GET"), RequestURI: []byte("http://a.b?q"), Headers: fields("Host", "a.b")}, -1,
 			"GET /?q HTTP/1.1\r\nHost: a.b\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a.b\r\nForwarded: host=\"a.b\";proto=http\r\n"},
 	}

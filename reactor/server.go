@@ -83,6 +83,17 @@ func (s *Server) RetireUpstream(u *upstream.Upstream) {
 	})
 }
 
+// Poke tells every loop that a backend of u can take connections again
+// (Backend.Enable): requests queued for u try again now rather than at
+// the next release of a connection.
+func (s *Server) Poke(u *upstream.Upstream) {
+	s.post(func(l *loop) {
+		if p := l.pools[u]; p != nil {
+			p.retry()
+		}
+	})
+}
+
 // post runs fn on every loop, each on its own loop, without waiting.
 func (s *Server) post(fn func(*loop)) {
 	for _, l := range s.loopList() {

@@ -77,6 +77,10 @@ func (p *pool) popIdle() *upConn {
 func (p *pool) assign(r *exchange) {
 	for len(p.idle) > 0 && !r.fresh {
 		uc := p.popIdle()
+		if uc.b.Disabled() {
+			p.l.upClose(uc) // its worker is being replaced: let it drain
+			continue
+		}
 		p.l.send(uc, r)
 		return
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
+	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/upstream"
 )
 
@@ -27,7 +28,9 @@ func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handle
 	resp.RouteUpstream(h.u, h.root, req.Path, nil)
 }
 
-// wsgiParams reports whether a pass location to an upstream speaking
-// protocol maps paths as nginx's scgi and uwsgi params do (PATH_INFO the
-// path, SCRIPT_NAME empty): the protocols of WSGI servers.
-func wsgiParams(protocol string) bool { return protocol == "scgi" || protocol == "uwsgi" }
+// wsgiParams reports whether a pass location to upstream c maps paths as
+// nginx's scgi and uwsgi params do (PATH_INFO the path, SCRIPT_NAME
+// empty): the protocols of WSGI servers, and gale's own wsgi workers.
+func wsgiParams(c *config.Upstream) bool {
+	return c.Protocol == "scgi" || c.Protocol == "uwsgi" || c.WSGI != nil
+}

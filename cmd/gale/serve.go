@@ -23,6 +23,7 @@ type state struct {
 	set map[string]bool
 
 	demoDir, demoSockDir string
+	wsgi                 *wsgiCommand // `gale wsgi`, nil otherwise
 
 	log   *slog.Logger
 	level slog.LevelVar
@@ -112,6 +113,7 @@ func (st *state) serve(cfg *config.Config) error {
 		return err
 	}
 	st.srv = srv
+	gen.setServer(srv)
 	stopObs, err := st.startObservability(cfg, srv, log)
 	if err != nil {
 		return err

@@ -131,8 +131,25 @@ func (p *pool) assign(r *exchange) {
 // enqueue puts r in the FIFO of exchanges waiting for budget.
 func (p *pool) enqueue(r *exchange) {
 	r.counted = true
-	p.u.Waiting.Add(1)
+	if p.u.Waiting.Add(1) == 1 {
+		p.l.reclaimIdle(p.u)
+	}
 	p.wait(r)
+}
+
+// reclaimIdle asks the other loops to close their idle connections to u
+// now that a request waits for budget. While requests wait, no loop parks
+// a connection (upIdle hands the budget over instead); but one parked
+// before the first wait would hold its budget until its idle timeout, and
+// with a budget of one connection per worker (gale wsgi) that is a whole
+// worker standing idle while requests queue.
+func (l *loop) reclaimIdle(u *upstream.Upstream) {
+	l.s.post(func(o *loop) {
+		p := o.pools[u]
+		for p != nil && len(p.idle) > 0 && u.Waiting.Load() > 0 {
+			o.upClose(p.idle[len(p.idle)-1]) // removes it from p.idle
+		}
+	})
 }
 
 // wait appends r to the queue, with the ticket of its first wait.

@@ -451,6 +451,11 @@ class Worker:
         environ.setdefault("SERVER_NAME", "localhost")
         environ.setdefault("SERVER_PORT", "80")
         environ.setdefault("SERVER_PROTOCOL", "HTTP/1.1")
+        # gale's SERVER_NAME is the Host header, port included; WSGI's is
+        # the name alone (the port is SERVER_PORT).
+        name, port = environ["SERVER_NAME"], environ["SERVER_PORT"]
+        if name.endswith(":" + port):
+            environ["SERVER_NAME"] = name[:-len(port) - 1]
         for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             if environ.get(k) == "":
                 del environ[k]

@@ -95,10 +95,18 @@ func runWSGI(args []string) error {
 	if c.w.MaxRSS, err = config.ParseSize(maxRSS); err != nil {
 		return fmt.Errorf("-max-rss: %w", err)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// The flags gale's own options share; the rest are the subcommand's
+	// (its -max-requests is a worker's, not a client connection's).
+	shared := map[string]bool{"listen": true, "admin": true, "access-log": true, "log-level": true, "loops": true, "shutdown-timeout": true}
+	set, given := map[string]bool{}, map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		given[f.Name] = true
+		if shared[f.Name] {
+			set[f.Name] = true
+		}
+	})
 	c.static = static
-	if !set["static"] {
+	if !given["static"] {
 		if st, err := os.Stat(filepath.Join(c.w.Dir, "static")); err == nil && st.IsDir() {
 			c.static = append(c.static, config.StaticMount{Prefix: "/static/", Dir: filepath.Join(c.w.Dir, "static")})
 		}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestWSGIMaxRequests: workers replaced every 10 requests (plus jitter)
+// under 5,000 requests from 32 clients fail none of them.
+func TestWSGIMaxRequests(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "conform.py", conformApp)
+	p := startWSGI(t, dir, "-workers", "2", "-max-requests", "10", "conform")
+	const total, clients = 5000, 32
+	var issued atomic.Int64
+	var mu sync.Mutex
+	pids := map[string]bool{}
+	failed := &counter{}
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	began := time.Now()
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for issued.Add(1) <= total {
+				code, body, err := fetch(c, p.url("/pid"))
+				if err != nil || code != 200 {
+					failed.add(strings.TrimSpace(string(body)) + " " + http.StatusText(code) + " " + errString(err))
+					continue
+				}
+				mu.Lock()
+				pids[string(body)] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	n, first := failed.get()
+	t.Logf("%d requests in %v, %d workers seen", total, time.Since(began).Round(time.Millisecond), len(pids))
+	if n > 0 {
+		t.Errorf("%d of %d requests failed while workers were recycled, e.g. %q", n, total, first)
+	}
+	// A worker serves on while its replacement starts, so it may serve
+	// more than its budget; still, thousands of requests need many.
+	if len(pids) < 20 {
+		t.Errorf("only %d workers served %d requests with max_requests 10", len(pids), total)
+	}
+	if !strings.Contains(p.out.String(), "why=max_requests") {
+		t.Errorf("no replacement for max_requests in the log")
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestWSGITimeoutKillsWorker: a request past the read timeout gets 504,
+// its worker is killed and replaced, and the next request is served;
+// meanwhile a request queued for the busy worker gets 503 after the
+// queue timeout.
+func TestWSGITimeoutKillsWorker(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "conform.py", conformApp)
+	p := startWSGI(t, dir, "-workers", "1", "-timeout", "1500ms", "-queue-timeout", "300ms", "conform")
+	c := &http.Client{Timeout: 10 * time.Second}
+	stuck := pidOf(t, c, p, "/pid")
+
+	type result struct {
+		code  int
+		took  time.Duration
+		retry string
+	}
+	slow := make(chan result, 1)
+	go func() {
+		began := time.Now()
+		resp, err := c.Get(p.url("/sleep?30"))
+		if err != nil {
+			slow <- result{code: -1}
+			return
+		}
+		resp.Body.Close()
+		slow <- result{code: resp.StatusCode, took: time.Since(began)}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	began := time.Now()
+	resp, err := c.Get(p.url("/pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if took := time.Since(began); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || took > time.Second {
+		t.Errorf("a request queued behind the busy worker: %d (Retry-After %q) after %v; want 503 after the 300ms queue timeout",
+			resp.StatusCode, resp.Header.Get("Retry-After"), took)
+	}
+	r := <-slow
+	if r.code != 504 || r.took > 3*time.Second {
+		t.Fatalf("the stuck request: %d after %v; want 504 after the 1.5s timeout", r.code, r.took)
+	}
+	next := pidOf(t, c, p, "/pid")
+	if next == stuck {
+		t.Errorf("the stuck worker %d still serves", stuck)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for alive(stuck) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(stuck) {
+		t.Errorf("the stuck worker %d is still alive", stuck)
+	}
+	waitLog(t, p, "stuck past the read timeout; killed", time.Second)
+}
+
+// TestWSGIReload: with -reload, editing a .py file under load replaces
+// the workers without a failed request and the new code answers within
+// 2 s; an edit that does not import leaves the previous workers serving,
+// the traceback in the log.
+func TestWSGIReload(t *testing.T) {
+	needPython(t, "flask")
+	dir := t.TempDir()
+	writeFile(t, dir, "app.py", wsgiFlaskApp)
+	p := startWSGI(t, dir, "-workers", "2", "-reload", "app:app")
+	c := &http.Client{Timeout: 10 * time.Second}
+	stop := make(chan struct{})
+	ok, failed, done := hammer(p, "/version", 8, stop)
+	stopped := false
+	halt := func() {
+		if !stopped {
+			stopped = true
+			close(stop)
+			done.Wait()
+		}
+	}
+	defer halt()
+	time.Sleep(300 * time.Millisecond)
+
+	writeFile(t, dir, "app.py", strings.Replace(wsgiFlaskApp, `VERSION = "v1"`, `VERSION = "v2"`, 1))
+	edited := time.Now()
+	for {
+		_, body, _ := fetch(c, p.url("/version"))
+		if string(body) == "v2" {
+			break
+		}
+		if time.Since(edited) > 2*time.Second {
+			t.Fatalf("the new code did not answer within 2s of the edit (last answer %q)", body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("new code answered %v after the edit", time.Since(edited).Round(time.Millisecond))
+
+	writeFile(t, dir, "app.py", wsgiFlaskApp+"\ndef broken(:\n")
+	waitLog(t, p, "SyntaxError", 5*time.Second)
+	waitLog(t, p, "the previous one keeps serving", 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	halt()
+	if _, body, err := fetch(c, p.url("/version")); err != nil || string(body) != "v2" {
+		t.Errorf("after a failed reload: %q %v; want the previous workers' v2", body, err)
+	}
+	served, _ := ok.get()
+	n, first := failed.get()
+	if n > 0 || served == 0 {
+		t.Errorf("%d requests failed (%d served) across the reloads, e.g. %q", n, served, first)
+	}
+}
+
+// TestWSGIImportErrorAtStart: an application that does not import stops
+// `gale wsgi` at startup with its traceback, rather than serve 503s.
+func TestWSGIImportErrorAtStart(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "broken.py", "import no_such_module_here\n")
+	cmd := exec.Command(galeBin, "wsgi", "-listen", "127.0.0.1:0", "-python", wsgiPython, "-workers", "1", "broken")
+	cmd.Dir = dir
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() {
+		out, err = cmd.CombinedOutput()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("gale wsgi kept running with an application that does not import:\n%s", out)
+	}
+	if err == nil || !strings.Contains(string(out), "ModuleNotFoundError: No module named 'no_such_module_here'") ||
+		!strings.Contains(string(out), "did not start") {
+		t.Errorf("gale wsgi with a broken application: %v\n%s", err, out)
+	}
+}

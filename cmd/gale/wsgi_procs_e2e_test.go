@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/internal/testenv"
 )
 
 // TestWSGIMaxRequests: workers replaced every 10 requests (plus jitter)
@@ -74,7 +77,8 @@ func TestWSGITimeoutKillsWorker(t *testing.T) {
 	needPython(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "conform.py", conformApp)
-	p := startWSGI(t, dir, "-workers", "1", "-timeout", "1500ms", "-queue-timeout", "300ms", "conform")
+	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	p := startWSGI(t, dir, "-workers", "1", "-timeout", "1500ms", "-queue-timeout", "300ms", "-admin", admin, "conform")
 	c := &http.Client{Timeout: 10 * time.Second}
 	stuck := pidOf(t, c, p, "/pid")
 
@@ -105,6 +109,9 @@ func TestWSGITimeoutKillsWorker(t *testing.T) {
 		t.Errorf("a request queued behind the busy worker: %d (Retry-After %q) after %v; want 503 after the 300ms queue timeout",
 			resp.StatusCode, resp.Header.Get("Retry-After"), took)
 	}
+	if _, m, _ := fetch(c, "http://"+admin+"/metrics"); !strings.Contains(string(m), `gale_wsgi_workers{state="busy",upstream="app"} 1`) {
+		t.Errorf("/metrics while the worker sleeps in a request: no busy worker")
+	}
 	r := <-slow
 	if r.code != 504 || r.took > 3*time.Second {
 		t.Fatalf("the stuck request: %d after %v; want 504 after the 1.5s timeout", r.code, r.took)
@@ -121,6 +128,21 @@ func TestWSGITimeoutKillsWorker(t *testing.T) {
 		t.Errorf("the stuck worker %d is still alive", stuck)
 	}
 	waitLog(t, p, "stuck past the read timeout; killed", time.Second)
+	_, metrics, err := fetch(c, "http://"+admin+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`gale_wsgi_kills_total{upstream="app"} 1`,
+		`gale_wsgi_workers{state="idle",upstream="app"} 1`,
+		`gale_wsgi_workers{state="busy",upstream="app"} 0`,
+		`gale_wsgi_recycles_total{upstream="app"} 0`,
+		`gale_upstream_queued_requests{upstream="app"} 0`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestWSGIReload: with -reload, editing a .py file under load replaces

@@ -182,6 +182,8 @@ func (st *state) what(cfg *config.Config) string {
 	switch {
 	case st.o.config != "":
 		return st.o.config
+	case st.wsgi != nil:
+		return "the WSGI application " + st.wsgi.w.App
 	case st.demoDir != "" && len(cfg.VHosts) == 1 && cfg.VHosts[0].Root == st.demoDir:
 		return "the built-in demo site"
 	case len(cfg.VHosts) > 0:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,4 +224,44 @@ func TestWSGIImportErrorAtStart(t *testing.T) {
 		!strings.Contains(string(out), "did not start") {
 		t.Errorf("gale wsgi with a broken application: %v\n%s", err, out)
 	}
+}
+
+// TestWSGIConfigFile: a wsgi upstream in the YAML file, beside static
+// files; SIGHUP with the file unchanged replaces its workers.
+func TestWSGIConfigFile(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "app/conform.py", conformApp)
+	writeFile(t, dir, "www/robots.txt", "User-agent: *\n")
+	cfg := writeFile(t, dir, "gale.yaml", `upstreams:
+  py:
+    timeouts: {read: 5s}
+    wsgi: {app: conform, dir: app, python: `+wsgiPython+`, workers: 1}
+vhosts:
+  - root: www
+    locations:
+      - {prefix: /, fastcgi: {upstream: py, mode: pass}}
+      - {prefix: /robots.txt}
+`)
+	if out, err := exec.Command(galeBin, "-t", "-config", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("gale -t: %v\n%s", err, out)
+	}
+	p := launch(t, fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), "-config", cfg)
+	p.waitServing(t, 30*time.Second)
+	c := &http.Client{Timeout: 10 * time.Second}
+	if code, body, err := fetch(c, p.url("/robots.txt")); err != nil || code != 200 || string(body) != "User-agent: *\n" {
+		t.Errorf("static file beside the application: %d %q %v", code, body, err)
+	}
+	before := pidOf(t, c, p, "/pid")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for pidOf(t, c, p, "/pid") == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not replace the worker %d", before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitLog(t, p, "why=SIGHUP", time.Second)
 }

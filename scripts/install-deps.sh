@@ -35,6 +35,8 @@ case "${1:-test}" in
     need h2load nghttp2-client
     need ab apache2-utils
     need caddy caddy
+    # wsgi-flask: a Flask app under gale wsgi.
+    /usr/bin/python3 -c 'import flask' 2>/dev/null || want+=(python3-flask)
     ;;
 esac
 want=($(printf '%s\n' "${want[@]}" | grep -v '^$' | sort -u || true))

@@ -348,8 +348,13 @@ class Worker:
             conn = Conn(s)
             try:
                 self.serve_conn(conn)
-            except (ProtocolError, ClientGone) as e:
+            except ProtocolError as e:
                 sys.stderr.write("gale wsgi worker: connection dropped: %s\n" % e)
+            except (ClientGone, OSError):
+                # gale closed the connection (its client left, a timeout)
+                # and logged why; or the application failed after its
+                # head, traceback printed. The next connection is served.
+                pass
             finally:
                 conn.close()
 

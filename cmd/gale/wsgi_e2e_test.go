@@ -140,6 +140,22 @@ func TestWSGIConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("client leaves", func(t *testing.T) {
+		pid := pidOf(t, c, p, "/pid")
+		conn, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET /sleep?0.3 HTTP/1.1\r\nHost: x\r\n\r\n")
+		time.Sleep(100 * time.Millisecond)
+		conn.Close() // gale drops the worker's connection mid-request
+		waitLog(t, p, "client left", 5*time.Second)
+		time.Sleep(400 * time.Millisecond)
+		if again := pidOf(t, c, p, "/pid"); again != pid || strings.Contains(p.out.String(), "wsgi worker exited") {
+			t.Errorf("the worker did not survive a client that left mid-request (%d -> %d)", pid, again)
+		}
+	})
+
 	t.Run("upload", func(t *testing.T) {
 		data := make([]byte, 10<<20)
 		rand.Read(data)

@@ -145,6 +145,9 @@ func upstreamReady(ctx context.Context, u *upstream.Upstream) error {
 	var errs []string
 	now := time.Now()
 	for _, b := range u.Backends {
+		if b.Disabled() {
+			continue // a wsgi worker slot not serving: nothing should answer there
+		}
 		if !b.Up(now) {
 			errs = append(errs, b.String()+": marked down")
 			continue

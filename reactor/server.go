@@ -83,14 +83,25 @@ func (s *Server) RetireUpstream(u *upstream.Upstream) {
 	})
 }
 
-// Poke tells every loop that a backend of u can take connections again
-// (Backend.Enable): requests queued for u try again now rather than at
-// the next release of a connection.
+// Poke tells every loop that u's backends changed (Backend.Enable,
+// Disable): idle connections to disabled backends close now, so their
+// workers drain without waiting for a request or the idle timeout, and
+// requests queued for u try again now rather than at the next release of
+// a connection.
 func (s *Server) Poke(u *upstream.Upstream) {
 	s.post(func(l *loop) {
-		if p := l.pools[u]; p != nil {
-			p.retry()
+		p := l.pools[u]
+		if p == nil {
+			return
 		}
+		for i := 0; i < len(p.idle); {
+			if uc := p.idle[i]; uc.b.Disabled() {
+				l.upClose(uc) // removes it from p.idle
+				continue
+			}
+			i++
+		}
+		p.retry()
 	})
 }
 

@@ -144,6 +144,7 @@ func (wp *wsgiPosition) retire(p *wsgiProc, kill bool) {
 		wp.serving.Store(-1)
 	}
 	wp.old = p
+	pl.poke() // its idle connections close now
 	if kill {
 		p.kill()
 		return

@@ -256,12 +256,35 @@ vhosts:
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for pidOf(t, c, p, "/pid") == before {
+	waitLog(t, p, "why=SIGHUP", 10*time.Second)
+	// No request comes meanwhile: the old worker's connection, idle in
+	// gale's pool, is closed at the swap, so the worker stops now rather
+	// than after the idle timeout.
+	for deadline := time.Now().Add(2 * time.Second); alive(before); {
 		if time.Now().After(deadline) {
-			t.Fatalf("SIGHUP did not replace the worker %d", before)
+			t.Fatalf("the replaced worker %d still runs 2s after the swap", before)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	waitLog(t, p, "why=SIGHUP", time.Second)
+	if now := pidOf(t, c, p, "/pid"); now == before {
+		t.Errorf("SIGHUP did not replace the worker %d", before)
+
+	}
+}
+
+// TestWSGIMaxRSS: a worker above max_rss is replaced.
+func TestWSGIMaxRSS(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "conform.py", conformApp)
+	p := startWSGI(t, dir, "-workers", "1", "-max-rss", "1MiB", "conform")
+	c := &http.Client{Timeout: 10 * time.Second}
+	first := pidOf(t, c, p, "/pid")
+	for deadline := time.Now().Add(5 * time.Second); pidOf(t, c, p, "/pid") == first; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker %d above max_rss 1MiB was not replaced", first)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitLog(t, p, "above max_rss; replacing it", time.Second)
 }

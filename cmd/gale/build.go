@@ -519,12 +519,12 @@ func (g *generation) setServer(srv *reactor.Server) {
 // reloadWSGI replaces the workers of every wsgi pool g runs (SIGHUP); it
 // reports whether there was one.
 func (g *generation) reloadWSGI(why string) bool {
-	any := false
+	found := false
 	for _, name := range sortedKeys(g.upstreams) {
 		if lu := g.upstreams[name]; lu.wsgi != nil {
 			lu.wsgi.reload(why)
-			any = true
+			found = true
 		}
 	}
-	return any
+	return found
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -211,6 +210,3 @@ func (pl *wsgiPool) workerCounts(idleConns func(*upstream.Backend) int) (serving
 	}
 	return serving, busy, starting
 }
-
-// errStopped: the pool is stopping.
-var errStopped = errors.New("wsgi pool stopping")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gale-http/gale/internal/config"
 	"github.com/gale-http/gale/upstream"
+	"github.com/gale-http/gale/upstream/fastcgi"
 )
 
 // TestWSGIPoolInProcess drives a pool in the test process (so -race sees
@@ -53,6 +55,12 @@ func TestWSGIPoolInProcess(t *testing.T) {
 			c.Close()
 		}
 	}
+	// FCGI_GET_VALUES: one connection, one request, no multiplexing.
+	v, err := fastcgi.Codec{}.Probe(context.Background(), "unix", pl.sockets[first[1]], 5*time.Second)
+	if err != nil || v != (upstream.Probed{MaxConns: 1, MaxReqs: 1, Multiplex: false}) {
+		t.Errorf("FCGI_GET_VALUES: %+v %v", v, err)
+	}
+	checkRawFastCGI(t, pl.sockets[first[1]])
 
 	u.OnTimeout(u.Backends[first[0]])
 	if !u.Backends[first[0]].Disabled() {
@@ -91,5 +99,50 @@ func waitSlots(t *testing.T, pl *wsgiPool, ok func([2]int32) bool) {
 			t.Fatalf("serving slots %v", s)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkRawFastCGI sends a worker what gale never does: a role other than
+// responder, and a second request on a busy connection. Each gets its
+// END_REQUEST with the FastCGI status that says why.
+func checkRawFastCGI(t *testing.T, sock string) {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	var out []byte
+	out = fastcgi.AppendBeginRequest(out, 7, 2, true) // FCGI_AUTHORIZER
+	out = fastcgi.AppendBeginRequest(out, 1, fastcgi.RoleResponder, true)
+	out = fastcgi.AppendBeginRequest(out, 2, fastcgi.RoleResponder, true)
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint16]uint8{7: fastcgi.StatusUnknownRole, 2: fastcgi.StatusCantMpxConn}
+	var buf []byte
+	tmp := make([]byte, 512)
+	for len(want) > 0 {
+		rec, n, err := fastcgi.ParseRecord(buf)
+		if err == fastcgi.ErrNeedMore {
+			k, rerr := c.Read(tmp)
+			if rerr != nil {
+				t.Fatalf("waiting for END_REQUEST of %v: %v", want, rerr)
+			}
+			buf = append(buf, tmp[:k]...)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = buf[n:]
+		if rec.Type != fastcgi.TypeEndRequest || len(rec.Content) < 5 {
+			t.Fatalf("unexpected record %+v", rec.Header)
+		}
+		if st, ok := want[rec.ID]; !ok || rec.Content[4] != st {
+			t.Errorf("END_REQUEST of request %d: protocol status %d, want %d", rec.ID, rec.Content[4], st)
+		}
+		delete(want, rec.ID)
 	}
 }

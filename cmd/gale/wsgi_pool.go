@@ -196,7 +196,7 @@ func (pl *wsgiPool) poke() {
 func (pl *wsgiPool) workerCounts(idleConns func(*upstream.Backend) int) (serving, busy, starting int) {
 	for _, wp := range pl.positions {
 		s := int(wp.serving.Load())
-		if wp.starting.Load() {
+		if st := wp.State(); st == posStarting || st == posReplacing {
 			starting++
 		}
 		if s < 0 {

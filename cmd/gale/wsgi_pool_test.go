@@ -46,6 +46,9 @@ func TestWSGIPoolInProcess(t *testing.T) {
 	}
 	first := slots()
 	for i, s := range first {
+		if st := pl.positions[i].State(); st != posServing {
+			t.Errorf("worker %d's position is in state %d once ready", i, st)
+		}
 		if s != int32(2*i) && s != int32(2*i+1) || u.Backends[s].Disabled() {
 			t.Fatalf("worker %d serves on slot %d (disabled %v)", i, s, u.Backends[s].Disabled())
 		}
@@ -75,6 +78,11 @@ func TestWSGIPoolInProcess(t *testing.T) {
 	pl.reload("test")
 	waitSlots(t, pl, func(s [2]int32) bool { return s[0] >= 0 && s[1] >= 0 && s[0] != before[0] && s[1] != before[1] })
 	pl.Stop()
+	for i, wp := range pl.positions {
+		if wp.State() != posStopped {
+			t.Errorf("worker %d's position is in state %d after Stop", i, wp.State())
+		}
+	}
 	if _, err := net.Dial("unix", pl.sockets[0]); err == nil {
 		t.Errorf("a worker still listens after Stop")
 	}

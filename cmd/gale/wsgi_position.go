@@ -19,12 +19,30 @@ type wsgiPosition struct {
 	replace chan string
 	stuck   chan int
 
-	// For the metrics and waitReady: the slot serving (-1: none), whether
-	// a worker is starting, and failed starts since the last good one.
+	// For the metrics and waitReady: the position's state (a posState),
+	// the slot serving (-1: none), and failed starts since the last good
+	// one.
+	state    atomic.Int32
 	serving  atomic.Int32
-	starting atomic.Bool
 	failures atomic.Int32
 }
+
+// posState is where a position is in its life. Its goroutine sets it;
+// the metrics read it.
+type posState int32
+
+const (
+	posStarting  posState = iota // no worker serves; one is starting
+	posServing                   // a worker serves
+	posReplacing                 // a worker serves; its replacement is starting
+	posBackoff                   // no worker serves; the last start failed, the next waits
+	posStopped                   // the pool stopped
+)
+
+func (wp *wsgiPosition) setState(s posState) { wp.state.Store(int32(s)) }
+
+// State is the position's current state.
+func (wp *wsgiPosition) State() posState { return posState(wp.state.Load()) }
 
 // run keeps a worker serving at this position until the pool stops.
 func (wp *wsgiPosition) run() {
@@ -92,8 +110,14 @@ func (wp *wsgiPosition) replaceWith(why string) startResult {
 		}
 		wp.old = nil
 	}
-	wp.starting.Store(true)
-	defer wp.starting.Store(false)
+	after := posBackoff // unless the new worker serves
+	if wp.cur != nil {
+		wp.setState(posReplacing)
+		after = posServing
+	} else {
+		wp.setState(posStarting)
+	}
+	defer func() { wp.setState(after) }()
 	p, err := pl.startProc(wp.i, slot)
 	if err != nil {
 		pl.log.Error("wsgi worker", "worker", wp.i, "err", err)
@@ -120,9 +144,11 @@ func (wp *wsgiPosition) replaceWith(why string) startResult {
 		return startFailed
 	case <-pl.stop:
 		p.terminate()
+		after = posStopped
 		return startStopped
 	}
 	wp.failures.Store(0)
+	after = posServing
 	pl.u.Backends[slot].Enable()
 	wp.serving.Store(int32(slot))
 	pl.poke()
@@ -184,6 +210,7 @@ func (wp *wsgiPosition) wait() (why string, stopped bool) {
 			pl.log.Warn("wsgi worker exited; replacing it", "worker", wp.i, "pid", cur.pid(), "err", cur.err)
 			wp.retire(cur, false)
 			wp.cur = nil
+			wp.setState(posStarting)
 			return "exited", false
 		case <-cur.recycle:
 			pl.recycles.Add(1)
@@ -196,6 +223,7 @@ func (wp *wsgiPosition) wait() (why string, stopped bool) {
 			pl.log.Warn("wsgi worker stuck past the read timeout; killed", "worker", wp.i, "pid", cur.pid(), "timeout", pl.u.ReadTimeout)
 			wp.retire(cur, true)
 			wp.cur = nil
+			wp.setState(posStarting)
 			return "timeout", false
 		case why := <-wp.replace:
 			return why, false
@@ -222,4 +250,5 @@ func (wp *wsgiPosition) shutdown() {
 		}
 	}
 	wp.serving.Store(-1)
+	wp.setState(posStopped)
 }

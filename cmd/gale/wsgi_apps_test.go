@@ -34,7 +34,13 @@ func startWSGI(t *testing.T, dir string, args ...string) *proc {
 	cmd := exec.Command(galeBin, all...)
 	cmd.Dir = dir
 	p := launchCmd(t, cmd, addr)
-	p.waitServing(t, 30*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.out.String(), "gale: serving ") {
+		if !alive(cmd.Process.Pid) || time.Now().After(deadline) {
+			t.Fatalf("gale wsgi did not start:\n%s", p.out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return p
 }
 

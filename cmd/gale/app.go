@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/internal/config"
@@ -17,10 +19,19 @@ type appHandler struct {
 	u        *upstream.Upstream
 	root     string
 	pathInfo bool
+	// mount, for gale's wsgi workers at a location below "/" ("/py/"),
+	// is the location's prefix without its final slash: it becomes
+	// SCRIPT_NAME and PATH_INFO the rest, so the application builds its
+	// URLs under the mount point (PEP 3333).
+	mount []byte
 }
 
 // Serve implements handlers.Handler.
 func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handlers.Response) {
+	if len(h.mount) > 0 && bytes.HasPrefix(req.Path, h.mount) {
+		resp.RouteUpstream(h.u, h.root, req.Path[:len(h.mount)], req.Path[len(h.mount):])
+		return
+	}
 	if h.pathInfo {
 		resp.RouteUpstream(h.u, h.root, nil, req.Path)
 		return

@@ -298,7 +298,11 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir, pathInfo: wsgiParams(cfg.Upstreams[f.Upstream])}, nil
+		h := &appHandler{u: u, root: sr.dir, pathInfo: wsgiParams(cfg.Upstreams[f.Upstream])}
+		if cfg.Upstreams[f.Upstream].WSGI != nil && len(loc.Prefix) > 1 && strings.HasSuffix(loc.Prefix, "/") {
+			h.mount = []byte(strings.TrimSuffix(loc.Prefix, "/"))
+		}
+		return h, nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {

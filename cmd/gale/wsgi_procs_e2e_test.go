@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -241,6 +242,7 @@ vhosts:
   - root: www
     locations:
       - {prefix: /, fastcgi: {upstream: py, mode: pass}}
+      - {prefix: /sub/, fastcgi: {upstream: py, mode: pass}}
       - {prefix: /robots.txt}
 `)
 	if out, err := exec.Command(galeBin, "-t", "-config", cfg).CombinedOutput(); err != nil {
@@ -251,6 +253,22 @@ vhosts:
 	c := &http.Client{Timeout: 10 * time.Second}
 	if code, body, err := fetch(c, p.url("/robots.txt")); err != nil || code != 200 || string(body) != "User-agent: *\n" {
 		t.Errorf("static file beside the application: %d %q %v", code, body, err)
+	}
+	// Mounted below "/", the application sees where (SCRIPT_NAME) and
+	// the rest of the path (PATH_INFO).
+	_, body, err := fetch(c, p.url("/sub/environ/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Path []int             `json:"path_codepoints"`
+		CGI  map[string]string `json:"cgi"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if pathInfo := string(runesOf(env.Path)); env.CGI["SCRIPT_NAME"] != "/sub" || pathInfo != "/environ/x" {
+		t.Errorf("mounted at /sub/: SCRIPT_NAME %q, PATH_INFO %q; want /sub and /environ/x", env.CGI["SCRIPT_NAME"], pathInfo)
 	}
 	before := pidOf(t, c, p, "/pid")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -287,4 +305,12 @@ func TestWSGIMaxRSS(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	waitLog(t, p, "above max_rss; replacing it", time.Second)
+}
+
+func runesOf(codepoints []int) []rune {
+	out := make([]rune, len(codepoints))
+	for i, c := range codepoints {
+		out[i] = rune(c)
+	}
+	return out
 }

@@ -156,7 +156,9 @@ type Upstream struct {
 	// WSGI makes gale run a Python WSGI application itself (`gale wsgi`):
 	// its own workers, one request at a time each, over FastCGI. The
 	// upstream then needs no backends and protocol stays fastcgi; a pass
-	// location to it sends PATH_INFO as the path and an empty SCRIPT_NAME.
+	// location to it sends PATH_INFO as the path and an empty SCRIPT_NAME,
+	// or, for a prefix below "/" ending in a slash ("/py/"), SCRIPT_NAME
+	// the prefix ("/py") and PATH_INFO the rest ("/page").
 	WSGI *WSGI `yaml:"wsgi"`
 }
 

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,16 +236,29 @@ func TestWSGIConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "app/conform.py", conformApp)
 	writeFile(t, dir, "www/robots.txt", "User-agent: *\n")
+	writeFile(t, dir, "www/hello.php", `<?php echo "php says hello\n";`)
+	phpCGI, err := exec.LookPath("php-cgi")
+	if err != nil {
+		t.Fatal("php-cgi is missing: run scripts/install-deps.sh (package php8.2-cgi)")
+	}
+	os.Mkdir(filepath.Join(dir, "sock"), 0o700)
 	cfg := writeFile(t, dir, "gale.yaml", `upstreams:
   py:
     timeouts: {read: 5s}
     wsgi: {app: conform, dir: app, python: `+wsgiPython+`, workers: 1}
+  php:
+    max_conns: 1
+    spawn:
+      command: [`+phpCGI+`, -b, "{socket}"]
+      socket: sock/php.sock
+      env: {PHP_FCGI_CHILDREN: "0", PHP_FCGI_MAX_REQUESTS: "0"}
 vhosts:
   - root: www
     locations:
       - {prefix: /, fastcgi: {upstream: py, mode: pass}}
       - {prefix: /sub/, fastcgi: {upstream: py, mode: pass}}
       - {prefix: /robots.txt}
+      - {ext: [.php], fastcgi: {upstream: php}}
 `)
 	if out, err := exec.Command(galeBin, "-t", "-config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("gale -t: %v\n%s", err, out)
@@ -253,6 +268,9 @@ vhosts:
 	c := &http.Client{Timeout: 10 * time.Second}
 	if code, body, err := fetch(c, p.url("/robots.txt")); err != nil || code != 200 || string(body) != "User-agent: *\n" {
 		t.Errorf("static file beside the application: %d %q %v", code, body, err)
+	}
+	if code, body, err := fetch(c, p.url("/hello.php")); err != nil || code != 200 || string(body) != "php says hello\n" {
+		t.Errorf("PHP beside the application: %d %q %v", code, body, err)
 	}
 	// Mounted below "/", the application sees where (SCRIPT_NAME) and
 	// the rest of the path (PATH_INFO).

@@ -302,9 +302,26 @@ vhosts:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if now := pidOf(t, c, p, "/pid"); now == before {
+	now := pidOf(t, c, p, "/pid")
+	if now == before {
 		t.Errorf("SIGHUP did not replace the worker %d", before)
+	}
 
+	// A changed wsgi section is a new pool; the old one stops.
+	b, _ := os.ReadFile(cfg)
+	writeFile(t, dir, "gale.yaml", strings.Replace(string(b), "workers: 1", "workers: 2", 1))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); alive(now); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the retired pool's worker %d still runs", now)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitLog(t, p, `msg="wsgi worker ready" upstream=py worker=1`, time.Second)
+	if again := pidOf(t, c, p, "/pid"); again == now {
+		t.Errorf("the retired pool's worker %d still answers", now)
 	}
 }
 

@@ -165,6 +165,9 @@ def application(environ, start_response):
             raise RuntimeError("raised inside the iterator")
         start_response("200 OK", [("Content-Type", "text/plain")])
         return gen()
+    if path == "/long-print":
+        print("x" * 100000)
+        return text(start_response, "printed")
     if path == "/pid":
         return text(start_response, str(os.getpid()))
     if path == "/sleep":

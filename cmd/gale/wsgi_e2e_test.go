@@ -156,6 +156,18 @@ func TestWSGIConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("long output line", func(t *testing.T) {
+		pid := pidOf(t, c, p, "/pid")
+		for i := 0; i < 3; i++ {
+			if code, body, err := fetch(c, p.url("/long-print")); err != nil || code != 200 || string(body) != "printed" {
+				t.Fatalf("a request printing a 100 kB line: %d %q %v", code, body, err)
+			}
+		}
+		if again := pidOf(t, c, p, "/pid"); again != pid {
+			t.Errorf("the worker changed (%d -> %d) after printing long lines", pid, again)
+		}
+	})
+
 	t.Run("upload", func(t *testing.T) {
 		data := make([]byte, 10<<20)
 		rand.Read(data)

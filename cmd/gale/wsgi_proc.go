@@ -117,21 +117,32 @@ func (p *wsgiProc) readStatus(r *os.File) {
 }
 
 // logOutput logs each line the worker writes, with the request it was
-// serving when the worker tagged the line ("[req GET /path] ...").
+// serving when the worker tagged the line ("[req GET /path] ..."). A line
+// longer than the buffer is logged in pieces: the pipe is read to its end
+// whatever comes, or the worker's next print would fail.
 func logOutput(log *slog.Logger, r io.ReadCloser, level slog.Level, msg string) {
 	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "[req "); ok {
-			if req, text, ok := strings.Cut(rest, "] "); ok {
-				log.Log(context.Background(), level, msg, "request", req, "text", text)
-				continue
-			}
+	br := bufio.NewReaderSize(r, 16<<10)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if line := strings.TrimRight(string(chunk), "\r\n"); line != "" || err == nil {
+			logLine(log, level, msg, line)
 		}
-		log.Log(context.Background(), level, msg, "text", line)
+		if err != nil && err != bufio.ErrBufferFull {
+			return
+		}
 	}
+}
+
+// logLine logs one line of a worker's output.
+func logLine(log *slog.Logger, level slog.Level, msg, line string) {
+	if rest, ok := strings.CutPrefix(line, "[req "); ok {
+		if req, text, ok := strings.Cut(rest, "] "); ok {
+			log.Log(context.Background(), level, msg, "request", req, "text", text)
+			return
+		}
+	}
+	log.Log(context.Background(), level, msg, "text", line)
 }
 
 // kill ends the worker at once (it is stuck in a request).

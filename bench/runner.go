@@ -91,6 +91,12 @@ func (h *Harness) Run(sc Scenario, srv Server) Outcome {
 		out.NA = err.Error()
 		return out
 	}
+	if sc.WSGI && srv.Name() != "gale" {
+		// nginx, lighttpd, h2o and Caddy host no Python: they would need
+		// gunicorn behind a proxy configuration, not in the harness yet.
+		out.NA = "no WSGI host of its own"
+		return out
+	}
 	in, err := h.start(sc, srv)
 	if err != nil {
 		out.NA = err.Error()
@@ -141,6 +147,12 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
 		in.env.FastCGI = Socket(dir)
+	}
+	if sc.WSGI {
+		if err := writeWSGIApp(dir); err != nil {
+			return nil, err
+		}
+		in.env.WSGIDir = dir
 	}
 	if in.srv, err = srv.Start(in.env); err != nil {
 		if in.backend != nil {

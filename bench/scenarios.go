@@ -32,6 +32,9 @@ type Scenario struct {
 	Path     string // URL path requested
 	Pipeline int    // requests per write (wrk Lua script), 0 for one
 	Backend  string // "php" or "go" for a FastCGI backend, "" for none
+	// WSGI serves a Flask application with `gale wsgi` (gale runs the
+	// workers); servers without a WSGI host of their own are n/a.
+	WSGI bool
 }
 
 // allScenarios lists every scenario in report order.
@@ -43,6 +46,7 @@ var allScenarios = []Scenario{
 	{Name: "pipeline-4k", Desc: "4 KiB file, 16 pipelined requests per write", Path: "/4k.bin", Pipeline: 16},
 	{Name: "php-hello", Desc: "hello.php on php-fpm (pm=static, 4 children)", Path: helloURLPath, Backend: "php"},
 	{Name: "fcgi-go", Desc: "Go net/http/fcgi hello backend", Path: helloURLPath, Backend: "go"},
+	{Name: "wsgi-flask", Desc: "Flask hello on 4 workers run by gale wsgi (Debian's python3-flask)", Path: wsgiURLPath, WSGI: true},
 	{Name: "idle-10k", Desc: "10,000 idle keep-alive connections after one request each", Kind: KindIdle, Path: "/612.bin"},
 	{Name: "slow-500", Desc: "500 slow readers of the 16 MiB file", Kind: KindSlow, Path: "/16m.bin"},
 	{Name: "slowloris", Desc: "4 KiB file with wrk, alone and beside 1,000 connections trickling a header byte every 2 s", Kind: KindLoris, Path: "/4k.bin"},
@@ -84,7 +88,7 @@ func scenarioNames() string {
 
 // expectedBody is what a correct server answers for sc's path.
 func expectedBody(sc Scenario) []byte {
-	if sc.Backend != "" {
+	if sc.Backend != "" || sc.WSGI {
 		return []byte(helloBody)
 	}
 	for _, f := range docFiles {

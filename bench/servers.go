@@ -16,6 +16,7 @@ type Env struct {
 	FastCGI  string // unix socket of the FastCGI backend for *.php, or ""
 	CPUs     string // taskset CPU list, or "" for no pinning
 	MaxConns int    // connection and descriptor limit to configure
+	WSGIDir  string // directory of the WSGI application (wsgiApp), or ""
 }
 
 // Addr is the host:port the server listens on.
@@ -84,6 +85,10 @@ func (g *gale) Check() error {
 }
 
 func (g *gale) args(e Env) []string {
+	if e.WSGIDir != "" {
+		return []string{"wsgi", "-listen", e.Addr(), "-loops", "1", "-workers", strconv.Itoa(wsgiWorkers),
+			"-python", wsgiPython, "-dir", e.WSGIDir, wsgiAppName}
+	}
 	a := []string{"-listen", e.Addr(), "-root", e.Root, "-loops", "1"}
 	if e.FastCGI != "" {
 		a = append(a, "-fastcgi", "unix:"+e.FastCGI)

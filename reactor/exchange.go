@@ -383,6 +383,9 @@ func (r *exchange) expire(kind timerKind) {
 // and cancels it there.
 func (r *exchange) timedOut() {
 	uc := r.up
+	if h := r.p.u.OnTimeout; h != nil {
+		h(uc.b) // before the close frees the budget: a stuck worker takes no other request
+	}
 	uc.upError(upErrTimeout)
 	r.l.s.cfg.Logger.Error("upstream timeout", "backend", uc.name, "after", r.p.u.ReadTimeout,
 		"inbound", inboundBytes(uc), "state", uc.state.String(), "queued_out", uc.out.busy(), "retries", r.retries, "reused", uc.reused, "served", uc.served, "id", r.id)

@@ -83,6 +83,28 @@ func (s *Server) RetireUpstream(u *upstream.Upstream) {
 	})
 }
 
+// Poke tells every loop that u's backends changed (Backend.Enable,
+// Disable): idle connections to disabled backends close now, so their
+// workers drain without waiting for a request or the idle timeout, and
+// requests queued for u try again now rather than at the next release of
+// a connection.
+func (s *Server) Poke(u *upstream.Upstream) {
+	s.post(func(l *loop) {
+		p := l.pools[u]
+		if p == nil {
+			return
+		}
+		for i := 0; i < len(p.idle); {
+			if uc := p.idle[i]; uc.b.Disabled() {
+				l.upClose(uc) // removes it from p.idle
+				continue
+			}
+			i++
+		}
+		p.retry()
+	})
+}
+
 // post runs fn on every loop, each on its own loop, without waiting.
 func (s *Server) post(fn func(*loop)) {
 	for _, l := range s.loopList() {

@@ -357,6 +357,12 @@ func (l *loop) upIdle(uc *upConn) {
 		l.upClose(uc)
 		return
 	}
+	if uc.proto.Idle() && uc.b.Disabled() {
+		// Its worker is being replaced (or is not ready): the connection
+		// closes so the worker drains; the budget goes to the others.
+		l.upClose(uc)
+		return
+	}
 	if uc.proto.Quarantined() > 0 {
 		// Cancelled IDs may still receive stray records: a fresh
 		// connection is the only proof of a clean one (see cancel).

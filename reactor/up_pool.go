@@ -94,6 +94,10 @@ func (p *pool) dropIdle(uc *upConn) {
 func (p *pool) assign(r *exchange) {
 	for len(p.idle) > 0 && !r.fresh {
 		uc := p.popIdle()
+		if uc.b.Disabled() {
+			p.l.upClose(uc) // its worker is being replaced: let it drain
+			continue
+		}
 		p.l.send(uc, r)
 		return
 	}
@@ -156,7 +160,9 @@ func (p *pool) enqueue(r *exchange) {
 // while requests wait for budget: closing frees the budget, and the
 // release wakes the waiting loops (budgetFreed). The budget is shared
 // across loops, idle connections are not, so without this a request on
-// one loop would wait for the idle timeout of a connection on another.
+// one loop would wait for the idle timeout of a connection on another;
+// with a budget of one connection per worker (gale wsgi), a whole worker
+// would stand idle while requests queue.
 func (l *loop) reclaimIdle(u *upstream.Upstream) {
 	l.s.post(func(o *loop) {
 		if p := o.pools[u]; o != l && p != nil && len(p.idle) > 0 && u.Waiting.Load() > 0 {

@@ -22,6 +22,8 @@ case "${1:-test}" in
     /usr/bin/python3 -c 'import flask' 2>/dev/null || want+=(python3-flask)
     /usr/bin/python3 -c 'import uvicorn' 2>/dev/null || want+=(python3-uvicorn)
     /usr/bin/python3 -c 'import websockets' 2>/dev/null || want+=(python3-websockets)
+    # gale wsgi (cmd/gale wsgi tests): Flask above, Django 3.2 with its admin.
+    /usr/bin/python3 -c 'import django' 2>/dev/null || want+=(python3-django)
     ;;
   bench)
     need curl curl
@@ -33,6 +35,8 @@ case "${1:-test}" in
     need h2load nghttp2-client
     need ab apache2-utils
     need caddy caddy
+    # wsgi-flask: a Flask app under gale wsgi.
+    /usr/bin/python3 -c 'import flask' 2>/dev/null || want+=(python3-flask)
     ;;
 esac
 want=($(printf '%s\n' "${want[@]}" | grep -v '^$' | sort -u || true))

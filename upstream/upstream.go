@@ -58,6 +58,17 @@ type Upstream struct {
 	// Params are extra CGI variables sent with every request (FastCGI's
 	// fastcgi_param), after the computed ones.
 	Params [][2]string
+	// OnTimeout, when set, is called with the backend of a request that
+	// got no answer within ReadTimeout, before its 504 is sent and its
+	// connection closed. It runs on an event loop: it must not block. A
+	// process manager uses it to take the stuck worker out (Disable) and
+	// replace it (uWSGI's harakiri).
+	OnTimeout func(*Backend)
+	// Managed says a process manager (gale wsgi) runs the backends: it
+	// knows when one is dead or stuck and replaces it, so the passive
+	// health check never marks one down (an application error that cuts
+	// a response is not the worker's ill health).
+	Managed bool
 
 	rr atomic.Uint32
 	// Waiting counts requests queued for a connection on all loops. A loop
@@ -149,7 +160,28 @@ type Backend struct {
 	keepScore   atomic.Int32
 	noKeepUntil atomic.Int64
 	keeps       atomic.Bool
+	// disabled takes b out of rotation (Disable): a process manager's
+	// worker that is not ready yet, or is being replaced.
+	disabled atomic.Bool
 }
+
+// Disable takes b out of rotation: no new connection goes to it, its idle
+// connections close instead of taking a request, and busy ones close when
+// their request ends, so b drains. Requests wait in the queue while every
+// backend is disabled (a worker pool starting up), rather than fail.
+func (b *Backend) Disable() { b.disabled.Store(true) }
+
+// Enable puts b (back) in rotation with a clean health record: a process
+// manager calls it once a fresh worker on b's address is ready. Requests
+// already queued learn of it from Server.Poke.
+func (b *Backend) Enable() {
+	b.Succeeded()
+	b.connectFail.Store(0)
+	b.disabled.Store(false)
+}
+
+// Disabled reports whether Disable took b out of rotation.
+func (b *Backend) Disabled() bool { return b.disabled.Load() }
 
 // KeepsAlive reports whether a connection to b ever carried two requests.
 func (b *Backend) KeepsAlive() bool { return b.keeps.Load() }
@@ -281,7 +313,7 @@ func (u *Upstream) Pick(now, since time.Time, skip *Backend) *Backend {
 	start := int(u.rr.Add(1))
 	for i := 0; i < n; i++ {
 		b := u.Backends[(start+i)%n]
-		if b == skip || !b.healthy(now) || b.failedSince(since) || b.conns.Load() >= b.limit.Load() {
+		if b == skip || b.disabled.Load() || !b.healthy(now) || b.failedSince(since) || b.conns.Load() >= b.limit.Load() {
 			continue
 		}
 		if u.Balance == RoundRobin {
@@ -326,7 +358,7 @@ func (u *Upstream) Unreachable(now, since time.Time) bool {
 // HasRoom reports whether a backend has budget left for a connection.
 func (u *Upstream) HasRoom() bool {
 	for _, b := range u.Backends {
-		if b.conns.Load() < b.limit.Load() {
+		if !b.disabled.Load() && b.conns.Load() < b.limit.Load() {
 			return true
 		}
 	}
@@ -372,7 +404,7 @@ func (b *Backend) Limit() int { return int(b.limit.Load()) }
 // to try, and a fast 502 per attempt beats a fail_timeout of 502s after it
 // is back.
 func (b *Backend) Failed(u *Upstream, now time.Time) {
-	if len(u.Backends) < 2 {
+	if len(u.Backends) < 2 || u.Managed {
 		return
 	}
 	if int(b.fails.Add(1)) >= u.MaxFails {

@@ -176,3 +176,42 @@ func TestHasRoom(t *testing.T) {
 		t.Fatal("no room after the release")
 	}
 }
+
+// TestDisable: a disabled backend is never picked and has no room, yet
+// the upstream stays healthy (requests queue for it); Enable brings it
+// back with a clean record; a managed upstream never marks one down.
+func TestDisable(t *testing.T) {
+	bs, err := ParseAddrs("unix:/a,unix:/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &Upstream{Name: "py", Backends: bs, MaxConns: 1}
+	u.Init(1)
+	now := time.Now()
+	bs[0].Disable()
+	for i := 0; i < 4; i++ {
+		if b := u.Pick(now, now, nil); b != bs[1] {
+			t.Fatalf("Pick = %v, want the enabled backend", b)
+		}
+	}
+	bs[1].Disable()
+	if b := u.Pick(now, now, nil); b != nil {
+		t.Errorf("Pick with every backend disabled = %v", b)
+	}
+	if u.HasRoom() || !u.Healthy(now) || u.Unreachable(now, now) {
+		t.Errorf("all disabled: HasRoom %v Healthy %v Unreachable %v; want false true false (requests wait)", u.HasRoom(), u.Healthy(now), u.Unreachable(now, now))
+	}
+	bs[0].Failed(u, now) // MaxFails 1: marked down
+	if bs[0].Up(now) {
+		t.Fatalf("a failure did not mark the backend down")
+	}
+	bs[0].Enable()
+	if !bs[0].Up(now) || bs[0].Disabled() || u.Pick(now, now, nil) != bs[0] {
+		t.Errorf("Enable did not bring the backend back")
+	}
+	u.Managed = true
+	bs[0].Failed(u, now)
+	if !bs[0].Up(now) {
+		t.Errorf("a managed upstream's backend was marked down")
+	}
+}

@@ -32,6 +32,7 @@ type admin struct {
 	mu        sync.Mutex // guards the targets, replaced on a reload
 	statics   []*handlers.Static
 	upstreams []*upstream.Upstream
+	pools     []*wsgiPool
 
 	http *http.Server
 	ln   net.Listener
@@ -68,6 +69,20 @@ func (a *admin) SetTargets(statics []*handlers.Static, ups []*upstream.Upstream)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.statics, a.upstreams = statics, ups
+}
+
+// SetPools replaces the wsgi worker pools reported (at start, after a
+// reload).
+func (a *admin) SetPools(pools []*wsgiPool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pools = pools
+}
+
+func (a *admin) wsgiPools() []*wsgiPool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pools
 }
 
 func (a *admin) targets() ([]*handlers.Static, []*upstream.Upstream) {
@@ -130,6 +145,9 @@ func upstreamReady(ctx context.Context, u *upstream.Upstream) error {
 	var errs []string
 	now := time.Now()
 	for _, b := range u.Backends {
+		if b.Disabled() {
+			continue // a wsgi worker slot not serving: nothing should answer there
+		}
 		if !b.Up(now) {
 			errs = append(errs, b.String()+": marked down")
 			continue
@@ -168,6 +186,11 @@ var (
 	descUpErrors    = prometheus.NewDesc("gale_upstream_errors_total", "Backend failures by kind: connect, protocol, timeout (504), lost (502).", []string{"upstream", "backend", "kind"}, nil)
 	descUpLatency   = prometheus.NewDesc("gale_upstream_response_seconds", "Time from sending a request to the backend to the end of its response.", upLabels, nil)
 	descBuild       = prometheus.NewDesc("gale_build_info", "gale's version.", []string{"version"}, nil)
+	descWSGIWorkers = prometheus.NewDesc("gale_wsgi_workers", "WSGI workers by state: busy (a request in flight), idle (serving, free), starting (importing the application).", []string{"upstream", "state"}, nil)
+	descWSGIRecycle = prometheus.NewDesc("gale_wsgi_recycles_total", "WSGI workers replaced after max_requests or above max_rss.", []string{"upstream"}, nil)
+	descWSGIKills   = prometheus.NewDesc("gale_wsgi_kills_total", "WSGI workers killed because a request passed the read timeout (504).", []string{"upstream"}, nil)
+	descWSGIRestart = prometheus.NewDesc("gale_wsgi_restarts_total", "WSGI workers that exited by themselves and were replaced.", []string{"upstream"}, nil)
+	descWSGIReload  = prometheus.NewDesc("gale_wsgi_reloads_total", "Replacements of all WSGI workers (SIGHUP, a changed *.py file with reload).", []string{"upstream"}, nil)
 )
 
 var codeClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
@@ -175,7 +198,8 @@ var codeClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descSent, descConns, descLoops, descCacheHits, descCacheMisses, descCacheBytes,
-		descUpConns, descUpLimit, descUpIdle, descUpUp, descUpQueued, descUpPipelined, descUpErrors, descUpLatency, descBuild} {
+		descUpConns, descUpLimit, descUpIdle, descUpUp, descUpQueued, descUpPipelined, descUpErrors, descUpLatency, descBuild,
+		descWSGIWorkers, descWSGIRecycle, descWSGIKills, descWSGIRestart, descWSGIReload} {
 		ch <- d
 	}
 }
@@ -203,6 +227,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		cacheBytes += s.CacheBytes()
 	}
 	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(cacheBytes))
+	c.collectWSGI(ch, st)
 	now := time.Now()
 	for _, u := range ups {
 		queued := 0
@@ -234,5 +259,25 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstHistogram(descUpLatency, bs.Requests, bs.SumSeconds, buckets, u.Name, name)
 		}
+	}
+}
+
+// collectWSGI reports the wsgi worker pools.
+func (c *collector) collectWSGI(ch chan<- prometheus.Metric, st *reactor.Stats) {
+	idleConns := func(b *upstream.Backend) int {
+		if bs := st.Backends[b]; bs != nil {
+			return bs.Idle
+		}
+		return 0
+	}
+	for _, pl := range c.a.wsgiPools() {
+		serving, busy, starting := pl.workerCounts(idleConns)
+		ch <- prometheus.MustNewConstMetric(descWSGIWorkers, prometheus.GaugeValue, float64(busy), pl.name, "busy")
+		ch <- prometheus.MustNewConstMetric(descWSGIWorkers, prometheus.GaugeValue, float64(serving-busy), pl.name, "idle")
+		ch <- prometheus.MustNewConstMetric(descWSGIWorkers, prometheus.GaugeValue, float64(starting), pl.name, "starting")
+		ch <- prometheus.MustNewConstMetric(descWSGIRecycle, prometheus.CounterValue, float64(pl.recycles.Load()), pl.name)
+		ch <- prometheus.MustNewConstMetric(descWSGIKills, prometheus.CounterValue, float64(pl.kills.Load()), pl.name)
+		ch <- prometheus.MustNewConstMetric(descWSGIRestart, prometheus.CounterValue, float64(pl.restarts.Load()), pl.name)
+		ch <- prometheus.MustNewConstMetric(descWSGIReload, prometheus.CounterValue, float64(pl.reloads.Load()), pl.name)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/internal/config"
+	"github.com/gale-http/gale/reactor"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgiexec"
 	"github.com/gale-http/gale/upstream/httpproxy"
@@ -38,6 +39,7 @@ type liveUpstream struct {
 	spawnFP string
 	u       *upstream.Upstream
 	spawn   *spawnGroup
+	wsgi    *wsgiPool // the workers of a wsgi upstream, its own
 }
 
 // fingerprint is a canonical encoding of a configuration part (maps
@@ -64,6 +66,7 @@ func build(log *slog.Logger, cfg *config.Config, loops int, prev *generation) (g
 		}
 	}()
 	var started []*spawnGroup
+	var pools []*liveUpstream
 	for _, name := range sortedKeys(cfg.Upstreams) {
 		lu, fresh, err := buildUpstream(log, name, cfg.Upstreams[name], loops, prev)
 		if err != nil {
@@ -72,6 +75,16 @@ func build(log *slog.Logger, cfg *config.Config, loops int, prev *generation) (g
 		g.upstreams[name] = lu
 		if fresh && lu.spawn != nil {
 			started = append(started, lu.spawn)
+		}
+		if fresh && lu.wsgi != nil {
+			pools = append(pools, lu)
+		}
+	}
+	for _, lu := range pools {
+		// A reload whose application does not import keeps the
+		// previous generation (its workers) serving.
+		if err := lu.wsgi.waitReady(wsgiStartTimeout); err != nil {
+			return g, fmt.Errorf("upstream %s: %w", lu.u.Name, err)
 		}
 	}
 	vhosts := &handlers.VHosts{}
@@ -120,6 +133,13 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	}
 	lu = &liveUpstream{fp: fp}
 	addrs := append([]string(nil), c.Backends...)
+	if c.WSGI != nil {
+		if lu.wsgi, err = newWSGIPool(log, name, c.WSGI); err != nil {
+			return nil, false, err
+		}
+		addrs = lu.wsgi.backends()
+		fresh = true
+	}
 	if c.Spawn != nil {
 		lu.spawnFP = fingerprint(c.Spawn)
 		for _, old := range prev.upstreams {
@@ -138,8 +158,11 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	}
 	backends, err := upstream.ParseAddrs(strings.Join(addrs, ","))
 	if err != nil {
-		if fresh {
+		if lu.spawn != nil && fresh {
 			lu.spawn.Stop()
+		}
+		if lu.wsgi != nil {
+			lu.wsgi.Stop()
 		}
 		return nil, false, err
 	}
@@ -170,8 +193,16 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	for _, k := range sortedKeys(c.Params) {
 		u.Params = append(u.Params, [2]string{k, c.Params[k]})
 	}
+	if lu.wsgi != nil {
+		// One connection per worker, and no request pipelined behind
+		// another: gale's FIFO queue holds what no worker is free for.
+		u.MaxConns, u.Pipeline = 1, 1
+	}
 	u.Init(loops)
 	lu.u = u
+	if lu.wsgi != nil {
+		lu.wsgi.start(u)
+	}
 	return lu, fresh, nil
 }
 
@@ -445,6 +476,9 @@ func (g *generation) discardNew(prev *generation) {
 		if lu.spawn != nil && !prev.usesSpawn(lu.spawn) {
 			lu.spawn.Stop()
 		}
+		if lu.wsgi != nil && prev.upstreams[lu.u.Name] != lu {
+			lu.wsgi.Stop()
+		}
 	}
 }
 
@@ -489,5 +523,30 @@ func (g *generation) close() {
 			stopped[lu.spawn] = true
 			lu.spawn.Stop()
 		}
+		if lu.wsgi != nil {
+			lu.wsgi.Stop()
+		}
 	}
+}
+
+// setServer gives g's wsgi pools the server that queues their requests.
+func (g *generation) setServer(srv *reactor.Server) {
+	for _, lu := range g.upstreams {
+		if lu.wsgi != nil {
+			lu.wsgi.setServer(srv)
+		}
+	}
+}
+
+// reloadWSGI replaces the workers of every wsgi pool g runs (SIGHUP); it
+// reports whether there was one.
+func (g *generation) reloadWSGI(why string) bool {
+	found := false
+	for _, name := range sortedKeys(g.upstreams) {
+		if lu := g.upstreams[name]; lu.wsgi != nil {
+			lu.wsgi.reload(why)
+			found = true
+		}
+	}
+	return found
 }

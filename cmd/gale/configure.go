@@ -23,6 +23,9 @@ func (st *state) loadConfig() (*config.Config, error) {
 		if cfg, err = config.Load(o.config); err != nil {
 			return nil, err
 		}
+	} else if st.wsgi != nil {
+		cfg = config.Default()
+		st.wsgi.apply(cfg)
 	} else {
 		cfg = config.Default()
 		if o.root == "" && os.Getenv("GALE_ROOT") == "" && o.proxy == "" {

@@ -7,6 +7,7 @@
 //	gale -t -config gale.yaml             check the file, print FILE:LINE:COL errors
 //	gale fcgi-demo -listen unix:/path     run the demo FastCGI application
 //	gale healthcheck [-url URL]           exit 0 if the admin /healthz answers 200
+//	gale wsgi [-reload] mysite.wsgi:app   run a Python WSGI application and its static files
 //
 // The built-in demo serves its pages from memory and /app/ from the demo
 // FastCGI application, which gale runs as a supervised child process.
@@ -99,6 +100,9 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "fcgi-demo" {
 		return runFCGIDemo(args[1:])
+	}
+	if len(args) > 0 && args[0] == "wsgi" {
+		return runWSGI(args[1:])
 	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return runHealthcheck(args[1:])

@@ -45,6 +45,7 @@ func (st *state) startObservability(cfg *config.Config, srv *reactor.Server, log
 		return nil, err
 	}
 	st.admin = adm
+	adm.SetPools(st.gen.wsgiPools())
 	log.Info("admin listener", "addr", adm.Addr().String())
 	return func() {
 		stopUSR1()
@@ -90,4 +91,15 @@ func reopenOnUSR1(srv *reactor.Server, log *slog.Logger) (stop func()) {
 		signal.Stop(sig)
 		close(done)
 	}
+}
+
+// wsgiPools lists the wsgi worker pools a generation runs, for metrics.
+func (g *generation) wsgiPools() []*wsgiPool {
+	var out []*wsgiPool
+	for _, k := range sortedKeys(g.upstreams) {
+		if pl := g.upstreams[k].wsgi; pl != nil {
+			out = append(out, pl)
+		}
+	}
+	return out
 }

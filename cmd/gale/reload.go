@@ -15,6 +15,9 @@ import (
 func (st *state) reload() {
 	log := st.log
 	if st.o.config == "" {
+		if st.gen.reloadWSGI("SIGHUP") {
+			return
+		}
 		log.Warn("SIGHUP: gale was started without -config; nothing to reload")
 		return
 	}
@@ -39,10 +42,18 @@ func (st *state) reload() {
 	}
 	keepRestartOnly(st, old.cfg, cfg)
 	st.setLevel(cfg)
+	gen.setServer(st.srv)
 	st.srv.SetHandler(gen.handler)
 	st.gen = gen
+	for _, name := range sortedKeys(gen.upstreams) {
+		if lu := gen.upstreams[name]; lu.wsgi != nil && old.upstreams[name] == lu {
+			// Same settings, maybe new code: a rolling replacement.
+			lu.wsgi.reload("SIGHUP")
+		}
+	}
 	if st.admin != nil {
 		st.admin.SetTargets(gen.targets())
+		st.admin.SetPools(gen.wsgiPools())
 	}
 	st.retire(old, gen)
 	log.Info("configuration reloaded", "file", st.o.config, "vhosts", len(cfg.VHosts), "upstreams", len(cfg.Upstreams))
@@ -59,8 +70,15 @@ func (st *state) retire(old, gen *generation) {
 	for _, lu := range ups {
 		st.srv.RetireUpstream(lu.u)
 		grace = max(grace, lu.u.ReadTimeout+5*time.Second)
-		if lu.spawn != nil && !gen.usesSpawn(lu.spawn) {
-			sg, u := lu.spawn, lu.u
+		var stop func()
+		switch {
+		case lu.spawn != nil && !gen.usesSpawn(lu.spawn):
+			stop = lu.spawn.Stop
+		case lu.wsgi != nil:
+			stop = lu.wsgi.Stop
+		}
+		if stop != nil {
+			u := lu.u
 			st.wg.Add(1)
 			go func() {
 				defer st.wg.Done()
@@ -80,7 +98,7 @@ func (st *state) retire(old, gen *generation) {
 					}
 				}
 				st.log.Info("stopping backends of a retired upstream", "upstream", u.Name)
-				sg.Stop()
+				stop()
 			}()
 		}
 	}

@@ -23,6 +23,7 @@ type state struct {
 	set map[string]bool
 
 	demoDir, demoSockDir string
+	wsgi                 *wsgiCommand // `gale wsgi`, nil otherwise
 
 	log   *slog.Logger
 	level slog.LevelVar
@@ -120,6 +121,7 @@ func (st *state) serve(cfg *config.Config) error {
 		return err
 	}
 	st.srv = srv
+	gen.setServer(srv)
 	stopObs, err := st.startObservability(cfg, srv, log)
 	if err != nil {
 		return err
@@ -188,6 +190,8 @@ func (st *state) what(cfg *config.Config) string {
 	switch {
 	case st.o.config != "":
 		return st.o.config
+	case st.wsgi != nil:
+		return "the WSGI application " + st.wsgi.w.App
 	case st.demoDir != "" && len(cfg.VHosts) == 1 && cfg.VHosts[0].Root == st.demoDir:
 		return "the built-in demo site"
 	case len(cfg.VHosts) > 0:

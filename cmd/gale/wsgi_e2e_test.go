@@ -2,247 +2,390 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/gale-http/gale/internal/testenv"
 )
 
-// wsgiSiteApp is a Flask application that routes by path, as Django and
-// Flask projects do: it answers with what it was given (the mount, the
-// variables, the body), an X-Accel-Redirect, a slow stream, a quick
-// response without a length and an event stream.
-const wsgiSiteApp = `import time
-from flask import Flask, Response, request, url_for
+// TestWSGIConformance runs a bare WSGI application that reports what the
+// worker gave it (PEP 3333) and asserts it here.
+func TestWSGIConformance(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "conform.py", conformApp)
+	p := startWSGI(t, dir, "-workers", "1", "conform")
+	c := &http.Client{Timeout: 10 * time.Second}
 
-app = Flask(__name__)
-application = app
+	t.Run("environ", func(t *testing.T) {
+		body := "first line\nthe rest" + "IGNORED"
+		req, _ := http.NewRequest("POST", p.url("/environ/caf%C3%A9?q=1&r=%C3%A9"), strings.NewReader(body))
+		req.Header.Set("X-Test", "t")
+		req.Header.Set("Content-Type", "text/plain")
+		// wsgi.input ends at CONTENT_LENGTH whatever the spool holds: a
+		// raw request sends more bytes than it declares.
+		req.ContentLength = int64(len(body) - len("IGNORED"))
+		req.Body = io.NopCloser(strings.NewReader(body[:req.ContentLength]))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got struct {
+			NotStr   []string          `json:"not_str"`
+			KeyTypes []string          `json:"key_types"`
+			Path     []int             `json:"path_codepoints"`
+			CGI      map[string]string `json:"cgi"`
+			WSGI     map[string]any    `json:"wsgi"`
+			Input    map[string]any    `json:"input"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.NotStr) != 0 || !reflect.DeepEqual(got.KeyTypes, []string{"str"}) {
+			t.Errorf("environ: non-str CGI values %v, key types %v; want native strings only", got.NotStr, got.KeyTypes)
+		}
+		// PATH_INFO is the decoded path's bytes as latin-1: é (C3 A9) is
+		// two code points, not one.
+		var want []int
+		for _, b := range []byte("/environ/café") {
+			want = append(want, int(b))
+		}
+		if !reflect.DeepEqual(got.Path, want) {
+			t.Errorf("PATH_INFO code points %v, want %v (latin-1 of the UTF-8 bytes)", got.Path, want)
+		}
+		wantCGI := map[string]string{"REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "QUERY_STRING": "q=1&r=%C3%A9",
+			"SERVER_NAME": "127.0.0.1", "SERVER_PORT": p.addr[strings.LastIndex(p.addr, ":")+1:], "SERVER_PROTOCOL": "HTTP/1.1",
+			"CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": "19", "HTTP_X_TEST": "t"}
+		if !reflect.DeepEqual(got.CGI, wantCGI) {
+			t.Errorf("CGI variables\n got %v\nwant %v", got.CGI, wantCGI)
+		}
+		wantWSGI := map[string]any{"version": []any{1.0, 0.0}, "url_scheme": "http", "multithread": false, "multiprocess": true,
+			"run_once": false, "input_terminated": true, "file_wrapper": true}
+		if !reflect.DeepEqual(got.WSGI, wantWSGI) {
+			t.Errorf("wsgi.* keys\n got %v\nwant %v", got.WSGI, wantWSGI)
+		}
+		wantInput := map[string]any{"line": "first line\n", "rest": "the rest", "more": 0.0}
+		if !reflect.DeepEqual(got.Input, wantInput) {
+			t.Errorf("wsgi.input: got %v, want %v (readline, read to CONTENT_LENGTH, then nothing)", got.Input, wantInput)
+		}
+		waitLog(t, p, "conformance: to wsgi.errors", 5*time.Second)
+	})
 
+	t.Run("write and close", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			if code, body, err := fetch(c, p.url("/write")); err != nil || code != 200 || string(body) != "via write;via iterable" {
+				t.Fatalf("GET /write: %d %q %v", code, body, err)
+			}
+		}
+		_, body, _ := fetch(c, p.url("/state"))
+		var st struct{ Closes int }
+		if err := json.Unmarshal(body, &st); err != nil || st.Closes != 3 {
+			t.Errorf("close() calls after 3 responses: %s (want exactly one each)", body)
+		}
+	})
 
-@app.route('/')
-def home():
-    return 'home script_root=%s' % request.script_root
+	t.Run("exc_info", func(t *testing.T) {
+		if code, body, err := fetch(c, p.url("/exc_info")); err != nil || code != 500 || string(body) != "replaced" {
+			t.Errorf("start_response with exc_info before the head: %d %q %v; want 500 replaced", code, body, err)
+		}
+		if code, body, err := fetch(c, p.url("/exc_info_late")); err == nil && code < 500 {
+			t.Errorf("a response whose application failed after its head arrived whole: %d %q", code, body)
+		}
+		_, body, _ := fetch(c, p.url("/state"))
+		var st struct{ Reraised bool }
+		if json.Unmarshal(body, &st); !st.Reraised {
+			t.Errorf("start_response with exc_info after the head did not re-raise: %s", body)
+		}
+		if code, body, err := fetch(c, p.url("/twice")); err != nil || code != 200 || string(body) != "refused" {
+			t.Errorf("start_response twice without exc_info: %d %q %v; want refused", code, body, err)
+		}
+	})
 
+	t.Run("file_wrapper", func(t *testing.T) {
+		want, _ := os.ReadFile(filepath.Join(dir, "conform.py"))
+		if code, body, err := fetch(c, p.url("/file")); err != nil || code != 200 || !bytes.Equal(body, want) {
+			t.Errorf("wsgi.file_wrapper: %d, %d bytes, %v; want the file's %d", code, len(body), err, len(want))
+		}
+	})
 
-@app.route('/users/<int:uid>')
-def user(uid):
-    return 'user %d at %s' % (uid, url_for('user', uid=uid))
+	t.Run("streaming", func(t *testing.T) {
+		checkStreams(t, p, "/stream?flag=")
+	})
 
+	t.Run("iterator raises", func(t *testing.T) {
+		pid := pidOf(t, c, p, "/pid")
+		// gale answers 502 when it holds the head still, else the
+		// client's response is cut: never a whole 200.
+		if code, body, err := fetch(c, p.url("/iter_raise")); err == nil && code < 500 {
+			t.Errorf("a response cut by an exception in the iterator arrived whole: %d %q", code, body)
+		}
+		waitLog(t, p, "raised inside the iterator", 5*time.Second)
+		if again := pidOf(t, c, p, "/pid"); again != pid {
+			t.Errorf("the worker changed (%d -> %d) after an application error", pid, again)
+		}
+	})
 
-@app.route('/echo', methods=['POST'])
-def echo():
-    body = request.get_data()
-    return 'len=%d te=%s body=%s' % (len(body), request.environ.get('HTTP_TRANSFER_ENCODING', '-'), body.decode())
+	t.Run("client leaves", func(t *testing.T) {
+		pid := pidOf(t, c, p, "/pid")
+		conn, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET /sleep?0.3 HTTP/1.1\r\nHost: x\r\n\r\n")
+		time.Sleep(100 * time.Millisecond)
+		conn.Close() // gale drops the worker's connection mid-request
+		waitLog(t, p, "client left", 5*time.Second)
+		time.Sleep(400 * time.Millisecond)
+		if again := pidOf(t, c, p, "/pid"); again != pid || strings.Contains(p.out.String(), "wsgi worker exited") {
+			t.Errorf("the worker did not survive a client that left mid-request (%d -> %d)", pid, again)
+		}
+	})
 
+	t.Run("long output line", func(t *testing.T) {
+		pid := pidOf(t, c, p, "/pid")
+		for i := 0; i < 3; i++ {
+			if code, body, err := fetch(c, p.url("/long-print")); err != nil || code != 200 || string(body) != "printed" {
+				t.Fatalf("a request printing a 100 kB line: %d %q %v", code, body, err)
+			}
+		}
+		if again := pidOf(t, c, p, "/pid"); again != pid {
+			t.Errorf("the worker changed (%d -> %d) after printing long lines", pid, again)
+		}
+	})
 
-@app.route('/env')
-def env():
-    e = request.environ
-    return ' '.join('%s=%s' % (k, e.get(k, '-')) for k in (
-        'SERVER_NAME', 'HTTP_HOST', 'REQUEST_URI', 'SCRIPT_NAME', 'PATH_INFO', 'SERVER_SOFTWARE',
-        'HTTP_KEEP_ALIVE', 'HTTP_X_HOP', 'HTTP_TE', 'HTTP_UPGRADE', 'HTTP_PROXY_AUTHORIZATION'))
+	t.Run("upload", func(t *testing.T) {
+		data := make([]byte, 10<<20)
+		rand.Read(data)
+		sum := sha256.Sum256(data)
+		resp, err := c.Post(p.url("/upload"), "application/octet-stream", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("%d %s", len(data), hex.EncodeToString(sum[:])); string(body) != want {
+			t.Errorf("10 MiB upload: %q, want %q", body, want)
+		}
+	})
 
-
-@app.route('/protected')
-@app.route('/px/protected')
-def protected():
-    return Response('the app body', headers={'X-Accel-Redirect': '/private/report.txt'})
-
-
-@app.route('/slow')
-def slow():
-    def gen():
-        yield 'first\n'
-        time.sleep(1)
-        yield 'second\n'
-    return Response(gen(), mimetype='text/plain')
-
-
-@app.route('/quick')
-def quick():
-    return Response(iter(['hel', 'lo']), mimetype='text/plain')
-
-
-@app.route('/events')
-def events():
-    return Response(iter(['data: 1\n\n']), mimetype='text/event-stream')
-`
-
-// startUWSGIFlask runs uWSGI with the python3 plugin serving wsgiSiteApp
-// from Debian's /usr/bin/python3 packages, on a uwsgi socket and a
-// FastCGI socket, and returns both addresses.
-func startUWSGIFlask(t *testing.T, dir string) (uw, fcgi string) {
-	t.Helper()
-	requirePeers(t, "/usr/bin/uwsgi", "/usr/lib/uwsgi/plugins/python3_plugin.so")
-	fcgi = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	_, uw = startPython(t, dir, "/usr/bin/uwsgi", "--plugin", "python3", "--socket", "ADDR", "--fastcgi-socket", fcgi,
-		"--wsgi-file", "app.py", "--master", "--processes", "2", "--die-on-term", "--disable-logging")
-	testenv.WaitPort(t, fcgi, 10*time.Second)
-	return uw, fcgi
+	t.Run("404", func(t *testing.T) {
+		if code, _, _ := fetch(c, p.url("/nothing")); code != 404 {
+			t.Errorf("GET /nothing: %d, want the application's 404", code)
+		}
+	})
 }
 
-// TestPathRoutedWSGI runs a Flask app under uWSGI behind gale, mounted
-// below a prefix over the uwsgi protocol and over FastCGI, and at the
-// root of another vhost, with gunicorn behind a proxy location (issue 16
-// items 1, 2, 3, 5 and 7), each checked on the wire:
-//   - 1: SCRIPT_NAME is the mount and PATH_INFO the rest, so the app's
-//     routes and the URLs it builds work under /app/, with either protocol;
-//   - 2: a chunked upload reaches Werkzeug whole, no hop-by-hop field
-//     becomes an HTTP_* variable;
-//   - 3: SERVER_NAME is the vhost's name, else the Host without its port,
-//     else the address the client reached; an absolute-form target's
-//     authority is HTTP_HOST and REQUEST_URI its origin-form;
-//   - 5: X-Accel-Redirect from a pass location and from a proxy location
-//     serves an internal location's file;
-//   - 7: a slow stream's first bytes arrive before it ends, a quick one
-//     still goes out with a Content-Length, buffering: off and an event
-//     stream go out as they come (chunked).
-func TestPathRoutedWSGI(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "app.py", wsgiSiteApp)
-	writeFile(t, dir, "www/index.html", "static home")
-	writeFile(t, dir, "private/report.txt", "the report")
-	uw, fc := startUWSGIFlask(t, dir)
-	requirePeers(t, "/usr/bin/gunicorn")
-	_, gu := startPython(t, dir, "/usr/bin/gunicorn", "-b", "ADDR", "-w", "1", "app:app")
-	cfg := writeFile(t, dir, "gale.yaml", fmt.Sprintf(`
-upstreams:
-  uw: {protocol: uwsgi, backends: [%s]}
-  fc: {protocol: fastcgi, backends: [%s]}
-  gu: {protocol: http, backends: [%s]}
-vhosts:
-  - names: [wsgi.test]
-    root: www
-    locations:
-      - prefix: /
-      - prefix: /app/
-        fastcgi: {upstream: uw, mode: pass}
-      - prefix: /fcgi/
-        fastcgi: {upstream: fc, mode: pass}
-      - prefix: /live/
-        fastcgi: {upstream: uw, mode: pass}
-        buffering: "off"
-      - prefix: /px/
-        proxy: {upstream: gu}
-      - prefix: /private/
-        alias: private
-        internal: true
-  - names: ["*.example"]
-    default: true
-    root: www
-    locations:
-      - prefix: /
-        fastcgi: {upstream: uw, mode: pass}
-`, uw, fc, gu))
-	if out, err := runGale("-t", "-config", cfg); err != nil {
-		t.Fatalf("gale -t: %v\n%s", err, out)
+// checkStreams asserts that the first chunk of path (whose application
+// waits for the flag file named after it before producing the last) comes
+// before the last is produced.
+func checkStreams(t *testing.T, p *proc, path string) {
+	t.Helper()
+	flag := filepath.Join(t.TempDir(), "flag")
+	conn, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	p := startGale(t, "-config", cfg)
-	ip := strings.Split(p.addr, ":")[0]
-	for _, tc := range []struct {
-		item, raw string
-		status    int
-		body      string // the body's start
-		header    string // "Name: value", or "-Name" for absent
-	}{
-		{"1 uwsgi: the mount is SCRIPT_NAME", get11("wsgi.test", "/app/"), 200, "home script_root=/app", ""},
-		{"1 uwsgi: a route below the mount", get11("wsgi.test", "/app/users/7"), 200, "user 7 at /app/users/7", ""},
-		{"1 fastcgi: a route below the mount", get11("wsgi.test", "/fcgi/users/8"), 200, "user 8 at /fcgi/users/8", ""},
-		{"1 at the root: SCRIPT_NAME empty", get11("a.example", "/users/9"), 200, "user 9 at /users/9", ""},
-		{"1 fastcgi: variables", get11("wsgi.test", "/fcgi/env"), 200,
-			"SERVER_NAME=wsgi.test HTTP_HOST=wsgi.test REQUEST_URI=/fcgi/env SCRIPT_NAME=/fcgi PATH_INFO=/env SERVER_SOFTWARE=gale/", ""},
-		{"2: chunked upload", "POST /app/echo HTTP/1.1\r\nHost: wsgi.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-			200, "len=11 te=- body=hello world", ""},
-		{"2: chunked upload over FastCGI", "POST /fcgi/echo HTTP/1.1\r\nHost: wsgi.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-			200, "len=3 te=- body=abc", ""},
-		{"2: hop-by-hop fields", "GET /app/env HTTP/1.1\r\nHost: wsgi.test\r\nConnection: keep-alive, X-Hop\r\nKeep-Alive: 5\r\nX-Hop: 1\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: x\r\n\r\n",
-			200, "SERVER_NAME=wsgi.test HTTP_HOST=wsgi.test REQUEST_URI=/app/env SCRIPT_NAME=/app PATH_INFO=/env SERVER_SOFTWARE=gale/", ""},
-		{"3: a wildcard vhost: the Host without its port", get11("a.example:8080", "/env"), 200,
-			"SERVER_NAME=a.example HTTP_HOST=a.example:8080 REQUEST_URI=/env SCRIPT_NAME= PATH_INFO=/env", ""},
-		{"3: an IPv6 Host", get11("[::1]:8080", "/env"), 200, "SERVER_NAME=[::1] HTTP_HOST=[::1]:8080", ""},
-		{"3: HTTP/1.0 without Host: the listen address", "GET /env HTTP/1.0\r\n\r\n", 200, "SERVER_NAME=" + ip + " HTTP_HOST=- ", ""},
-		{"3: absolute-form", "GET http://wsgi.test/app/env?x=1 HTTP/1.1\r\nHost: forged.example\r\n\r\n", 200,
-			"SERVER_NAME=wsgi.test HTTP_HOST=wsgi.test REQUEST_URI=/app/env?x=1 SCRIPT_NAME=/app PATH_INFO=/env", ""},
-		{"5: X-Accel-Redirect from a pass location", get11("wsgi.test", "/app/protected"), 200, "the report", ""},
-		{"5: X-Accel-Redirect from a proxy location", get11("wsgi.test", "/px/protected"), 200, "the report", ""},
-		{"5: the internal location to a client", get11("wsgi.test", "/private/report.txt"), 404, "", ""},
-		{"7: a quick response keeps its length", get11("wsgi.test", "/app/quick"), 200, "hello", "Content-Length: 5"},
-		{"7: buffering off streams", get11("wsgi.test", "/live/quick"), 200, "hello", "Transfer-Encoding: chunked"},
-		{"7: an event stream streams (uwsgi)", get11("wsgi.test", "/app/events"), 200, "data: 1", "Transfer-Encoding: chunked"},
-		{"7: an event stream streams (FastCGI)", get11("wsgi.test", "/fcgi/events"), 200, "data: 1", "Transfer-Encoding: chunked"},
-	} {
-		resp, body := rawRoundTrip(t, p.addr, tc.raw)
-		if resp.StatusCode != tc.status || !strings.HasPrefix(body, tc.body) {
-			t.Errorf("%s: %d %q, want %d %q", tc.item, resp.StatusCode, body, tc.status, tc.body)
-		}
-		switch tc.header {
-		case "Content-Length: 5":
-			if resp.ContentLength != 5 {
-				t.Errorf("%s: length %d (TE %v), want 5", tc.item, resp.ContentLength, resp.TransferEncoding)
-			}
-		case "Transfer-Encoding: chunked":
-			if len(resp.TransferEncoding) != 1 || resp.TransferEncoding[0] != "chunked" {
-				t.Errorf("%s: TE %v (length %d), want chunked", tc.item, resp.TransferEncoding, resp.ContentLength)
-			}
-		}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(8 * time.Second))
+	fmt.Fprintf(conn, "GET %s%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path, url.QueryEscape(flag))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// 7: the first line of a stream that takes a second arrives at once.
-	c, err := net.Dial("tcp", p.addr)
-	check(t, err)
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	began := time.Now()
-	_, err = io.WriteString(c, get11("wsgi.test", "/app/slow"))
-	check(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	check(t, err)
-	first := make([]byte, len("first\n"))
-	_, err = io.ReadFull(resp.Body, first)
-	check(t, err)
-	if took := time.Since(began); string(first) != "first\n" || took > 700*time.Millisecond {
-		t.Errorf("7: a slow stream's first line %q after %v, want it before the app's 1 s sleep ends", first, took)
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first chunk: %q %v", line, err)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	rest, err := io.ReadAll(resp.Body)
-	if err != nil || string(rest) != "second\n" {
-		t.Errorf("7: the rest of the stream: %q %v", rest, err)
+	if err != nil || !strings.HasSuffix(string(rest), "last\n") {
+		t.Errorf("rest of the stream: %q %v", rest, err)
 	}
 }
 
-// requirePeers fails the test when a real peer it runs is missing: these
-// tests exist to talk to the real thing (make test-deps installs them).
-func requirePeers(t *testing.T, paths ...string) {
-	t.Helper()
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s is missing (make test-deps): %v", p, err)
-		}
+// TestWSGIFlask serves a Flask application: pages, forms, uploads,
+// cookies, redirects, errors and a static file, and its output in the log.
+func TestWSGIFlask(t *testing.T) {
+	needPython(t, "flask")
+	dir := t.TempDir()
+	writeFile(t, dir, "app.py", wsgiFlaskApp)
+	writeFile(t, dir, "static/site.css", "body { color: teal }\n")
+	p := startWSGI(t, dir, "-workers", "1", "app:app")
+	jar := &cookieJar{m: map[string]string{}}
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	if code, body, err := fetch(c, p.url("/")); err != nil || code != 200 || string(body) != "hello v1" {
+		t.Fatalf("GET /: %d %q %v", code, body, err)
+	}
+	waitLog(t, p, `request="GET /" text="index served"`, 5*time.Second)
+
+	resp, err := c.Get(p.url("/static/site.css"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "body { color: teal }\n" || resp.Header.Get("Content-Type") != "text/css; charset=utf-8" {
+		t.Errorf("static file: %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Type"))
+	}
+
+	form := url.Values{"name": {"Zoë & co"}, "tag": {"a", "b"}}
+	resp, err = c.PostForm(p.url("/form"), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "name=Zoë & co tags=a,b" {
+		t.Errorf("form POST: %q", body)
+	}
+
+	data := make([]byte, 10<<20-1024) // a 10 MiB request with its multipart framing
+	rand.Read(data)
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "blob.bin")
+	fw.Write(data)
+	mw.Close()
+	resp, err = c.Post(p.url("/upload"), mw.FormDataContentType(), &mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sum := sha256.Sum256(data)
+	if want := fmt.Sprintf("%d %s", len(data), hex.EncodeToString(sum[:])); string(body) != want {
+		t.Errorf("upload: %d %q, want %q", resp.StatusCode, body, want)
+	}
+
+	resp, err = c.Get(p.url("/cookies"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := len(resp.Header.Values("Set-Cookie")); n != 3 {
+		t.Errorf("Set-Cookie headers: %d %v, want 3", n, resp.Header.Values("Set-Cookie"))
+	}
+	jar.take(resp)
+	req, _ := http.NewRequest("GET", p.url("/echo-cookies"), nil)
+	req.Header.Set("Cookie", jar.header())
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "a=1,b=2,c=3" {
+		t.Errorf("cookies sent back: %q", body)
+	}
+
+	resp, err = c.Get(p.url("/old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || !strings.HasSuffix(resp.Header.Get("Location"), "/version") {
+		t.Errorf("redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, _, _ := fetch(c, p.url("/missing")); code != 404 {
+		t.Errorf("GET /missing: %d, want 404", code)
+	}
+	pid := pidOf(t, c, p, "/pid")
+	if code, _, _ := fetch(c, p.url("/fail")); code != 500 {
+		t.Errorf("GET /fail: %d, want 500", code)
+	}
+	waitLog(t, p, "flask view failed", 5*time.Second)
+	if code, body, err := fetch(c, p.url("/iter-raise")); err == nil && code < 500 {
+		t.Errorf("a response cut by an exception in the generator arrived whole: %d %q", code, body)
+	}
+	waitLog(t, p, "flask generator failed", 5*time.Second)
+	if again := pidOf(t, c, p, "/pid"); again != pid {
+		t.Errorf("the worker changed (%d -> %d) after application errors", pid, again)
+	}
+	checkStreams(t, p, "/stream?flag=")
+}
+
+// cookieJar keeps cookies by name, whatever their path.
+type cookieJar struct{ m map[string]string }
+
+func (j *cookieJar) take(resp *http.Response) {
+	for _, ck := range resp.Cookies() {
+		j.m[ck.Name] = ck.Value
 	}
 }
 
-// get11 is a plain HTTP/1.1 GET for path with Host host.
-func get11(host, path string) string {
-	return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"
+func (j *cookieJar) header() string {
+	var parts []string
+	for k, v := range j.m {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, "; ")
 }
 
-// rawRoundTrip writes raw, exactly, on a new connection to addr and reads
-// one response.
-func rawRoundTrip(t *testing.T, addr, raw string) (*http.Response, string) {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	check(t, err)
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	_, err = io.WriteString(c, raw)
-	check(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	check(t, err)
-	b, err := io.ReadAll(resp.Body)
-	check(t, err)
-	return resp, string(b)
+// hammer GETs path from n clients until stop closes, counting responses
+// that are not 200 (and transport errors) as failures.
+func hammer(p *proc, path string, n int, stop <-chan struct{}) (ok, failed *counter, done *sync.WaitGroup) {
+	ok, failed, done = &counter{}, &counter{}, &sync.WaitGroup{}
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for i := 0; i < n; i++ {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, body, err := fetch(c, p.url(path))
+				if err != nil || code != 200 {
+					failed.add(fmt.Sprintf("%d %v %.80s", code, err, body))
+					continue
+				}
+				ok.add("")
+			}
+		}()
+	}
+	return ok, failed, done
+}
+
+// counter counts events and keeps the first few descriptions.
+type counter struct {
+	mu    sync.Mutex
+	n     int
+	first []string
+}
+
+func (c *counter) add(what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	if what != "" && len(c.first) < 5 {
+		c.first = append(c.first, what)
+	}
+}
+
+func (c *counter) get() (int, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n, c.first
 }

@@ -170,6 +170,49 @@ type Upstream struct {
 	Params map[string]string `yaml:"params"`
 	// Spawn makes gale start and supervise the backends itself.
 	Spawn *Spawn `yaml:"spawn"`
+	// WSGI makes gale run a Python WSGI application itself (`gale wsgi`):
+	// its own workers, one request at a time each, over FastCGI. The
+	// upstream then needs no backends and protocol stays fastcgi; a pass
+	// location to it sends PATH_INFO as the path and an empty SCRIPT_NAME,
+	// or, for a prefix below "/" ending in a slash ("/py/"), SCRIPT_NAME
+	// the prefix ("/py") and PATH_INFO the rest ("/page").
+	WSGI *WSGI `yaml:"wsgi"`
+}
+
+// WSGI describes a Python WSGI application gale runs with its own worker
+// (standard library only, Python 3.9 or later, shipped inside gale): a
+// process per worker, each with one unix socket and one connection, so
+// requests wait in gale's FIFO queue (503 after timeouts.queue), never in
+// a kernel backlog. A worker gets requests once the application is
+// imported; it is replaced, the new one started before the old one
+// drains, after max_requests or above max_rss; a request past
+// timeouts.read gets 504 and its worker is killed and replaced. SIGHUP
+// replaces all workers the same way; an application that fails to import
+// keeps the previous workers serving, its traceback in gale's log.
+type WSGI struct {
+	// App is the application, module:callable (callable defaults to
+	// application), e.g. mysite.wsgi:application or app:app.
+	App string `yaml:"app"`
+	// Dir is the application's directory: the workers' working directory,
+	// first on sys.path, and the tree reload watches. Relative to the
+	// configuration file; default its directory (the current directory
+	// for `gale wsgi`).
+	Dir string `yaml:"dir"`
+	// Python is the interpreter; default $VIRTUAL_ENV/bin/python when
+	// VIRTUAL_ENV is set, else python3 from PATH.
+	Python string `yaml:"python"`
+	// Workers is the number of worker processes; 0 means one per CPU.
+	Workers int `yaml:"workers" default:"0"`
+	// MaxRequests replaces a worker after this many requests, plus a
+	// random jitter of up to 10% so that workers do not all restart at
+	// once (gunicorn max_requests + max_requests_jitter); 0 means never.
+	MaxRequests int `yaml:"max_requests" default:"0"`
+	// MaxRSS replaces a worker whose resident memory grows above this
+	// (uWSGI reload-on-rss), checked every second; 0 means no limit.
+	MaxRSS Size `yaml:"max_rss" default:"0"`
+	// Reload replaces the workers when a *.py file below Dir changes
+	// (for development).
+	Reload bool `yaml:"reload" default:"false"`
 }
 
 // UpstreamTimeouts are the timeouts towards an upstream's backends.

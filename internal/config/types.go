@@ -56,6 +56,13 @@ var sizeSuffixes = []struct {
 	{"B", 0},
 }
 
+// ParseSize parses a size as the file writes it: bytes, or 512KiB, 10MiB.
+func ParseSize(text string) (Size, error) {
+	var s Size
+	err := s.parse(text)
+	return s, err
+}
+
 func (s *Size) parse(text string) error {
 	num, shift := strings.TrimSpace(text), uint(0)
 	for _, u := range sizeSuffixes {

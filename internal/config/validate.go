@@ -167,7 +167,7 @@ func (v *validator) upstream(name string, u *Upstream) {
 			v.errorf(fmt.Sprintf("%s.backends[%d]", p, i), "%s.backends[%d]: bad backend %q: want host:port or unix:/path", p, i, b)
 		}
 	}
-	if len(u.Backends) == 0 && u.Spawn == nil {
+	if len(u.Backends) == 0 && u.Spawn == nil && u.WSGI == nil {
 		v.errorf(p, "%s: no backends (list them, or spawn them)", p)
 	}
 	if u.MaxConns < 0 {
@@ -192,6 +192,70 @@ func (v *validator) upstream(name string, u *Upstream) {
 	if s := u.Spawn; s != nil {
 		v.spawn(p+".spawn", s)
 	}
+	if w := u.WSGI; w != nil {
+		v.wsgi(p, u, w)
+	}
+}
+
+// wsgi checks an upstream's wsgi section; it resolves Dir and Python.
+func (v *validator) wsgi(p string, u *Upstream, w *WSGI) {
+	wp := p + ".wsgi"
+	if len(u.Backends) > 0 || u.Spawn != nil {
+		v.errorf(wp, "%s: an upstream runs its wsgi workers or has backends or spawn, not both", wp)
+	}
+	if u.Protocol != "fastcgi" {
+		v.errorf(p+".protocol", "%s.protocol: gale's wsgi workers speak fastcgi, not %s", p, u.Protocol)
+	}
+	mod, attr, _ := strings.Cut(w.App, ":")
+	if !pythonDotted(mod) || attr != "" && !pythonDotted(attr) {
+		v.errorf(wp+".app", "%s.app: want module:callable (e.g. mysite.wsgi:application), got %q", wp, w.App)
+	}
+	if w.Dir == "" {
+		w.Dir = "."
+	}
+	w.Dir = v.abs(w.Dir)
+	if st, err := os.Stat(w.Dir); err != nil || !st.IsDir() {
+		v.errorf(wp+".dir", "%s.dir: %s is not a directory", wp, w.Dir)
+	}
+	if w.Python == "" {
+		w.Python = DefaultPython(os.Getenv)
+	}
+	if _, err := exec.LookPath(w.Python); err != nil {
+		v.errorf(wp+".python", "%s.python: %v", wp, err)
+	}
+	if w.Workers < 0 || w.Workers > 1024 {
+		v.errorf(wp+".workers", "%s.workers: must be 0 (one per CPU) to 1024", wp)
+	}
+	if w.MaxRequests < 0 {
+		v.errorf(wp+".max_requests", "%s.max_requests: must be 0 (never) or more", wp)
+	}
+}
+
+// DefaultPython is the interpreter of a wsgi section that names none:
+// the active virtualenv's, else python3 from PATH.
+func DefaultPython(getenv func(string) string) string {
+	if venv := getenv("VIRTUAL_ENV"); venv != "" {
+		return filepath.Join(venv, "bin", "python")
+	}
+	return "python3"
+}
+
+// pythonDotted reports whether s is a dotted Python name (mysite.wsgi).
+func pythonDotted(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if part == "" || part[0] >= '0' && part[0] <= '9' {
+			return false
+		}
+		for _, c := range part {
+			if c != '_' && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') && c < 0x80 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (v *validator) spawn(p string, s *Spawn) {

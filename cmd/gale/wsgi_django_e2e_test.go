@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -59,13 +60,39 @@ urlpatterns += [path("boom/", boom)]
 
 var csrfField = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([^"]+)"`)
 
-// TestWSGIDjango serves a Django 3.2 project: the admin's login with its
-// CSRF token, the session, the admin's static files (served by gale),
-// and the 404 and 500 pages.
+// TestWSGIDjango serves a Django 3.2 project with gale wsgi: the admin's
+// login with its CSRF token, the session, the admin's static files
+// (served by gale), and the 404 and 500 pages.
 func TestWSGIDjango(t *testing.T) {
 	needPython(t, "django")
 	dir := djangoProject(t)
-	p := startWSGI(t, dir, "-workers", "2", "mysite.wsgi:application")
+	checkDjango(t, startWSGI(t, dir, "-workers", "2", "mysite.wsgi:application"), dir)
+}
+
+// TestUWSGIDjango: the same project under uWSGI (--socket, what nginx's
+// uwsgi_pass speaks) behind gale's uwsgi upstream, its collected static
+// files served by gale through an alias (issue 14).
+func TestUWSGIDjango(t *testing.T) {
+	needPython(t, "django")
+	requirePeers(t, "/usr/bin/uwsgi", "/usr/lib/uwsgi/plugins/python3_plugin.so")
+	dir := djangoProject(t)
+	_, uw := startPython(t, dir, "/usr/bin/uwsgi", "--plugin", "python3", "--socket", "ADDR", "--chdir", dir,
+		"--module", "mysite.wsgi:application", "--master", "--processes", "2", "--die-on-term", "--disable-logging")
+	cfg := writeFile(t, t.TempDir(), "gale.yaml", fmt.Sprintf(`
+upstreams:
+  django: {protocol: uwsgi, backends: [%s]}
+vhosts:
+  - root: %s
+    locations:
+      - {prefix: /, fastcgi: {upstream: django, mode: pass}}
+      - {prefix: /static/, alias: %s}
+`, uw, dir, filepath.Join(dir, "static")))
+	checkDjango(t, startGale(t, "-config", cfg, "-loops", "2"), dir)
+}
+
+// checkDjango drives the project in dir served by p.
+func checkDjango(t *testing.T, p *proc, dir string) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/gale-http/gale/upstream"
 )
 
 // floodTunnel has fill write to w until a write stalls for stallFor (the
@@ -110,4 +112,42 @@ func TestProxyTunnelBackpressure(t *testing.T) {
 			drainExact(t, receiver, sent)
 		})
 	}
+}
+
+// TestProxyTunnelSurvivesReload: a WebSocket tunnel open across a
+// configuration reload that replaces the handler and retires the tunnel's
+// upstream keeps carrying bytes both ways; it closes when a side does, and
+// new requests get the new configuration.
+func TestProxyTunnelSurvivesReload(t *testing.T) {
+	addr, l := goBackend(t, http.HandlerFunc(wsEcho), 0)
+	u := &upstream.Upstream{}
+	s := startProxy(t, addr, "", u)
+	c := s.dial(t)
+	defer c.Close()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: k1\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatal(resp, err)
+	}
+	echo := func(msg string) {
+		t.Helper()
+		if _, err := io.WriteString(c, msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(br, got); err != nil || string(got) != msg {
+			t.Fatalf("echo of %q: %q %v", msg, got, err)
+		}
+	}
+	echo("before the reload ")
+	s.srv.SetHandler(fixedHandler("new tree\n"))
+	s.srv.RetireUpstream(u)
+	echo("after the reload, through the retired upstream")
+	if resp, body := httpGet(t, s.url("/plain")); resp.StatusCode != 200 || body != "new tree\n" {
+		t.Fatalf("new request after the reload: %d %q", resp.StatusCode, body)
+	}
+	c.Close()
+	waitFor(t, "the backend connection to close", func() bool { return l.open.Load() == 0 })
 }

@@ -7,16 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gale-http/gale/internal/testenv"
 	"github.com/gale-http/gale/reactor"
 	"github.com/gale-http/gale/upstream"
 )
@@ -41,42 +36,7 @@ const uwsgiPlugin = "/usr/lib/uwsgi/plugins/python3_plugin.so"
 // `make test-deps` installs it.
 func startUWSGI(t *testing.T, src string) string {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Fatal("uwsgi is not installed (make test-deps)")
-	}
-	if _, err := os.Stat(uwsgiPlugin); err != nil {
-		t.Fatalf("uWSGI's python3 plugin is missing (make test-deps): %v", err)
-	}
-	dir := t.TempDir()
-	app := filepath.Join(dir, "app.py")
-	if err := os.WriteFile(app, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(bin, "--plugin", "python3", "--fastcgi-socket", addr, "--wsgi-file", app,
-		"--master", "--processes", "2", "--die-on-term", "--disable-logging")
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("uwsgi output:\n%s", lastLines(out.String(), 20))
-		}
-	})
-	testenv.WaitPort(t, addr, 10*time.Second)
-	return addr
+	return startUWSGIApp(t, src, "--fastcgi-socket", "ADDR")
 }
 
 func startUWSGIGale(t *testing.T) *server {

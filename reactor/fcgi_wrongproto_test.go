@@ -1,13 +1,9 @@
 package reactor_test
 
 import (
-	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,38 +18,8 @@ import (
 // port with a one-line WSGI app.
 func startGunicorn(t *testing.T) string {
 	t.Helper()
-	const bin = "/usr/bin/gunicorn"
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatal("gunicorn is not installed (make test-deps)")
-	}
-	dir := t.TempDir()
-	app := "def app(env, sr):\n    sr('200 OK', [('Content-Type', 'text/plain')])\n    return [b'http app\\n']\n"
-	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(app), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(bin, "-b", addr, "-w", "1", "--chdir", dir, "app:app")
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("gunicorn output:\n%s", lastLines(out.String(), 20))
-		}
-	})
-	testenv.WaitPort(t, addr, 10*time.Second)
-	return addr
+	app := writeApp(t, "def app(env, sr):\n    sr('200 OK', [('Content-Type', 'text/plain')])\n    return [b'http app\\n']\n")
+	return startPeer(t, "/usr/bin/gunicorn", "-b", "ADDR", "-w", "1", "--chdir", filepath.Dir(app), "app:app")
 }
 
 // TestFastCGIToHTTPBackend: gale -fastcgi pointed at gunicorn (issue 16

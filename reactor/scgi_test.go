@@ -10,18 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
-	"github.com/gale-http/gale/internal/testenv"
 	"github.com/gale-http/gale/reactor"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/scgi"
@@ -237,42 +232,7 @@ def stream():
 // plugin, which uses /usr/lib/python3/dist-packages).
 func startUWSGISCGI(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Fatal("uwsgi is not installed (make test-deps)")
-	}
-	if _, err := os.Stat(uwsgiPlugin); err != nil {
-		t.Fatalf("uWSGI's python3 plugin is missing (make test-deps): %v", err)
-	}
-	dir := t.TempDir()
-	app := filepath.Join(dir, "app.py")
-	if err := os.WriteFile(app, []byte(flaskApp), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(bin, "--plugin", "python3", "--scgi-socket", addr, "--wsgi-file", app, "--callable", "app",
-		"--master", "--processes", "2", "--die-on-term", "--disable-logging", "--buffer-size", "32768")
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("uwsgi output:\n%s", lastLines(out.String(), 20))
-		}
-	})
-	testenv.WaitPort(t, addr, 10*time.Second)
-	return addr
+	return startUWSGIApp(t, flaskApp, "--scgi-socket", "ADDR", "--callable", "app", "--buffer-size", "32768")
 }
 
 // TestSCGIFlask: a Flask application on uWSGI's --scgi-socket behind gale:

@@ -9,16 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gale-http/gale/httpcodec"
-	"github.com/gale-http/gale/internal/testenv"
 	"github.com/gale-http/gale/reactor"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/uwsgi"
@@ -58,42 +53,7 @@ def application(env, start_response):
 // more uWSGI options.
 func startUWSGISocket(t *testing.T, extra ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Fatal("uwsgi is not installed (make test-deps)")
-	}
-	if _, err := os.Stat(uwsgiPlugin); err != nil {
-		t.Fatalf("uWSGI's python3 plugin is missing (make test-deps): %v", err)
-	}
-	dir := t.TempDir()
-	app := filepath.Join(dir, "app.py")
-	if err := os.WriteFile(app, []byte(uwsgiApp), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(bin, append([]string{"--plugin", "python3", "--socket", addr, "--wsgi-file", app,
-		"--master", "--processes", "2", "--die-on-term", "--disable-logging"}, extra...)...)
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("uwsgi output:\n%s", lastLines(out.String(), 20))
-		}
-	})
-	testenv.WaitPort(t, addr, 10*time.Second)
-	return addr
+	return startUWSGIApp(t, uwsgiApp, append([]string{"--socket", "ADDR"}, extra...)...)
 }
 
 // startUWSGIGaleSocket runs gale in front of the uwsgi socket at addr,
@@ -268,11 +228,7 @@ func loadRun(s *server, n, clients int, query func(i int) string) []loadResult {
 // gale in front of it.
 func startUWSGISlow(t *testing.T, extra ...string) (*server, *logBuffer) {
 	t.Helper()
-	app := filepath.Join(t.TempDir(), "slow.py")
-	if err := os.WriteFile(app, []byte(uwsgiSlowApp), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return startUWSGIGaleSocket(t, startUWSGISocket(t, append([]string{"--wsgi-file", app}, extra...)...))
+	return startUWSGIGaleSocket(t, startUWSGIApp(t, uwsgiSlowApp, append([]string{"--socket", "ADDR"}, extra...)...))
 }
 
 // TestUWSGIUnderLoad: uWSGI recycling its workers every 2 seconds

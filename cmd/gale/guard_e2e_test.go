@@ -333,41 +333,27 @@ vhosts:
 	})
 
 	t.Run("error_pages", func(t *testing.T) {
-		resp, body := do("GET", "/nowhere.html", nil, nil, 0)
-		if resp.StatusCode != 404 || string(body) != "<h1>custom not found</h1>" {
-			t.Errorf("404: %d %q", resp.StatusCode, body)
-		}
-		resp, body = do("HEAD", "/nowhere.html", nil, nil, 0)
-		if resp.StatusCode != 404 || len(body) != 0 {
-			t.Errorf("HEAD 404: %d %q", resp.StatusCode, body)
-		}
-		resp, body = do("GET", "/dead/x", nil, nil, 0)
-		if resp.StatusCode != 502 || string(body) != "<h1>custom backend error</h1>" {
-			t.Errorf("backend down: %d %q", resp.StatusCode, body)
-		}
 		// Pages through the applications: PHP, and the HTTP one, asked
 		// for the page's path; the client gets the error's status. PHP
 		// runs the page's script with REQUEST_URI the client's, as after
 		// nginx's error_page.
-		resp, body = do("GET", "/docs/missing.html", nil, nil, 0)
-		if resp.StatusCode != 404 || string(body) != "app page for /docs/missing.html" {
-			t.Errorf("page from PHP: %d %q", resp.StatusCode, body)
-		}
-		resp, body = do("HEAD", "/docs/missing.html", nil, nil, 0)
-		if resp.StatusCode != 404 || len(body) != 0 {
-			t.Errorf("HEAD, page from PHP: %d %q", resp.StatusCode, body)
-		}
-		resp, body = do("GET", "/docs2/missing.html", nil, nil, 0)
-		if resp.StatusCode != 404 || string(body) != "sorry page for /app/sorry" {
-			t.Errorf("page from the HTTP application: %d %q", resp.StatusCode, body)
-		}
-		resp, body = do("GET", "/docs/a.txt", nil, nil, 0)
-		if resp.StatusCode != 200 || string(body) != "a" {
-			t.Errorf("a file there: %d %q", resp.StatusCode, body)
-		}
-		resp, body = do("GET", "/missing.php", nil, nil, 0)
-		if resp.StatusCode != 404 || string(body) != "<h1>custom not found</h1>" {
-			t.Errorf("missing script: %d %q", resp.StatusCode, body)
+		for _, tc := range []struct {
+			what, method, path string
+			status             int
+			body               string
+		}{
+			{"404", "GET", "/nowhere.html", 404, "<h1>custom not found</h1>"},
+			{"HEAD 404", "HEAD", "/nowhere.html", 404, ""},
+			{"backend down", "GET", "/dead/x", 502, "<h1>custom backend error</h1>"},
+			{"page from PHP", "GET", "/docs/missing.html", 404, "app page for /docs/missing.html"},
+			{"HEAD, page from PHP", "HEAD", "/docs/missing.html", 404, ""},
+			{"page from the HTTP application", "GET", "/docs2/missing.html", 404, "sorry page for /app/sorry"},
+			{"a file there", "GET", "/docs/a.txt", 200, "a"},
+			{"missing script", "GET", "/missing.php", 404, "<h1>custom not found</h1>"},
+		} {
+			if resp, body := do(tc.method, tc.path, nil, nil, 0); resp.StatusCode != tc.status || string(body) != tc.body {
+				t.Errorf("%s: %d %q, want %d %q", tc.what, resp.StatusCode, body, tc.status, tc.body)
+			}
 		}
 	})
 

@@ -9,7 +9,8 @@ import (
 
 // siteRulesFixture builds a static cache hit for /app.js served two ways:
 // bare, a router with one location; and behind a site's rules that do not
-// match it: 20 redirects in front of a router of 5 locations (an
+// match it: 20 rewrite rules (nginx's rewrite: 10 redirects and 10
+// internal rewrites) in front of a router of 5 locations (an
 // extension location to a front controller, an alias with expires, an
 // internal location, an address-restricted one, and one with 10 header
 // rules), the request falling to the plain "/" location. Issue 16: the
@@ -36,8 +37,13 @@ func siteRulesFixture(tb testing.TB) (bare, rules Handler) {
 		[][2]string{{"X-A", "1"}, {"X-B", "2"}, {"Link", "</a.css>; rel=preload"}},
 		[]string{"Last-Modified", "ETag", "X-Powered-By"}, 3600)}) // 10 rules with expires
 	rd := &Redirects{Next: rt}
-	for i := range 19 {
+	for i := range 9 {
 		if err := rd.Add("^/old"+itoa(i)+"/(.*)$", "/new/$1", 301); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		if err := rd.AddRewrite("^/_media"+itoa(i)+"/(.*)$", "/lib/exe/fetch.php?media=$1"); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -97,6 +97,12 @@ type Record struct {
 func ParseRecord(buf []byte) (rec Record, n int, err error) {
 	if len(buf) > 0 && buf[0] != Version1 {
 		if n := min(len(buf), len(httpSlash)); string(buf[:n]) == httpSlash[:n] {
+			if n < len(httpSlash) {
+				// "H", "HT"...: the next bytes tell an HTTP answer from
+				// garbage, and the verdict must not depend on how the
+				// bytes were split across reads.
+				return Record{}, 0, ErrNeedMore
+			}
 			// "HTTP/1.1 400 Bad Request" (what an HTTP server answers
 			// to the blank line in BEGIN_REQUEST's padding): its first
 			// bytes are enough, the rest may never come.

@@ -432,8 +432,10 @@ pid-file: %s/h2o.pid
 	if e.Proxy != "" {
 		// h2o's docs (configure/proxy_directives): proxy.reverse.url, a unix
 		// socket as [unix:PATH]; keep-alive to the backend is its default
-		// (proxy.timeout.keepalive 2 s), X-Forwarded-For too.
-		fmt.Fprintf(&b, "        proxy.reverse.url: \"http://[unix:%s]/\"\n", e.Proxy)
+		// (proxy.timeout.keepalive 2 s), X-Forwarded-For too. preserve-host
+		// passes the client's Host as the others do (else h2o sends
+		// "[unix:PATH]", which Go's net/http rejects with 400).
+		fmt.Fprintf(&b, "        proxy.reverse.url: \"http://[unix:%s]/\"\n        proxy.preserve-host: ON\n", e.Proxy)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "        file.dir: %s\n", e.Root)

@@ -81,12 +81,18 @@ type instance struct {
 	// stack: the backend is part of the row's server (nginx+gunicorn and
 	// the like), so its CPU counts as the server's.
 	stack bool
+	// group, when set, holds the server and backend and is what their CPU
+	// is read from (cgi-hello: see cpuGroup).
+	group *cpuGroup
 }
 
 func (in *instance) stop() {
 	in.srv.Stop()
 	if in.backend != nil {
 		in.backend.Stop()
+	}
+	if in.group != nil {
+		in.group.remove()
 	}
 }
 
@@ -97,6 +103,10 @@ func (in *instance) cpu() (srv, backend, machine time.Duration) {
 		backend = TreeCPU(in.backend.PID())
 	}
 	srv = TreeCPU(in.srv.PID())
+	if in.group != nil {
+		// Server, backend and every script they ran: all the server's.
+		return in.group.usage(), 0, machineBusy()
+	}
 	if in.stack {
 		srv, backend = srv+backend, 0
 	}
@@ -205,7 +215,37 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 		}
 		return nil, fmt.Errorf("start: %w", err)
 	}
+	if sc.CGI {
+		if err := in.adoptGroup(filepath.Base(h.tmp) + "-" + strconv.Itoa(h.seq)); err != nil {
+			if in.stack {
+				// fcgiwrap's scripts would cost nothing: no figure.
+				in.stop()
+				return nil, err
+			}
+			// gale and lighttpd wait for their scripts: cutime has them.
+			fmt.Fprintf(os.Stderr, "bench: %s: %v; counting the scripts through cutime\n", srv.Name(), err)
+			in.group = nil
+		}
+	}
 	return in, nil
+}
+
+// adoptGroup puts the instance's processes into a CPU-accounting cgroup.
+func (in *instance) adoptGroup(name string) error {
+	g, err := newCPUGroup(name)
+	if err != nil {
+		return fmt.Errorf("%w (cgi-hello counts the scripts' CPU through a cgroup: run as root)", err)
+	}
+	roots := []int{in.srv.PID()}
+	if in.backend != nil {
+		roots = append(roots, in.backend.PID())
+	}
+	if err := g.adopt(roots...); err != nil {
+		g.remove()
+		return err
+	}
+	in.group = g
+	return nil
 }
 
 // warmedWrk returns the wrk options for sc's measured runs (script: a Lua

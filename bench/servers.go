@@ -350,7 +350,7 @@ func (l *lighttpd) Config(e Env) string {
 # with one process, no mod_accesslog, sendfile backend, stat cache on.
 # FastCGI: lighttpd 1.4 never sets FCGI_KEEP_CONN (one backend connection per request).
 # max-fds is 3 x max-connections because lighttpd caps connections at a third of it.
-server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect", "mod_fastcgi",
+server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect", "mod_fastcgi",%s
                    "mod_dirlisting", "mod_staticfile" )
 server.feature-flags = ( "server.h2proto" => "enable", "server.h2c" => "enable",
                          "server.graceful-shutdown-timeout" => 5 )
@@ -373,7 +373,7 @@ server.stat-cache-engine = "simple"
 server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 75
 mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
-`, e.Root, e.Port, e.Dir, 3*e.MaxConns, e.MaxConns)
+`, l.extraModules(e), e.Root, e.Port, e.Dir, 3*e.MaxConns, e.MaxConns)
 	if e.FastCGI != "" {
 		fmt.Fprintf(&b, `fastcgi.server = ( ".php" => (( "socket" => "%s", "check-local" => "disable" )) )
 `, e.FastCGI)
@@ -381,20 +381,32 @@ mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
 	if e.Proxy != "" {
 		// mod_proxy (lighttpd docs, Docs_ModProxy): every path to the backend.
 		// lighttpd 1.4 sends Connection: close to it (no backend keep-alive).
-		fmt.Fprintf(&b, `server.modules += ( "mod_proxy" )
-proxy.server = ( "" => (( "socket" => "%s" )) )
+		fmt.Fprintf(&b, `proxy.server = ( "" => (( "socket" => "%s" )) )
 `, e.Proxy)
 	}
 	if e.CGI {
 		// mod_cgi (Debian's conf-available/10-cgi.conf, lighttpd docs
 		// Docs_ModCGI): /cgi-bin/, "" runs the script by its #! line.
-		b.WriteString(`server.modules += ( "mod_cgi" )
-$HTTP["url"] =~ "^/cgi-bin/" {
+		b.WriteString(`$HTTP["url"] =~ "^/cgi-bin/" {
     cgi.assign = ( "" => "" )
 }
 `)
 	}
 	return b.String()
+}
+
+// extraModules adds mod_proxy or mod_cgi to Debian's module list, before
+// mod_staticfile: lighttpd asks its modules in that order, and a module
+// loaded after it ("server.modules +=") never sees a request for a file
+// that exists (the CGI script would be served as a file).
+func (l *lighttpd) extraModules(e Env) string {
+	switch {
+	case e.Proxy != "":
+		return ` "mod_proxy",`
+	case e.CGI:
+		return ` "mod_cgi",`
+	}
+	return ""
 }
 
 func (l *lighttpd) Start(e Env) (*Proc, error) {

@@ -181,6 +181,8 @@ func galeFailures(outs []Outcome) []string {
 			continue
 		}
 		switch {
+		case oc.Missing:
+			fmt.Fprintf(os.Stderr, "bench: %s skipped: %s (make bench-deps)\n", oc.Scenario, oc.NA)
 		case oc.NA != "":
 			bad = append(bad, oc.Scenario+": "+oc.NA)
 		case oc.Mem != nil && (oc.Mem.Errors > 0 || oc.Mem.OK < oc.Mem.Target):

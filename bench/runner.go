@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,9 @@ type Outcome struct {
 	Scenario string          `json:"scenario"`
 	Server   string          `json:"server"`
 	NA       string          `json:"na,omitempty"` // why there is no number
+	// Missing: NA because a backend's package is not installed (gunicorn,
+	// uWSGI, fcgiwrap, php-fpm): -strict skips it rather than failing.
+	Missing bool `json:"missing,omitempty"`
 	Backend  string          `json:"backend,omitempty"`
 	Runs     []Run           `json:"runs,omitempty"`
 	Mem      *MemResult      `json:"mem,omitempty"`
@@ -145,6 +149,8 @@ func (h *Harness) Run(sc Scenario, srv Server) Outcome {
 	in, err := h.start(sc, srv)
 	if err != nil {
 		out.NA = err.Error()
+		var me missingError
+		out.Missing = errors.As(err, &me)
 		return out
 	}
 	defer in.stop()
@@ -195,7 +201,7 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 	if key != "" {
 		b, ok := h.backends[key]
 		if !ok {
-			return nil, fmt.Errorf("backend %q unavailable: %v", key, h.backendErrs[key])
+			return nil, missingError{fmt.Errorf("backend %q unavailable: %v", key, h.backendErrs[key])}
 		}
 		// The backend shares the server's CPUs: the pair is "the server".
 		if in.backend, err = b.Start(dir, h.opt.ServerCPUs); err != nil {
@@ -284,6 +290,9 @@ func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
 		out.StackMem = in.mem()
 	}
 }
+
+// missingError is a backend that is not installed here.
+type missingError struct{ error }
 
 // setBackendEnv tells the server where the backend key (b) listens, in the
 // Env field of its protocol.

@@ -15,12 +15,12 @@ import (
 
 // Outcome is everything measured for one scenario on one server.
 type Outcome struct {
-	Scenario string          `json:"scenario"`
-	Server   string          `json:"server"`
-	NA       string          `json:"na,omitempty"` // why there is no number
+	Scenario string `json:"scenario"`
+	Server   string `json:"server"`
+	NA       string `json:"na,omitempty"` // why there is no number
 	// Missing: NA because a backend's package is not installed (gunicorn,
 	// uWSGI, fcgiwrap, php-fpm): -strict skips it rather than failing.
-	Missing bool `json:"missing,omitempty"`
+	Missing  bool            `json:"missing,omitempty"`
 	Backend  string          `json:"backend,omitempty"`
 	Runs     []Run           `json:"runs,omitempty"`
 	Mem      *MemResult      `json:"mem,omitempty"`

@@ -49,7 +49,7 @@ func verdictTable(w io.Writer, outs []Outcome) {
 		}
 	}
 	ref := referenceRPS(outs)
-	fmt.Fprintln(w, "| scenario | target | rps vs nginx | CPU/request | verdict |")
+	fmt.Fprintln(w, "| scenario | target | rps vs nginx (or the named peer) | CPU/request | verdict |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, t := range targets {
 		for _, sc := range t.Scenarios {

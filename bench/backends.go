@@ -19,7 +19,17 @@ type Backend interface {
 	Config(dir string) string
 	// Start starts a fresh instance listening on Socket(dir).
 	Start(dir, cpus string) (*Proc, error)
+	// Proto is what it speaks on Socket(dir): protoFastCGI, protoHTTP or
+	// protoUWSGI; it decides which Env field the servers get it in.
+	Proto() string
 }
+
+// The protocols of backends.
+const (
+	protoFastCGI = "fastcgi"
+	protoHTTP    = "http"
+	protoUWSGI   = "uwsgi"
+)
 
 // Socket is where every backend listens inside its private dir.
 func Socket(dir string) string { return filepath.Join(dir, "backend.sock") }
@@ -29,6 +39,8 @@ func Socket(dir string) string { return filepath.Join(dir, "backend.sock") }
 type phpFPM struct{ bin string }
 
 func (*phpFPM) Name() string { return "php-fpm" }
+
+func (*phpFPM) Proto() string { return protoFastCGI }
 
 func (p *phpFPM) Config(dir string) string {
 	user := ""
@@ -65,6 +77,8 @@ func (p *phpFPM) Start(dir, cpus string) (*Proc, error) {
 type goFCGI struct{ bin string }
 
 func (*goFCGI) Name() string { return "go-fcgi" }
+
+func (*goFCGI) Proto() string { return protoFastCGI }
 
 func (g *goFCGI) Config(dir string) string {
 	return "# command line\n" + g.bin + " -listen " + Socket(dir) + "\n"

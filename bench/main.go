@@ -126,7 +126,7 @@ func run(o Options) error {
 		return err
 	}
 	h := &Harness{opt: o, tmp: tmp, root: filepath.Join(tmp, "root")}
-	h.backends, h.backendErrs = loadBackends(scens, tmp)
+	h.backends, h.backendErrs = loadBackends(backendKeys(scens, servers), tmp)
 	if o.ShowConfig {
 		showConfig(os.Stdout, servers, h)
 		return nil
@@ -181,6 +181,8 @@ func galeFailures(outs []Outcome) []string {
 			continue
 		}
 		switch {
+		case oc.Missing:
+			fmt.Fprintf(os.Stderr, "bench: %s skipped: %s (make bench-deps)\n", oc.Scenario, oc.NA)
 		case oc.NA != "":
 			bad = append(bad, oc.Scenario+": "+oc.NA)
 		case oc.Mem != nil && (oc.Mem.Errors > 0 || oc.Mem.OK < oc.Mem.Target):
@@ -241,8 +243,16 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 	for _, name := range strings.Split(o.Servers, ",") {
 		name = strings.TrimSpace(name)
 		names = append(names, name)
-		if name == "nginx" && !strings.Contains(","+o.Servers+",", ","+nginxNoPush+",") {
-			names = append(names, nginxNoPush)
+		if name != "nginx" {
+			continue
+		}
+		// nginx brings its variants: tcp_nopush off (pipelined scenarios)
+		// and the stacks (nginx in front of gunicorn, uWSGI, fcgiwrap),
+		// each run only in its scenarios.
+		for _, v := range nginxVariants() {
+			if !strings.Contains(","+o.Servers+",", ","+v+",") {
+				names = append(names, v)
+			}
 		}
 	}
 	var out []Server
@@ -270,6 +280,23 @@ func selectServers(o Options, tmp string) ([]Server, error) {
 	return out, nil
 }
 
+// nginxVariants are the -servers names that "nginx" brings along.
+func nginxVariants() []string {
+	var out []string
+	for _, s := range allServers() {
+		if n := s.Name(); n != "nginx" && isNginxRow(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// isNginxRow reports whether a server name is nginx or one of its variants
+// and stacks (nginx-nopush-off, nginx+gunicorn, ...).
+func isNginxRow(name string) bool {
+	return name == "nginx" || strings.HasPrefix(name, "nginx-") || strings.HasPrefix(name, "nginx+")
+}
+
 // buildGale builds ./cmd/gale into tmp; on failure gale reports n/a.
 func buildGale(tmp string) (string, error) {
 	mod, err := moduleDir()
@@ -283,34 +310,40 @@ func buildGale(tmp string) (string, error) {
 	return bin, nil
 }
 
-// loadBackends finds php-fpm and builds the Go FastCGI helper, only for the
-// scenarios that need them; errs holds why a backend is missing.
-func loadBackends(scens []Scenario, tmp string) (m map[string]Backend, errs map[string]error) {
-	m, errs = make(map[string]Backend), make(map[string]error)
-	for _, sc := range scens {
-		switch sc.Backend {
-		case "php":
-			bin, err := lookBin("php-fpm8.2")
-			if err != nil {
-				bin, err = lookBin("php-fpm")
-			}
-			if err != nil {
-				errs["php"] = err
-				continue
-			}
-			m["php"] = &phpFPM{bin: bin}
-		case "go":
-			mod, err := moduleDir()
-			bin := filepath.Join(tmp, "fcgihello")
-			if err == nil {
-				err = goBuild(mod, "./bench/internal/fcgihello", bin)
-			}
-			if err != nil {
-				errs["go"] = err
-				continue
-			}
-			m["go"] = &goFCGI{bin: bin}
+// backendKeys lists the backends the selected scenarios and servers need:
+// the scenarios' own and those of the stack rows that run one of them.
+func backendKeys(scens []Scenario, servers []Server) []string {
+	seen := make(map[string]bool)
+	var keys []string
+	add := func(k string) {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
 		}
+	}
+	for _, sc := range scens {
+		add(sc.Backend)
+		for _, srv := range servers {
+			st, ok := srv.(stackServer)
+			if f, fok := srv.(scenarioFilter); ok && fok && f.Runs(sc) {
+				add(st.stackBackend())
+			}
+		}
+	}
+	return keys
+}
+
+// loadBackends finds or builds the backends named by keys (newBackend);
+// errs holds why a backend is missing.
+func loadBackends(keys []string, tmp string) (m map[string]Backend, errs map[string]error) {
+	m, errs = make(map[string]Backend), make(map[string]error)
+	for _, k := range keys {
+		b, err := newBackend(k, tmp)
+		if err != nil {
+			errs[k] = err
+			continue
+		}
+		m[k] = b
 	}
 	return m, errs
 }

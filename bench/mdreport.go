@@ -48,7 +48,7 @@ func writeMarkdownReport(w io.Writer, rep Report, argv []string) {
 // versionCommands print each peer's version (nginx -v writes to stderr).
 var versionCommands = [][]string{
 	{"nginx", "-v"}, {"lighttpd", "-v"}, {"h2o", "--version"}, {"caddy", "version"},
-	{"php-fpm8.2", "-v"}, {"wrk", "-v"},
+	{"php-fpm8.2", "-v"}, {"gunicorn", "--version"}, {"uwsgi", "--version"}, {"wrk", "-v"},
 }
 
 // peerVersions is the first line of each installed peer's version output.

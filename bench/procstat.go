@@ -26,6 +26,10 @@ type procStat struct {
 	// /proc/PID/task/TID/stat), already cover every thread of the process,
 	// including threads that have exited.
 	UTime, STime uint64
+	// CUTime and CSTime are the CPU time of its children that exited and
+	// that it waited for (and, recursively, theirs): CGI scripts, recycled
+	// workers.
+	CUTime, CSTime uint64
 }
 
 // errBadStat reports a /proc/PID/stat line that does not parse.
@@ -47,7 +51,7 @@ func parseStat(line []byte) (procStat, error) {
 	st.PID, st.Comm = pid, string(line[open+1:closing])
 	// Fields from 3 (state) on; utime and stime are fields 14 and 15.
 	rest := strings.Fields(string(line[closing+1:]))
-	if len(rest) < 13 || len(rest[0]) != 1 {
+	if len(rest) < 15 || len(rest[0]) != 1 {
 		return st, errBadStat
 	}
 	st.State = rest[0][0]
@@ -60,6 +64,13 @@ func parseStat(line []byte) (procStat, error) {
 	if st.STime, err = strconv.ParseUint(rest[12], 10, 64); err != nil {
 		return st, fmt.Errorf("%w: stime: %v", errBadStat, err)
 	}
+	// cutime and cstime are signed in proc(5) but never negative in practice.
+	cu, err1 := strconv.ParseInt(rest[13], 10, 64)
+	cs, err2 := strconv.ParseInt(rest[14], 10, 64)
+	if err1 != nil || err2 != nil || cu < 0 || cs < 0 {
+		return st, fmt.Errorf("%w: cutime/cstime %q %q", errBadStat, rest[13], rest[14])
+	}
+	st.CUTime, st.CSTime = uint64(cu), uint64(cs)
 	return st, nil
 }
 
@@ -75,6 +86,11 @@ func readStat(pid int) (procStat, error) {
 // CPU returns the user+system CPU time of a procStat.
 func (s procStat) CPU() time.Duration {
 	return time.Duration(s.UTime+s.STime) * clockTick
+}
+
+// ChildCPU returns the CPU time of the exited children it waited for.
+func (s procStat) ChildCPU() time.Duration {
+	return time.Duration(s.CUTime+s.CSTime) * clockTick
 }
 
 // processTree returns root and all its descendants, found by scanning the
@@ -110,13 +126,15 @@ func processTree(root int) []procStat {
 	return tree
 }
 
-// TreeCPU sums the CPU time of root's process tree. CPU of a child that
-// exited between two samples is lost; the servers measured here keep their
-// workers for the whole run.
+// TreeCPU sums the CPU time of root's process tree, the children that
+// exited and were waited for included (cutime+cstime): a CGI script that
+// ran and ended between two samples counts for the server that forked it
+// (gale, lighttpd) or for fcgiwrap. A live child's CPU moves into its
+// parent's cutime when it is reaped, so nothing counts twice.
 func TreeCPU(root int) time.Duration {
 	var d time.Duration
 	for _, st := range processTree(root) {
-		d += st.CPU()
+		d += st.CPU() + st.ChildCPU()
 	}
 	return d
 }
@@ -172,6 +190,44 @@ func TreeMem(root int) memStatus {
 		}
 		sum.RSS += m.RSS
 		sum.HWM += m.HWM
+	}
+	return sum
+}
+
+// parsePss extracts the Pss line of /proc/PID/smaps_rollup, in bytes.
+func parsePss(b []byte) (int64, error) {
+	for _, line := range strings.Split(string(b), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok || key != "Pss" {
+			continue
+		}
+		f := strings.Fields(val)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("procstat: Pss: unexpected %q", val)
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("procstat: Pss: %w", err)
+		}
+		return kb << 10, nil
+	}
+	return 0, errors.New("procstat: Pss missing")
+}
+
+// TreePSS sums the proportional set size over root's process tree: pages
+// shared among processes (a master and its forked workers) are divided
+// among them, so the sum is what the tree costs; 0 where smaps_rollup
+// (Linux 4.14) is missing.
+func TreePSS(root int) int64 {
+	var sum int64
+	for _, st := range processTree(root) {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(st.PID), "smaps_rollup"))
+		if err != nil {
+			continue
+		}
+		if p, err := parsePss(b); err == nil {
+			sum += p
+		}
 	}
 	return sum
 }

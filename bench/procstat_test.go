@@ -75,7 +75,7 @@ func TestParseStatOddComm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.PID != 4242 || st.Comm != "a) b (c)" || st.State != 'S' || st.PPID != 7 || st.UTime != 25 || st.STime != 13 {
+	if st.PID != 4242 || st.Comm != "a) b (c)" || st.State != 'S' || st.PPID != 7 || st.UTime != 25 || st.STime != 13 || st.CUTime != 0 || st.CSTime != 0 {
 		t.Errorf("got %+v", st)
 	}
 	if st.CPU() != 38*clockTick {

@@ -87,6 +87,7 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 			fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
 		}
 	}
+	writeStackMem(w, thr)
 	if len(loris) > 0 {
 		if len(thr) > 0 {
 			fmt.Fprintln(w)
@@ -140,6 +141,31 @@ func wrkRow(o Outcome, refRPS float64) string {
 	}
 	return fmt.Sprintf("| %s | %s | %s | %.1f | %.0f%% | %.0f%% | %s | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
 		s.CPUPerReq, 100*s.CPUUtil, 100*s.WrkUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, plainCell(o, s), s.errText())
+}
+
+// writeStackMem writes the memory of the servers and their applications
+// after the runs of the scenarios that have one (wsgi-flask: gale and its
+// workers against nginx plus gunicorn), if any was recorded.
+func writeStackMem(w io.Writer, thr []Outcome) {
+	header := false
+	for _, o := range thr {
+		m := o.StackMem
+		if m == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| scenario | server | server RSS | backend RSS | total RSS | total PSS |")
+			fmt.Fprintln(w, "|---|---|---|---|---|---|")
+			header = true
+		}
+		backend := "—"
+		if o.Backend != "" {
+			backend = mib(m.Backend)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", o.Scenario, o.Server, mib(m.Server), backend,
+			mib(m.Server+m.Backend), mib(m.ServerPSS+m.BackendPSS))
+	}
 }
 
 // memRow renders one memory-scenario row.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,15 +15,31 @@ import (
 
 // Outcome is everything measured for one scenario on one server.
 type Outcome struct {
-	Scenario string          `json:"scenario"`
-	Server   string          `json:"server"`
-	NA       string          `json:"na,omitempty"` // why there is no number
+	Scenario string `json:"scenario"`
+	Server   string `json:"server"`
+	NA       string `json:"na,omitempty"` // why there is no number
+	// Missing: NA because a backend's package is not installed (gunicorn,
+	// uWSGI, fcgiwrap, php-fpm): -strict skips it rather than failing.
+	Missing  bool            `json:"missing,omitempty"`
 	Backend  string          `json:"backend,omitempty"`
 	Runs     []Run           `json:"runs,omitempty"`
 	Mem      *MemResult      `json:"mem,omitempty"`
 	Plain    *PlainCheck     `json:"plain_wrk,omitempty"` // -plain-check
 	Loris    *LorisResult    `json:"slowloris,omitempty"`
 	SlowRead *SlowReadResult `json:"slow_read,omitempty"`
+	// StackMem is the memory of the server and its application after the
+	// runs of a scenario with one (hasApp).
+	StackMem *StackMem `json:"stack_mem,omitempty"`
+}
+
+// StackMem is resident memory in bytes, summed over each process tree: RSS
+// (shared pages counted in every process, as ps does) and PSS (shared pages
+// divided among their sharers: the sum is what the tree costs the machine).
+type StackMem struct {
+	Server     int64 `json:"server_rss"`
+	Backend    int64 `json:"backend_rss,omitempty"`
+	ServerPSS  int64 `json:"server_pss,omitempty"`
+	BackendPSS int64 `json:"backend_pss,omitempty"`
 }
 
 // Run is one measured wrk run.
@@ -65,12 +82,21 @@ type Harness struct {
 type instance struct {
 	srv, backend *Proc
 	env          Env
+	// stack: the backend is part of the row's server (nginx+gunicorn and
+	// the like), so its CPU counts as the server's.
+	stack bool
+	// group, when set, holds the server and backend and is what their CPU
+	// is read from (cgi-hello: see cpuGroup).
+	group *cpuGroup
 }
 
 func (in *instance) stop() {
 	in.srv.Stop()
 	if in.backend != nil {
 		in.backend.Stop()
+	}
+	if in.group != nil {
+		in.group.remove()
 	}
 }
 
@@ -80,26 +106,51 @@ func (in *instance) cpu() (srv, backend, machine time.Duration) {
 	if in.backend != nil {
 		backend = TreeCPU(in.backend.PID())
 	}
-	return TreeCPU(in.srv.PID()), backend, machineBusy()
+	srv = TreeCPU(in.srv.PID())
+	if in.group != nil {
+		// Server, backend and every script they ran: all the server's.
+		return in.group.usage(), 0, machineBusy()
+	}
+	if in.stack {
+		srv, backend = srv+backend, 0
+	}
+	return srv, backend, machineBusy()
+}
+
+// mem samples the resident memory of the server's and the backend's
+// process trees after the runs (a stack's backend counts as its server's).
+func (in *instance) mem() *StackMem {
+	m := &StackMem{Server: TreeMem(in.srv.PID()).RSS, ServerPSS: TreePSS(in.srv.PID())}
+	if in.backend != nil {
+		m.Backend, m.BackendPSS = TreeMem(in.backend.PID()).RSS, TreePSS(in.backend.PID())
+	}
+	if in.stack {
+		m.Server, m.ServerPSS = m.Server+m.Backend, m.ServerPSS+m.BackendPSS
+		m.Backend, m.BackendPSS = 0, 0
+	}
+	return m
 }
 
 // Run measures sc on srv. Anything that prevents a measurement becomes the
 // outcome's NA reason rather than a number.
 func (h *Harness) Run(sc Scenario, srv Server) Outcome {
 	out := Outcome{Scenario: sc.Name, Server: srv.Name(), Backend: sc.Backend}
-	if err := srv.Check(); err != nil {
-		out.NA = err.Error()
+	if _, ok := srv.(stackServer); ok {
+		out.Backend = "" // part of the row's server
+	}
+	if why := runsHere(sc, srv); why != "" {
+		out.NA = why
 		return out
 	}
-	if sc.WSGI && srv.Name() != "gale" {
-		// nginx, lighttpd, h2o and Caddy host no Python: they would need
-		// gunicorn behind a proxy configuration, not in the harness yet.
-		out.NA = "no WSGI host of its own"
+	if err := srv.Check(); err != nil {
+		out.NA = err.Error()
 		return out
 	}
 	in, err := h.start(sc, srv)
 	if err != nil {
 		out.NA = err.Error()
+		var me missingError
+		out.Missing = errors.As(err, &me)
 		return out
 	}
 	defer in.stop()
@@ -137,18 +188,28 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 		return nil, err
 	}
 	in := &instance{env: Env{Dir: dir, Root: h.root, Port: port, CPUs: h.opt.ServerCPUs, MaxConns: h.opt.IdleConns + 1024}}
-	if sc.Backend != "" {
-		b, ok := h.backends[sc.Backend]
+	if sc.CGI {
+		if in.env.Root, err = writeCGIRoot(dir); err != nil {
+			return nil, err
+		}
+		in.env.CGI = true
+	}
+	key := sc.Backend
+	if st, ok := srv.(stackServer); ok {
+		key, in.stack = st.stackBackend(), true
+	}
+	if key != "" {
+		b, ok := h.backends[key]
 		if !ok {
-			return nil, fmt.Errorf("backend %q unavailable: %v", sc.Backend, h.backendErrs[sc.Backend])
+			return nil, missingError{fmt.Errorf("backend %q unavailable: %v", key, h.backendErrs[key])}
 		}
 		// The backend shares the server's CPUs: the pair is "the server".
 		if in.backend, err = b.Start(dir, h.opt.ServerCPUs); err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
-		in.env.FastCGI = Socket(dir)
+		setBackendEnv(&in.env, key, b)
 	}
-	if sc.WSGI {
+	if sc.WSGI && !in.stack {
 		if err := writeWSGIApp(dir); err != nil {
 			return nil, err
 		}
@@ -160,7 +221,37 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 		}
 		return nil, fmt.Errorf("start: %w", err)
 	}
+	if sc.CGI {
+		if err := in.adoptGroup(filepath.Base(h.tmp) + "-" + strconv.Itoa(h.seq)); err != nil {
+			if in.stack {
+				// fcgiwrap's scripts would cost nothing: no figure.
+				in.stop()
+				return nil, err
+			}
+			// gale and lighttpd wait for their scripts: cutime has them.
+			fmt.Fprintf(os.Stderr, "bench: %s: %v; counting the scripts through cutime\n", srv.Name(), err)
+			in.group = nil
+		}
+	}
 	return in, nil
+}
+
+// adoptGroup puts the instance's processes into a CPU-accounting cgroup.
+func (in *instance) adoptGroup(name string) error {
+	g, err := newCPUGroup(name)
+	if err != nil {
+		return fmt.Errorf("%w (cgi-hello counts the scripts' CPU through a cgroup: run as root)", err)
+	}
+	roots := []int{in.srv.PID()}
+	if in.backend != nil {
+		roots = append(roots, in.backend.PID())
+	}
+	if err := g.adopt(roots...); err != nil {
+		g.remove()
+		return err
+	}
+	in.group = g
+	return nil
 }
 
 // warmedWrk returns the wrk options for sc's measured runs (script: a Lua
@@ -195,7 +286,33 @@ func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
 			out.Plain = runPlain(wo, in)
 		}
 	}
+	if hasApp(sc) {
+		out.StackMem = in.mem()
+	}
 }
+
+// missingError is a backend that is not installed here.
+type missingError struct{ error }
+
+// setBackendEnv tells the server where the backend key (b) listens, in the
+// Env field of its protocol.
+func setBackendEnv(e *Env, key string, b Backend) {
+	switch b.Proto() {
+	case protoHTTP:
+		e.Proxy = Socket(e.Dir)
+		if key == backendGoHTTP {
+			e.ProxyKeepAlive = proxyKeepAlive
+		}
+	case protoUWSGI:
+		e.UWSGI = Socket(e.Dir)
+	default:
+		e.FastCGI = Socket(e.Dir)
+	}
+}
+
+// hasApp reports whether sc runs an application (a backend, gale wsgi's
+// workers, CGI scripts) whose memory the report shows beside the server's.
+func hasApp(sc Scenario) bool { return sc.Backend != "" || sc.WSGI || sc.CGI }
 
 // measureWrk runs wrk once and attributes CPU time to it.
 func measureWrk(i int, wo WrkOptions, in *instance) Run {

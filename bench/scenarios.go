@@ -33,8 +33,15 @@ type Scenario struct {
 	Pipeline int    // requests per write (wrk Lua script), 0 for one
 	Backend  string // "php" or "go" for a FastCGI backend, "" for none
 	// WSGI serves a Flask application with `gale wsgi` (gale runs the
-	// workers); servers without a WSGI host of their own are n/a.
+	// workers); servers without a WSGI host of their own are n/a, and the
+	// nginx+gunicorn and nginx+uwsgi stack rows run it instead.
 	WSGI bool
+	// CGI runs cgi-bin/hello.sh, a process per request.
+	CGI bool
+	// Peers, when set, are the only servers besides gale that run the
+	// scenario; the others are n/a with NAWhy.
+	Peers []string
+	NAWhy string
 }
 
 // allScenarios lists every scenario in report order.
@@ -46,7 +53,14 @@ var allScenarios = []Scenario{
 	{Name: "pipeline-4k", Desc: "4 KiB file, 16 pipelined requests per write", Path: "/4k.bin", Pipeline: 16},
 	{Name: "php-hello", Desc: "hello.php on php-fpm (pm=static, 4 children)", Path: helloURLPath, Backend: "php"},
 	{Name: "fcgi-go", Desc: "Go net/http/fcgi hello backend", Path: helloURLPath, Backend: "go"},
-	{Name: "wsgi-flask", Desc: "Flask hello on 4 workers run by gale wsgi (Debian's python3-flask)", Path: wsgiURLPath, WSGI: true},
+	{Name: "wsgi-flask", Desc: "Flask hello on 4 workers run by gale wsgi (Debian's python3-flask); nginx+gunicorn, nginx+uwsgi: the same app, 4 processes", Path: wsgiURLPath, WSGI: true},
+	{Name: "proxy-go", Desc: "Go net/http hello backend over HTTP/1.1 (reverse proxy, keep-alive where the server has it)", Path: proxyURLPath, Backend: backendGoHTTP},
+	{Name: "gunicorn-flask", Desc: "Flask hello on gunicorn (4 sync workers), reverse proxy", Path: wsgiURLPath, Backend: backendGunicorn,
+		Peers: []string{"nginx"}, NAWhy: "issue 13 compares gale -proxy with nginx here; proxy-go has every HTTP proxy"},
+	{Name: "uwsgi-flask", Desc: "Flask hello on uWSGI (4 processes, uwsgi protocol on a unix socket)", Path: wsgiURLPath, Backend: backendUWSGI,
+		Peers: []string{"nginx"}, NAWhy: "no uwsgi_pass-like client compared here (issue 14: gale vs nginx)"},
+	{Name: "cgi-hello", Desc: "#!/bin/sh CGI script, a process per request", Path: cgiURLPath, CGI: true,
+		Peers: []string{"lighttpd", "nginx+fcgiwrap"}, NAWhy: "no CGI of its own (nginx: see nginx+fcgiwrap)"},
 	{Name: "idle-10k", Desc: "10,000 idle keep-alive connections after one request each", Kind: KindIdle, Path: "/612.bin"},
 	{Name: "slow-500", Desc: "500 slow readers of the 16 MiB file", Kind: KindSlow, Path: "/16m.bin"},
 	{Name: "slowloris", Desc: "4 KiB file with wrk, alone and beside 1,000 connections trickling a header byte every 2 s", Kind: KindLoris, Path: "/4k.bin"},
@@ -88,7 +102,7 @@ func scenarioNames() string {
 
 // expectedBody is what a correct server answers for sc's path.
 func expectedBody(sc Scenario) []byte {
-	if sc.Backend != "" || sc.WSGI {
+	if sc.Backend != "" || sc.WSGI || sc.CGI {
 		return []byte(helloBody)
 	}
 	for _, f := range docFiles {
@@ -97,4 +111,33 @@ func expectedBody(sc Scenario) []byte {
 		}
 	}
 	return nil
+}
+
+// proxyURLPath is what proxy-go requests (the backend answers any path).
+const proxyURLPath = "/hello"
+
+// runsHere reports why srv does not run sc ("" when it does): the scenario's
+// peer list, WSGI hosting and the stack rows' backends.
+func runsHere(sc Scenario, srv Server) string {
+	name := srv.Name()
+	if name == "gale" {
+		return ""
+	}
+	if _, ok := srv.(stackServer); ok {
+		return "" // its Runs already picked the scenario
+	}
+	if sc.WSGI {
+		// nginx, lighttpd, h2o and Caddy host no Python: nginx+gunicorn and
+		// nginx+uwsgi are the rows with an application server behind nginx.
+		return "no WSGI host of its own (see nginx+gunicorn, nginx+uwsgi)"
+	}
+	if sc.Peers == nil {
+		return ""
+	}
+	for _, p := range sc.Peers {
+		if p == name {
+			return ""
+		}
+	}
+	return sc.NAWhy
 }

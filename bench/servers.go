@@ -17,6 +17,15 @@ type Env struct {
 	CPUs     string // taskset CPU list, or "" for no pinning
 	MaxConns int    // connection and descriptor limit to configure
 	WSGIDir  string // directory of the WSGI application (wsgiApp), or ""
+	// Proxy is the unix socket of an HTTP backend that gets every request,
+	// or ""; ProxyKeepAlive is nginx's upstream keepalive for it (0: the
+	// backend's docs advise none, and nginx speaks HTTP/1.0 to it).
+	Proxy          string
+	ProxyKeepAlive int
+	UWSGI          string // unix socket of a uwsgi-protocol backend for every request, or ""
+	// CGI: Root holds cgi-bin/hello.sh (cgi-hello); FastCGI, when set, is
+	// then fcgiwrap's socket for /cgi-bin/, not a PHP backend.
+	CGI bool
 }
 
 // Addr is the host:port the server listens on.
@@ -46,12 +55,16 @@ type scenarioFilter interface {
 
 // allServers lists every server the harness knows, in report order.
 func allServers() []Server {
-	return []Server{&gale{}, &nginx{}, &nginx{noPush: true}, &lighttpd{}, &h2o{}, &caddy{}}
+	return []Server{&gale{}, &nginx{}, &nginx{noPush: true},
+		&stack{nginx: &nginx{}, backend: backendGunicorn, scenario: "wsgi-flask"},
+		&stack{nginx: &nginx{}, backend: backendUWSGI, scenario: "wsgi-flask"},
+		&stack{nginx: &nginx{}, backend: backendFcgiwrap, scenario: "cgi-hello"},
+		&lighttpd{}, &h2o{}, &caddy{}}
 }
 
 // startWithConfig is the common Start: write config, launch, wait for port.
 func startWithConfig(e Env, name, confFile, conf string, env []string, bin string, args ...string) (*Proc, error) {
-	if confFile != "" {
+	if confFile != "" && conf != "" {
 		if err := os.WriteFile(filepath.Join(e.Dir, confFile), []byte(conf), 0o644); err != nil {
 			return nil, err
 		}
@@ -89,6 +102,13 @@ func (g *gale) args(e Env) []string {
 		return []string{"wsgi", "-listen", e.Addr(), "-loops", "1", "-workers", strconv.Itoa(wsgiWorkers),
 			"-python", wsgiPython, "-dir", e.WSGIDir, wsgiAppName}
 	}
+	if e.UWSGI != "" || e.CGI {
+		return append([]string{"-config", filepath.Join(e.Dir, "gale.yaml")}, g.extra...)
+	}
+	if e.Proxy != "" {
+		// No -root: everything goes to the backend, as proxy_pass at / does.
+		return append([]string{"-listen", e.Addr(), "-loops", "1", "-proxy", "unix:" + e.Proxy}, g.extra...)
+	}
 	a := []string{"-listen", e.Addr(), "-root", e.Root, "-loops", "1"}
 	if e.FastCGI != "" {
 		a = append(a, "-fastcgi", "unix:"+e.FastCGI)
@@ -100,11 +120,43 @@ func (g *gale) args(e Env) []string {
 // already are the settings the other servers are given (no access log,
 // in-memory file cache, FastCGI keep-alive).
 func (g *gale) Config(e Env) string {
-	return "# command line\n" + g.bin + " " + strings.Join(g.args(e), " ") + "\n"
+	s := "# command line\n" + g.bin + " " + strings.Join(g.args(e), " ") + "\n"
+	if y := g.yaml(e); y != "" {
+		s += "# gale.yaml\n" + y
+	}
+	return s
+}
+
+// yaml is gale's configuration file for what its flags do not cover (a uwsgi
+// upstream, CGI locations), or "".
+func (g *gale) yaml(e Env) string {
+	switch {
+	case e.UWSGI != "":
+		// The budget (max_conns) defaults to 4 per loop: uWSGI's 4 processes.
+		return fmt.Sprintf(`listen: %s
+loops: 1
+upstreams:
+  app: {protocol: uwsgi, backends: ["unix:%s"]}
+vhosts:
+  - root: %s
+    locations:
+      - {prefix: /, fastcgi: {upstream: app, mode: pass}}
+`, e.Addr(), e.UWSGI, e.Root)
+	case e.CGI:
+		return fmt.Sprintf(`listen: %s
+loops: 1
+vhosts:
+  - root: %s
+    locations:
+      - {prefix: /}
+      - {prefix: /cgi-bin/, cgi: {max_scripts: 16}}
+`, e.Addr(), e.Root)
+	}
+	return ""
 }
 
 func (g *gale) Start(e Env) (*Proc, error) {
-	return startWithConfig(e, "gale", "", "", nil, g.bin, g.args(e)...)
+	return startWithConfig(e, "gale", "gale.yaml", g.yaml(e), nil, g.bin, g.args(e)...)
 }
 
 // nginx is the reference: ratios in the report are relative to it. It gets
@@ -173,22 +225,60 @@ http {
     types { text/html html; application/octet-stream bin; }
     default_type application/octet-stream;
 `, e.MaxConns, e.Dir, n.nopushLine())
-	if e.FastCGI != "" {
+	switch {
+	case e.FastCGI != "" && !e.CGI:
 		fmt.Fprintf(&b, `    upstream backend {
         server unix:%s;
         keepalive %d;
     }
 `, e.FastCGI, phpChildren)
+	case e.Proxy != "":
+		// gunicorn's deploy docs (examples/nginx.conf): fail_timeout=0.
+		fmt.Fprintf(&b, "    upstream app {\n        server unix:%s fail_timeout=0;\n", e.Proxy)
+		if e.ProxyKeepAlive > 0 {
+			fmt.Fprintf(&b, "        keepalive %d;\n", e.ProxyKeepAlive)
+		}
+		b.WriteString("    }\n")
 	}
 	fmt.Fprintf(&b, `    server {
         listen %s reuseport;
         root %s;
 `, e.Addr(), e.Root)
-	if e.FastCGI != "" {
-		b.WriteString(`        location ~ \.php$ {
-            fastcgi_pass backend;
-            fastcgi_keep_conn on;
-            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+	switch {
+	case e.FastCGI != "" && e.CGI:
+		// Debian's fcgiwrap example (/usr/share/doc/fcgiwrap/examples/nginx.conf):
+		// no keep-alive, SCRIPT_FILENAME the script under the root.
+		fmt.Fprintf(&b, "        location /cgi-bin/ {\n            fastcgi_pass unix:%s;\n%s        }\n", e.FastCGI, nginxFastCGIParams)
+	case e.FastCGI != "":
+		b.WriteString("        location ~ \\.php$ {\n            fastcgi_pass backend;\n            fastcgi_keep_conn on;\n" +
+			nginxFastCGIParams + "        }\n")
+	case e.Proxy != "":
+		// gunicorn's deploy docs: X-Forwarded-For, X-Forwarded-Proto, Host,
+		// proxy_redirect off, buffering on (nginx's default). gale sets the
+		// same fields. Keep-alive to the backend only where it has it
+		// (nginx's docs: HTTP/1.1, an empty Connection, upstream keepalive).
+		b.WriteString(`        location / {
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Host $http_host;
+            proxy_redirect off;
+`)
+		if e.ProxyKeepAlive > 0 {
+			b.WriteString("            proxy_http_version 1.1;\n            proxy_set_header Connection \"\";\n")
+		}
+		b.WriteString("            proxy_pass http://app;\n        }\n")
+	case e.UWSGI != "":
+		// uwsgi has no keep-alive in nginx ("SCGI and uwsgi protocols do not
+		// have a notion of keepalive connections").
+		fmt.Fprintf(&b, "        location / {\n%s            uwsgi_pass unix:%s;\n        }\n", nginxUWSGIParams, e.UWSGI)
+	}
+	b.WriteString("    }\n}\n")
+	return b.String()
+}
+
+// nginxFastCGIParams are the FastCGI parameters of Debian's fastcgi_params
+// (and SCRIPT_FILENAME), as the php-fpm and fcgiwrap examples include them.
+const nginxFastCGIParams = `            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
             fastcgi_param QUERY_STRING $query_string;
             fastcgi_param REQUEST_METHOD $request_method;
             fastcgi_param CONTENT_TYPE $content_type;
@@ -205,12 +295,26 @@ http {
             fastcgi_param SERVER_ADDR $server_addr;
             fastcgi_param SERVER_PORT $server_port;
             fastcgi_param SERVER_NAME $server_name;
-        }
-`)
-	}
-	b.WriteString("    }\n}\n")
-	return b.String()
-}
+`
+
+// nginxUWSGIParams is Debian's /etc/nginx/uwsgi_params (nginx's uWSGI guide:
+// include uwsgi_params), written out so the run does not depend on /etc.
+const nginxUWSGIParams = `            uwsgi_param QUERY_STRING $query_string;
+            uwsgi_param REQUEST_METHOD $request_method;
+            uwsgi_param CONTENT_TYPE $content_type;
+            uwsgi_param CONTENT_LENGTH $content_length;
+            uwsgi_param REQUEST_URI $request_uri;
+            uwsgi_param PATH_INFO $document_uri;
+            uwsgi_param DOCUMENT_ROOT $document_root;
+            uwsgi_param SERVER_PROTOCOL $server_protocol;
+            uwsgi_param REQUEST_SCHEME $scheme;
+            uwsgi_param HTTPS $https if_not_empty;
+            uwsgi_param REMOTE_ADDR $remote_addr;
+            uwsgi_param REMOTE_PORT $remote_port;
+            uwsgi_param SERVER_PORT $server_port;
+            uwsgi_param SERVER_NAME $server_name;
+            uwsgi_param HTTP_HOST $host;
+`
 
 // nopushLine is the tcp_nopush directive with the reason for its value.
 func (n *nginx) nopushLine() string {
@@ -246,7 +350,7 @@ func (l *lighttpd) Config(e Env) string {
 # with one process, no mod_accesslog, sendfile backend, stat cache on.
 # FastCGI: lighttpd 1.4 never sets FCGI_KEEP_CONN (one backend connection per request).
 # max-fds is 3 x max-connections because lighttpd caps connections at a third of it.
-server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect", "mod_fastcgi",
+server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect", "mod_fastcgi",%s
                    "mod_dirlisting", "mod_staticfile" )
 server.feature-flags = ( "server.h2proto" => "enable", "server.h2c" => "enable",
                          "server.graceful-shutdown-timeout" => 5 )
@@ -269,12 +373,40 @@ server.stat-cache-engine = "simple"
 server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 75
 mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
-`, e.Root, e.Port, e.Dir, 3*e.MaxConns, e.MaxConns)
+`, l.extraModules(e), e.Root, e.Port, e.Dir, 3*e.MaxConns, e.MaxConns)
 	if e.FastCGI != "" {
 		fmt.Fprintf(&b, `fastcgi.server = ( ".php" => (( "socket" => "%s", "check-local" => "disable" )) )
 `, e.FastCGI)
 	}
+	if e.Proxy != "" {
+		// mod_proxy (lighttpd docs, Docs_ModProxy): every path to the backend.
+		// lighttpd 1.4 sends Connection: close to it (no backend keep-alive).
+		fmt.Fprintf(&b, `proxy.server = ( "" => (( "socket" => "%s" )) )
+`, e.Proxy)
+	}
+	if e.CGI {
+		// mod_cgi (Debian's conf-available/10-cgi.conf, lighttpd docs
+		// Docs_ModCGI): /cgi-bin/, "" runs the script by its #! line.
+		b.WriteString(`$HTTP["url"] =~ "^/cgi-bin/" {
+    cgi.assign = ( "" => "" )
+}
+`)
+	}
 	return b.String()
+}
+
+// extraModules adds mod_proxy or mod_cgi to Debian's module list, before
+// mod_staticfile: lighttpd asks its modules in that order, and a module
+// loaded after it ("server.modules +=") never sees a request for a file
+// that exists (the CGI script would be served as a file).
+func (l *lighttpd) extraModules(e Env) string {
+	switch {
+	case e.Proxy != "":
+		return ` "mod_proxy",`
+	case e.CGI:
+		return ` "mod_cgi",`
+	}
+	return ""
 }
 
 func (l *lighttpd) Start(e Env) (*Proc, error) {
@@ -309,6 +441,15 @@ pid-file: %s/h2o.pid
 		b.WriteString("user: root\n")
 	}
 	b.WriteString("hosts:\n  default:\n    paths:\n      /:\n")
+	if e.Proxy != "" {
+		// h2o's docs (configure/proxy_directives): proxy.reverse.url, a unix
+		// socket as [unix:PATH]; keep-alive to the backend is its default
+		// (proxy.timeout.keepalive 2 s), X-Forwarded-For too. preserve-host
+		// passes the client's Host as the others do (else h2o sends
+		// "[unix:PATH]", which Go's net/http rejects with 400).
+		fmt.Fprintf(&b, "        proxy.reverse.url: \"http://[unix:%s]/\"\n        proxy.preserve-host: ON\n", e.Proxy)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "        file.dir: %s\n", e.Root)
 	if e.FastCGI != "" {
 		fmt.Fprintf(&b, `        file.custom-handler:
@@ -347,8 +488,13 @@ func (c *caddy) Config(e Env) string {
 	auto_https off
 }
 http://%s {
-	root * %s
-`, e.Addr(), e.Root)
+`, e.Addr())
+	if e.Proxy != "" {
+		// reverse_proxy: keep-alive to the backend is Caddy's default.
+		fmt.Fprintf(&b, "\treverse_proxy unix/%s\n}\n", e.Proxy)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\troot * %s\n", e.Root)
 	if e.FastCGI != "" {
 		fmt.Fprintf(&b, "\tphp_fastcgi unix/%s\n", e.FastCGI)
 	}

@@ -205,10 +205,12 @@ func TestNginxNoPushVariant(t *testing.T) {
 	if v.Runs(Scenario{Name: "static-4k"}) || !v.Runs(Scenario{Name: "pipeline-4k", Pipeline: 16}) {
 		t.Error("the tcp_nopush-off variant must run pipelined scenarios only")
 	}
+	stacks := ",nginx+gunicorn,nginx+uwsgi,nginx+fcgiwrap"
 	for list, want := range map[string]string{
-		"nginx,lighttpd":       "nginx," + nginxNoPush + ",lighttpd",
+		"nginx,lighttpd":       "nginx," + nginxNoPush + stacks + ",lighttpd",
 		nginxNoPush:            nginxNoPush,
-		"nginx," + nginxNoPush: "nginx," + nginxNoPush,
+		"nginx," + nginxNoPush: "nginx" + stacks + "," + nginxNoPush,
+		"nginx+uwsgi":          "nginx+uwsgi",
 	} {
 		srvs, err := selectServers(Options{Servers: list}, t.TempDir())
 		if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 )
 
 // target is one of gale's performance targets (README, "Performance"): a
@@ -11,9 +13,11 @@ import (
 // ratio to a peer, or a maximum RSS growth per idle connection.
 type target struct {
 	Scenarios []string
-	MinRPS    float64 // gale rps / nginx's best median; 0: no rps target
+	MinRPS    float64 // gale rps / RPSPeer's best median; 0: no rps target
+	RPSPeer   string  // server of MinRPS and MaxP99; "": nginx (any configuration)
 	CPUPeer   string  // server whose CPU/request gale's is compared with
 	MaxCPU    float64 // gale CPU/request / CPUPeer's; 0: no CPU target
+	MaxP99    bool    // gale's p99 at most RPSPeer's (its best configuration's)
 	MaxIdle   float64 // bytes of RSS per idle connection; 0: not a memory target
 }
 
@@ -22,6 +26,15 @@ var targets = []target{
 	{Scenarios: []string{"static-612", "static-4k", "static-64k", "static-1m", "pipeline-4k"}, MinRPS: 1.3, CPUPeer: "lighttpd", MaxCPU: 0.9},
 	{Scenarios: []string{"php-hello"}, MinRPS: 1.3, CPUPeer: "nginx", MaxCPU: 0.5},
 	{Scenarios: []string{"fcgi-go"}, MinRPS: 1.3},
+	// Issue 15: gale wsgi against the two stacks it replaces.
+	{Scenarios: []string{"wsgi-flask"}, MinRPS: 1.3, RPSPeer: "nginx+gunicorn", MaxP99: true},
+	{Scenarios: []string{"wsgi-flask"}, MinRPS: 0.9, RPSPeer: "nginx+uwsgi", MaxP99: true},
+	// Issue 13.
+	{Scenarios: []string{"proxy-go"}, MinRPS: 1.0, RPSPeer: "h2o", CPUPeer: "h2o", MaxCPU: 0.8},
+	{Scenarios: []string{"gunicorn-flask"}, MinRPS: 1.2, MaxP99: true},
+	// Issue 14.
+	{Scenarios: []string{"uwsgi-flask"}, MinRPS: 1.2},
+	{Scenarios: []string{"cgi-hello"}, MinRPS: 1.3, RPSPeer: "lighttpd", CPUPeer: "lighttpd", MaxCPU: 1.0},
 	{Scenarios: []string{"idle-10k"}, MaxIdle: 600},
 }
 
@@ -36,15 +49,44 @@ func verdictTable(w io.Writer, outs []Outcome) {
 		}
 	}
 	ref := referenceRPS(outs)
-	fmt.Fprintln(w, "| scenario | target | rps vs nginx | CPU/request | verdict |")
+	fmt.Fprintln(w, "| scenario | target | rps vs nginx (or the named peer) | CPU/request | verdict |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, t := range targets {
 		for _, sc := range t.Scenarios {
 			if g, ok := gale[sc]; ok {
-				fmt.Fprintln(w, verdictRow(t, sc, g, ref[sc], outs))
+				r := ref[sc]
+				if t.RPSPeer != "" {
+					r = peerRPS(t.RPSPeer, sc, outs)
+				}
+				fmt.Fprintln(w, verdictRow(t, sc, g, r, outs))
 			}
 		}
 	}
+}
+
+// peerRPS is peer's median rps in sc (0 if none).
+func peerRPS(peer, sc string, outs []Outcome) float64 {
+	for _, o := range outs {
+		if o.Scenario == sc && o.Server == peer {
+			return summarize(o).RPS.Median
+		}
+	}
+	return 0
+}
+
+// peerP99 is the lowest p99 among peer's configurations in sc ("" or
+// "nginx": any nginx configuration), 0 if none.
+func peerP99(peer, sc string, outs []Outcome) time.Duration {
+	var best time.Duration
+	for _, o := range outs {
+		if o.Scenario != sc || !(o.Server == peer || ((peer == "" || peer == reference) && isReference(o.Server))) {
+			continue
+		}
+		if s := summarize(o); s.NA == "" && s.P99 > 0 && (best == 0 || s.P99 < best) {
+			best = s.P99
+		}
+	}
+	return best
 }
 
 // verdictRow renders one scenario's verdict row.
@@ -59,24 +101,36 @@ func verdictRow(t target, sc string, g Outcome, refRPS float64, outs []Outcome) 
 		}
 		return fmt.Sprintf("| %s | ≤ %.0f B per idle connection | | %.0f B per connection | %s |", sc, t.MaxIdle, g.Mem.PerConn, v)
 	}
-	goal := fmt.Sprintf("rps ≥ %.1f× nginx", t.MinRPS)
+	peer, rpsSuffix := reference, ""
+	if t.RPSPeer != "" {
+		peer, rpsSuffix = t.RPSPeer, " "+t.RPSPeer
+	}
+	goal := fmt.Sprintf("rps ≥ %.1f× %s", t.MinRPS, peer)
 	if t.MaxCPU > 0 {
 		goal += fmt.Sprintf(", CPU ≤ %.1f× %s", t.MaxCPU, t.CPUPeer)
 	}
+	if t.MaxP99 {
+		goal += ", p99 ≤ " + peer + "'s"
+	}
 	gs := summarize(g)
 	if gs.NA != "" || refRPS == 0 {
-		return fmt.Sprintf("| %s | %s | | | n/a: gale or nginx has no figure |", sc, goal)
+		return fmt.Sprintf("| %s | %s | | | n/a: gale or %s has no figure |", sc, goal, peer)
 	}
 	var missed []string
 	rps := gs.RPS.Median / refRPS
 	if rps < t.MinRPS {
 		missed = append(missed, fmt.Sprintf("rps by %s", pct(1-rps/t.MinRPS)))
 	}
+	if t.MaxP99 {
+		if p := peerP99(t.RPSPeer, sc, outs); p > 0 && gs.P99 > p {
+			missed = append(missed, fmt.Sprintf("p99 by %s (%s against %s)", pct(float64(gs.P99)/float64(p)-1), fmtLatency(gs.P99), fmtLatency(p)))
+		}
+	}
 	cpuCell := ""
 	if t.MaxCPU > 0 {
 		peer, ok := bestCPU(t.CPUPeer, sc, outs)
 		if !ok {
-			return fmt.Sprintf("| %s | %s | %.2f× | n/a | n/a: %s has no figure |", sc, goal, rps, t.CPUPeer)
+			return fmt.Sprintf("| %s | %s | %.2f×%s | n/a | n/a: %s has no figure |", sc, goal, rps, rpsSuffix, t.CPUPeer)
 		}
 		cpu := gs.CPUPerReq / peer
 		cpuCell = fmt.Sprintf("%.2f× %s", cpu, t.CPUPeer)
@@ -88,13 +142,13 @@ func verdictRow(t target, sc string, g Outcome, refRPS float64, outs []Outcome) 
 	if len(missed) > 0 {
 		v = "missed: " + strings.Join(missed, ", ")
 	}
-	if bad := plainDisagrees(sc, t.CPUPeer, outs); len(bad) > 0 {
+	if bad := plainDisagrees(sc, outs, t.CPUPeer, t.RPSPeer); len(bad) > 0 {
 		v += "; unsure: plain wrk disagrees with the harness for " + strings.Join(bad, ", ")
 	}
 	if wb := wrkBound(sc, outs); len(wb) > 0 {
 		v += "; wrk-bound: " + strings.Join(wb, ", ") + " (their rps is wrk's limit; CPU/request still compares the servers)"
 	}
-	return fmt.Sprintf("| %s | %s | %.2f× | %s | %s |", sc, goal, rps, cpuCell, v)
+	return fmt.Sprintf("| %s | %s | %.2f×%s | %s | %s |", sc, goal, rps, rpsSuffix, cpuCell, v)
 }
 
 // bestCPU is the lowest median CPU/request among peer's configurations in
@@ -117,14 +171,14 @@ func bestCPU(peer, sc string, outs []Outcome) (float64, bool) {
 }
 
 // plainDisagrees lists the servers of sc whose verdict figures (gale,
-// nginx in any configuration, the CPU peer) the plain-wrk check contradicts.
-func plainDisagrees(sc, cpuPeer string, outs []Outcome) []string {
+// nginx in any configuration, the target's peers) the plain-wrk check contradicts.
+func plainDisagrees(sc string, outs []Outcome, peers ...string) []string {
 	var bad []string
 	for _, o := range outs {
 		if o.Scenario != sc || o.Plain == nil {
 			continue
 		}
-		if o.Server != "gale" && !isReference(o.Server) && o.Server != cpuPeer {
+		if o.Server != "gale" && !isReference(o.Server) && !slices.Contains(peers, o.Server) {
 			continue
 		}
 		s := summarize(o)

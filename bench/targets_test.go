@@ -58,6 +58,32 @@ func TestVerdictTable(t *testing.T) {
 	}
 }
 
+// Targets against a named peer compare with it, and p99 with its p99.
+func TestVerdictPeerAndP99(t *testing.T) {
+	withP99 := func(o Outcome, p99 time.Duration) Outcome {
+		o.Runs[0].Wrk.Percentiles = map[string]time.Duration{"99": p99}
+		return o
+	}
+	outs := []Outcome{
+		withP99(outcome("wsgi-flask", "gale", 100, 1400), 20*time.Millisecond),
+		withP99(outcome("wsgi-flask", "nginx+gunicorn", 100, 1000), 10*time.Millisecond),
+		withP99(outcome("wsgi-flask", "nginx+uwsgi", 100, 1000), 30*time.Millisecond),
+		outcome("proxy-go", "gale", 8, 110), outcome("proxy-go", "h2o", 10, 100), outcome("proxy-go", "nginx", 10, 50),
+	}
+	var b strings.Builder
+	verdictTable(&b, outs)
+	got := b.String()
+	for _, want := range []string{
+		"| wsgi-flask | rps ≥ 1.3× nginx+gunicorn, p99 ≤ nginx+gunicorn's | 1.40× nginx+gunicorn |  | missed: p99 by 100% (20.00ms against 10.00ms) |",
+		"| wsgi-flask | rps ≥ 0.9× nginx+uwsgi, p99 ≤ nginx+uwsgi's | 1.40× nginx+uwsgi |  | met |",
+		"| proxy-go | rps ≥ 1.0× h2o, CPU ≤ 0.8× h2o | 1.10× h2o | 0.80× h2o | met |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("verdicts lack %q:\n%s", want, got)
+		}
+	}
+}
+
 // A server that had CPU to spare while wrk had none is wrk-bound.
 func TestWrkBound(t *testing.T) {
 	bound := outcome("static-612", "gale", 4, 200000) // 80 % of the server's CPU

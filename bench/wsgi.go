@@ -28,8 +28,16 @@ def hello():
 // writeWSGIApp writes the Flask application into dir, after checking that
 // the interpreter has Flask (else the scenario is n/a with the reason).
 func writeWSGIApp(dir string) error {
+	if err := checkFlask(); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "benchapp.py"), []byte(wsgiApp), 0o644)
+}
+
+// checkFlask reports why Debian's python3 cannot import Flask, or nil.
+func checkFlask() error {
 	if out, err := exec.Command(wsgiPython, "-c", "import flask").CombinedOutput(); err != nil {
 		return fmt.Errorf("%s cannot import flask (apt-get install python3-flask): %v: %s", wsgiPython, err, firstLines(string(out), 1))
 	}
-	return os.WriteFile(filepath.Join(dir, "benchapp.py"), []byte(wsgiApp), 0o644)
+	return nil
 }

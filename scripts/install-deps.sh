@@ -35,8 +35,14 @@ case "${1:-test}" in
     need h2load nghttp2-client
     need ab apache2-utils
     need caddy caddy
-    # wsgi-flask: a Flask app under gale wsgi.
+    # wsgi-flask, gunicorn-flask, uwsgi-flask: a Flask app under gale wsgi,
+    # Debian's gunicorn (sync workers) and uWSGI with its python3 plugin.
     /usr/bin/python3 -c 'import flask' 2>/dev/null || want+=(python3-flask)
+    [ -x /usr/bin/gunicorn ] || want+=(gunicorn)
+    [ -x /usr/bin/uwsgi ] || want+=(uwsgi)
+    [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || want+=(uwsgi-plugin-python3)
+    # cgi-hello: nginx runs CGI scripts through fcgiwrap.
+    [ -x /usr/sbin/fcgiwrap ] || want+=(fcgiwrap)
     ;;
 esac
 want=($(printf '%s\n' "${want[@]}" | grep -v '^$' | sort -u || true))

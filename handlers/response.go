@@ -49,6 +49,15 @@ type Response struct {
 	Upstream *UpstreamRoute
 	// Cache says whether the static cache answered, for metrics.
 	Cache CacheResult
+	// HeadMore is more header lines, written after Head (a response
+	// cache hit's Age and Cache-Status, in Ctx.Scratch).
+	HeadMore []byte
+	// OwnDate: Head carries its own Date (a cached response keeps the
+	// application's), so the reactor writes none.
+	OwnDate bool
+	// CacheStatus is the Cache-Status value (RFC 9211) of a response the
+	// response cache forwards from the application; "" when uncached.
+	CacheStatus string
 
 	body [4][]byte // backing for Body
 	up   UpstreamRoute
@@ -85,6 +94,8 @@ type UpstreamRoute struct {
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.
 	Internal Handler
+	// Cache, when set, is the response cache policy of the location.
+	Cache *CachePolicy
 }
 
 // RouteUpstream fills the response's upstream route and returns it.
@@ -133,6 +144,8 @@ type Ctx struct {
 	// batch of a connection's requests; it is stale during an internal
 	// redirect, so rules skip it there (see Location).
 	Client netip.Addr
+
+	cacheKey []byte // the response cache's key being looked up
 }
 
 // InternalHandler is a Handler that serves internal redirects

@@ -172,8 +172,12 @@ func (l *loop) parseBatch(cs *conn) bool {
 		l.s.currentHandler().Serve(&l.hctx, &l.req, &l.resp)
 		cs.nreq++
 		if route := l.resp.Upstream; route != nil {
-			off += l.startExchange(cs, route, buf[off:])
-			break
+			if route.Cache == nil || !l.cacheLookup(cs, route) {
+				off += l.startExchange(cs, route, buf[off:])
+				break
+			}
+			// Answered from the cache, as a static response. A request
+			// with a body never is (see CachePolicy.Lookup).
 		}
 		complete := true
 		if l.req.HasBody() {
@@ -220,7 +224,14 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 	}
 	scratch := l.hctx.Scratch
 	start := len(scratch)
-	scratch = append(scratch, l.date.Line()...)
+	if !resp.OwnDate {
+		scratch = append(scratch, l.date.Line()...)
+	}
+	if resp.CacheStatus != "" {
+		scratch = append(scratch, "Cache-Status: "...)
+		scratch = append(scratch, resp.CacheStatus...)
+		scratch = append(scratch, "\r\n"...)
+	}
 	switch {
 	case !keep:
 		scratch = append(scratch, "Connection: close\r\n\r\n"...)
@@ -231,8 +242,12 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 		scratch = append(scratch, "\r\n"...)
 	}
 	l.hctx.Scratch = scratch
-	l.iov = append(l.iov, resp.Head, scratch[start:])
-	l.accountSync(cs, len(resp.Head)+len(scratch)-start)
+	if len(resp.HeadMore) > 0 {
+		l.iov = append(l.iov, resp.Head, resp.HeadMore, scratch[start:])
+	} else {
+		l.iov = append(l.iov, resp.Head, scratch[start:])
+	}
+	l.accountSync(cs, len(resp.Head)+len(resp.HeadMore)+len(scratch)-start)
 	for _, b := range resp.Body {
 		if len(b) > 0 {
 			l.iov = append(l.iov, b)

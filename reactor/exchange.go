@@ -22,6 +22,7 @@ type exState uint8
 
 const (
 	exReceiving exState = iota // the request body is arriving (takeBody)
+	exCollapsed                // waiting for another request's fetch of its cache key (cache_tee.go)
 	exWaiting                  // in its pool's queue, for a connection (pool.assign)
 	exDialing                  // on a connection being dialed (pool.dial)
 	exSent                     // handed to a connection; nothing back yet (loop.send)
@@ -118,9 +119,27 @@ type exchange struct {
 	writing      int
 	releaseLater bool
 	cancelRec    [16]byte // the in-band cancel, when it has to be queued
+
+	// The response cache (cache_tee.go): the policy of r's location;
+	// fill tees the response into it; waitFill is the fetch r waits
+	// for (exCollapsed); rawReq a copy of the request head, to answer
+	// from the cache once the fetch is over; invKey the key a successful
+	// unsafe request invalidates. cstatus is the Cache-Status sent.
+	cache      *handlers.CachePolicy
+	fill       *handlers.CacheFill
+	waitFill   *handlers.CacheFill
+	rawReq     []byte
+	invKey     []byte
+	invHost    int
+	cstatus    string
+	cacheServe handlers.ServeHow // answer from the cache once the fetch ended (0: no)
+	teeing     bool              // the body goes to fill too
+	// bg: a fetch for the cache alone (a background refresh, or a fill
+	// whose client left): it has no client, and is not abandoned.
+	bg bool
 }
 
-func (r *exchange) abandoned() bool { return r.cs == nil }
+func (r *exchange) abandoned() bool { return r.cs == nil && !r.bg }
 func (r *exchange) sent() bool      { return r.state >= exSent }
 func (r *exchange) gotBytes() bool  { return r.state >= exAnswering }
 
@@ -139,7 +158,12 @@ func protocolOf(u *upstream.Upstream) upstream.Protocol {
 // bytes it took from rest.
 func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byte) int {
 	req := &l.req
-	r := l.newExchange()
+	r := l.pending
+	if r != nil {
+		l.pending = nil
+	} else {
+		r = l.newExchange()
+	}
 	r.cs, r.started, r.internalH = cs, l.now, route.Internal
 	r.p = l.poolFor(route.Upstream)
 	r.isHead = req.Method == httpcodec.MethodHead
@@ -156,7 +180,15 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	if req.Chunked && r.p.proto.Caps().NeedsLength {
 		r.keepChunkedHead(route)
 	} else {
-		r.reqHead.B = l.encodeHead(r.reqHead.B, r.p.proto, cs, req, route, req.ContentLength)
+		hdrs := req.Headers
+		if r.fill != nil {
+			// The cache answers the client's conditionals and ranges;
+			// a revalidation sends the entry's validators.
+			l.condHdrs = r.fill.ConditionalHeaders(l.condHdrs[:0])
+			hdrs = l.condHdrs
+		}
+		r.reqHead.B = l.encodeHead(r.reqHead.B, r.p.proto, cs, req, route, req.ContentLength, hdrs)
+		clear(l.condHdrs)
 		r.headLen = len(r.reqHead.B)
 		// req.Has first: only a request with an Upgrade field costs a
 		// scan of its fields.
@@ -180,7 +212,8 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 
 // encodeHead appends the codec's request head for req, with a body of
 // bodyLen bytes (-1: none).
-func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *httpcodec.Request, route *handlers.UpstreamRoute, bodyLen int64) []byte {
+// hdrs are the fields sent (req.Headers, or the cache's version of them).
+func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *httpcodec.Request, route *handlers.UpstreamRoute, bodyLen int64, hdrs []httpcodec.Header) []byte {
 	ri := &l.ri
 	*ri = cgi.RequestInfo{
 		Method:       req.MethodName,
@@ -193,7 +226,7 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		PathInfo:     route.PathInfo,
 		ServerName:   req.Host,
 		Extra:        route.Upstream.Params,
-		Headers:      req.Headers,
+		Headers:      hdrs,
 	}
 	if req.Minor == 0 {
 		ri.Proto = proto10
@@ -395,6 +428,10 @@ const maxRequeues = 8
 func (r *exchange) expire(kind timerKind) {
 	switch kind {
 	case timerQueue:
+		if r.state == exCollapsed {
+			r.lockTimeout()
+			return
+		}
 		if r.state == exWaiting {
 			r.p.unqueue(r)
 			r.p.logState("queue timeout")
@@ -435,6 +472,18 @@ func (r *exchange) receiving() bool { return r.state == exReceiving }
 // request leaves the queue, or the backend is told to cancel it (see
 // loop.cancel).
 func (r *exchange) clientGone() {
+	if r.state == exCollapsed {
+		r.waitFill.Leave(r)
+		r.waitFill = nil
+	}
+	if r.fill != nil && r.state >= exWaiting && r.state < exEnded {
+		// The cache still wants the response, and others may wait for
+		// it: the fetch goes on without a client (nginx does the same
+		// with proxy_cache).
+		r.accountUpstream(499)
+		r.cs, r.bg = nil, true
+		return
+	}
 	if r.cs != nil && r.tunnel {
 		r.accountUpstream(101) // a tunnel ends when either side closes
 	} else if r.cs != nil {

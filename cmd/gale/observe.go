@@ -45,6 +45,7 @@ func (st *state) startObservability(cfg *config.Config, srv *reactor.Server, log
 		return nil, err
 	}
 	st.admin = adm
+	adm.respCache.Store(st.gen.respCache)
 	log.Info("admin listener", "addr", adm.Addr().String())
 	return func() {
 		stopUSR1()

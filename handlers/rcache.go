@@ -162,7 +162,7 @@ func (p *CachePolicy) Lookup(ctx *Ctx, req *httpcodec.Request, resp *Response, n
 			p.serve(ctx, req, resp, &f, age, hitFresh)
 			return CacheServed, nil
 		case rcc.onlyIfCached:
-		case f.m.flags&fMustRevalidate == 0 && age < f.m.lifetime+f.m.swr:
+		case f.m.flags&(fMustRevalidate|fNoCache) == 0 && age < f.m.lifetime+f.m.swr:
 			c.Stats.Updating.Add(1)
 			c.Stats.StaleServed.Add(1)
 			p.serve(ctx, req, resp, &f, age, hitStaleRevalidate)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"time"
 )
 
@@ -144,6 +145,63 @@ func eqFoldStr(b []byte, s string) bool {
 		}
 		if c != s[i] {
 			return false
+		}
+	}
+	return true
+}
+
+// validCDNCacheControl reports whether v is a valid Structured Field
+// Dictionary (RFC 8941) whose freshness members are integers, as RFC 9213
+// requires of CDN-Cache-Control; an invalid one is ignored whole.
+func validCDNCacheControl(v []byte) bool {
+	for len(v) > 0 {
+		for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+			v = v[1:]
+		}
+		i := 0
+		for i < len(v) && (v[i] >= 'a' && v[i] <= 'z' || v[i] == '*' || i > 0 && (v[i] >= '0' && v[i] <= '9' || v[i] == '_' || v[i] == '-' || v[i] == '.')) {
+			i++
+		}
+		if i == 0 {
+			return false // a key starts with lcalpha or *
+		}
+		key := v[:i]
+		v = v[i:]
+		if len(v) > 0 && v[0] == '=' {
+			j := 1
+			for j < len(v) && v[j] != ',' && v[j] != ';' {
+				j++
+			}
+			val := bytes.TrimSpace(v[1:j])
+			v = v[j:]
+			switch string(key) {
+			case "max-age", "s-maxage", "stale-while-revalidate", "stale-if-error":
+				if _, ok := deltaSeconds(val); !ok {
+					return false // wrong type: a string, a token, a decimal
+				}
+			default:
+				if len(val) == 0 {
+					return false
+				}
+			}
+		}
+		for len(v) > 0 && v[0] == ';' { // parameters: skipped, but must not be garbage
+			j := 1
+			for j < len(v) && v[j] != ',' && v[j] != ';' {
+				j++
+			}
+			v = v[j:]
+		}
+		v = bytes.TrimLeft(v, " \t")
+		if len(v) == 0 {
+			return true
+		}
+		if v[0] != ',' {
+			return false
+		}
+		v = bytes.TrimLeft(v[1:], " \t")
+		if len(v) == 0 {
+			return false // a trailing comma
 		}
 	}
 	return true

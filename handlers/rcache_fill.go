@@ -382,7 +382,8 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 	in.statusLine, head = splitStatusLine(head)
 	cc, cdn := newCC(), newCC()
 	var expires, dateSec, ageVal int64 = 0, 0, 0
-	hasExpires, badExpires, hasDate, setCookie := false, false, false, false
+	hasExpires, badExpires, hasDate, setCookie, hasAge := false, false, false, false, false
+	cdnInvalid := false
 	var fields []byte
 	if date != nil || !hasDateField(head) {
 		// The parsers keep Date out of the forwarded fields (gale writes
@@ -398,8 +399,12 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 		case eqFoldStr(name, "cache-control"):
 			cc.add(v)
 		case eqFoldStr(name, "cdn-cache-control"):
-			if p.CDNCacheControl {
-				cdn.add(v)
+			if p.CDNCacheControl && !cdnInvalid {
+				if validCDNCacheControl(v) {
+					cdn.add(v)
+				} else {
+					cdnInvalid = true // RFC 9213 section 2.1: ignore the field
+				}
 			}
 		case eqFoldStr(name, "expires"):
 			if !hasExpires && !badExpires {
@@ -411,8 +416,13 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 				dateSec, hasDate = httpDate(v)
 			}
 		case eqFoldStr(name, "age"):
-			if n, ok := deltaSeconds(v); ok && ageVal == 0 {
-				ageVal = n
+			if !hasAge {
+				// The first line's first value: "Age: 7200, 0" is 7200
+				// (a list is invalid; its start is the cautious reading).
+				if i := bytes.IndexByte(v, ','); i >= 0 {
+					v = bytes.TrimSpace(v[:i])
+				}
+				ageVal, hasAge = deltaSeconds(v)
 			}
 			continue // the cache writes its own
 		case eqFoldStr(name, "set-cookie"):
@@ -441,7 +451,7 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 	}
 	in.fields = fields
 	eff := &cc
-	if cdn.present {
+	if cdn.present && !cdnInvalid {
 		eff = &cdn // RFC 9213 section 2.1: it replaces Cache-Control here
 	}
 	if eff.noStore || eff.private || setCookie {

@@ -196,5 +196,5 @@ const (
 // staleOnError reports whether an entry of this age may stand in for a
 // failed fetch (RFC 5861 section 4; never past must-revalidate).
 func (p *CachePolicy) staleOnError(m *entryMeta, age int64) bool {
-	return m.flags&fMustRevalidate == 0 && age < m.lifetime+m.sie
+	return m.flags&(fMustRevalidate|fNoCache) == 0 && age < m.lifetime+m.sie
 }

@@ -13,7 +13,7 @@ type ccDirectives struct {
 	noStore, noCache, private    bool
 	public, mustRevalidate       bool
 	proxyRevalidate, noTransform bool
-	onlyIfCached                 bool
+	onlyIfCached, mustUnderstand bool
 	maxAge, sMaxAge              int64 // seconds; -1: absent
 	swr, sie                     int64 // stale-while-revalidate, stale-if-error; -1: absent
 	badAge                       bool  // max-age or s-maxage with a value that is no number
@@ -45,6 +45,8 @@ func (d *ccDirectives) add(v []byte) {
 			d.noTransform = true
 		case eqFoldStr(name, "only-if-cached"):
 			d.onlyIfCached = true
+		case eqFoldStr(name, "must-understand"):
+			d.mustUnderstand = true
 		case eqFoldStr(name, "max-age"):
 			d.maxAge = d.seconds(d.maxAge, val)
 		case eqFoldStr(name, "s-maxage"):
@@ -220,11 +222,11 @@ func httpDate(b []byte) (int64, bool) {
 	return 0, false
 }
 
-// storableStatus reports whether a response with this status may be
-// stored with explicit freshness (the statuses gale understands, minus
-// 206, which the cache does not combine, and 304); heuristic tells the
-// ones RFC 9110 section 15.1 calls heuristically cacheable, to which a
-// configured default TTL may apply.
+// storableStatus reports whether gale understands a status (RFC 9111
+// section 3: a status it does not is stored only when explicitly fresh,
+// never under must-understand); heuristic tells the ones RFC 9110
+// section 15.1 calls heuristically cacheable, to which a configured
+// default TTL may apply.
 func storableStatus(st int) (ok, heuristic bool) {
 	switch st {
 	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:

@@ -375,8 +375,8 @@ type respInfo struct {
 // whether it may be stored (RFC 9111 section 3) and for how long (section
 // 4.2), into in.
 func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAuth bool, nowNs, reqTime int64) bool {
-	okStatus, heuristic := storableStatus(status)
-	if !okStatus {
+	understood, heuristic := storableStatus(status)
+	if status < 200 || status > 599 || status == 206 || status == 304 {
 		return false
 	}
 	in.statusLine, head = splitStatusLine(head)
@@ -454,8 +454,13 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 	if cdn.present && !cdnInvalid {
 		eff = &cdn // RFC 9213 section 2.1: it replaces Cache-Control here
 	}
-	if eff.noStore || eff.private || setCookie {
+	switch {
+	case eff.mustUnderstand && !understood:
+		return false // RFC 9111 section 5.2.2.3
+	case eff.noStore && !(eff.mustUnderstand && understood), eff.private, setCookie:
 		return false
+	case !understood && eff.sMaxAge < 0 && eff.maxAge < 0 && !hasExpires:
+		return false // a status gale does not know is kept only when explicitly fresh
 	}
 	if reqAuth && !eff.public && eff.sMaxAge < 0 && !eff.mustRevalidate {
 		return false // RFC 9111 section 3.5

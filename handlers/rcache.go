@@ -162,7 +162,9 @@ func (p *CachePolicy) Lookup(ctx *Ctx, req *httpcodec.Request, resp *Response, n
 			p.serve(ctx, req, resp, &f, age, hitFresh)
 			return CacheServed, nil
 		case rcc.onlyIfCached:
-		case f.m.flags&(fMustRevalidate|fNoCache) == 0 && age < f.m.lifetime+f.m.swr:
+		case f.m.flags&(fMustRevalidate|fNoCache) == 0 && f.m.swr > 0 && age < f.m.lifetime+f.m.swr:
+			// (a soft-purged entry may be younger than its lifetime: the
+			// window must be open, not merely not passed)
 			c.Stats.Updating.Add(1)
 			c.Stats.StaleServed.Add(1)
 			p.serve(ctx, req, resp, &f, age, hitStaleRevalidate)

@@ -74,7 +74,8 @@ func (p *CachePolicy) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, f 
 	}
 	start := len(ctx.Scratch)
 	b := append(ctx.Scratch, "Age: "...)
-	b = strconv.AppendInt(b, age/int64(time.Second), 10)
+	ageS := age / int64(time.Second)
+	b = strconv.AppendInt(b, ageS, 10)
 	b = append(b, "\r\nCache-Status: gale; "...)
 	switch kind {
 	case hitRevalidated:
@@ -83,7 +84,7 @@ func (p *CachePolicy) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, f 
 		b = append(b, "fwd=uri-miss; collapsed"...)
 	default:
 		b = append(b, "hit; ttl="...)
-		b = strconv.AppendInt(b, (m.lifetime-age)/int64(time.Second), 10)
+		b = strconv.AppendInt(b, m.lifetime/int64(time.Second)-ageS, 10) // as Age says
 		switch kind {
 		case hitStaleRevalidate:
 			b = append(b, "; detail=stale-while-revalidate"...)
@@ -196,5 +197,5 @@ const (
 // staleOnError reports whether an entry of this age may stand in for a
 // failed fetch (RFC 5861 section 4; never past must-revalidate).
 func (p *CachePolicy) staleOnError(m *entryMeta, age int64) bool {
-	return m.flags&(fMustRevalidate|fNoCache) == 0 && age < m.lifetime+m.sie
+	return m.flags&(fMustRevalidate|fNoCache) == 0 && m.sie > 0 && age < m.lifetime+m.sie
 }

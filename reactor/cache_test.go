@@ -174,3 +174,36 @@ func TestCacheMissThenHit(t *testing.T) {
 		t.Fatalf("HEAD: %d %q origin %d", r5.StatusCode, b5, o.hits.Load())
 	}
 }
+
+// TestCachePipelined: pipelined requests, hits and a miss between them,
+// are answered in order on one connection.
+func TestCachePipelined(t *testing.T) {
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "body of "+r.URL.Path)
+	})
+	s := startCached(t, o.addr, &handlers.CachePolicy{})
+	cget(t, s, "/one")
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	req := func(p string) string { return "GET " + p + " HTTP/1.1\r\nHost: example.com\r\n\r\n" }
+	io.WriteString(c, req("/one")+req("/two")+req("/one")+req("/two"))
+	br := bufio.NewReader(c)
+	for i, want := range []string{"body of /one", "body of /two", "body of /one", "body of /two"} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != want {
+			t.Fatalf("response %d: %q, want %q (%s)", i, b, want, resp.Header.Get("Cache-Status"))
+		}
+	}
+	if o.hits.Load() != 2 {
+		t.Fatalf("origin saw %d requests, want 2", o.hits.Load())
+	}
+}

@@ -18,6 +18,15 @@ const (
 	hitCollapsed               // the request waited for another's fetch
 )
 
+// hitLog is the Cache-Status of a hit, without its ttl, for the log.
+var hitLog = [...]string{
+	hitFresh:           "gale; hit",
+	hitStaleRevalidate: "gale; hit; detail=stale-while-revalidate",
+	hitStaleError:      "gale; hit; detail=stale-if-error",
+	hitRevalidated:     "gale; fwd=stale; fwd-status=304",
+	hitCollapsed:       "gale; fwd=uri-miss; collapsed",
+}
+
 // Entry bytes, in order: key, Vary names (a Vary list entry has nothing
 // else), the 200 head, the body, the ETag, the tags.
 func (m *entryMeta) head(d []byte) []byte {
@@ -94,6 +103,7 @@ func (p *CachePolicy) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, f 
 	}
 	ctx.Scratch = append(b, "\r\n"...)
 	resp.HeadMore = scratchView(ctx, start)
+	resp.CacheStatus = hitLog[kind] // for the access log: HeadMore has the header
 }
 
 // notModified evaluates If-None-Match, else If-Modified-Since, against

@@ -55,8 +55,9 @@ type Response struct {
 	// OwnDate: Head carries its own Date (a cached response keeps the
 	// application's), so the reactor writes none.
 	OwnDate bool
-	// CacheStatus is the Cache-Status value (RFC 9211) of a response the
-	// response cache forwards from the application; "" when uncached.
+	// CacheStatus is the response cache's Cache-Status (RFC 9211), for
+	// the header when HeadMore does not carry it already (a forwarded or
+	// 504 response) and for the access log; "" when uncached.
 	CacheStatus string
 
 	body [4][]byte // backing for Body

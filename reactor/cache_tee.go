@@ -211,7 +211,7 @@ func (r *exchange) prepareStored(how handlers.ServeHow) bool {
 func (r *exchange) writeCached() {
 	l, cs := r.l, r.cs
 	resp := &l.cresp
-	r.status, r.headSent = resp.Status, true
+	r.status, r.headSent, r.cstatus = resp.Status, true, resp.CacheStatus
 	b := l.hctx.Scratch
 	start := len(b)
 	if !resp.OwnDate {

@@ -227,7 +227,7 @@ func (l *loop) handle(cs *conn, bodyDone bool) {
 	if !resp.OwnDate {
 		scratch = append(scratch, l.date.Line()...)
 	}
-	if resp.CacheStatus != "" {
+	if resp.CacheStatus != "" && len(resp.HeadMore) == 0 {
 		scratch = append(scratch, "Cache-Status: "...)
 		scratch = append(scratch, resp.CacheStatus...)
 		scratch = append(scratch, "\r\n"...)

@@ -32,6 +32,12 @@ type Scenario struct {
 	Path     string // URL path requested
 	Pipeline int    // requests per write (wrk Lua script), 0 for one
 	Backend  string // "php" or "go" for a FastCGI backend, "" for none
+	// Cache puts the backend behind the server's response cache, a 1 s
+	// micro-cache of its 200s with a lock (collapsed forwarding), stale
+	// while updating and background updates: nginx's fastcgi_cache
+	// recipe, gale's cache: {ttl: 1s, stale_while_revalidate: 10s}.
+	// Servers without a response cache are n/a.
+	Cache bool
 }
 
 // allScenarios lists every scenario in report order.
@@ -43,6 +49,7 @@ var allScenarios = []Scenario{
 	{Name: "pipeline-4k", Desc: "4 KiB file, 16 pipelined requests per write", Path: "/4k.bin", Pipeline: 16},
 	{Name: "php-hello", Desc: "hello.php on php-fpm (pm=static, 4 children)", Path: helloURLPath, Backend: "php"},
 	{Name: "fcgi-go", Desc: "Go net/http/fcgi hello backend", Path: helloURLPath, Backend: "go"},
+	{Name: "cache-hit", Desc: "hello.php on php-fpm behind the response cache (1 s micro-cache: nearly all hits)", Path: helloURLPath, Backend: "php", Cache: true},
 	{Name: "idle-10k", Desc: "10,000 idle keep-alive connections after one request each", Kind: KindIdle, Path: "/612.bin"},
 	{Name: "slow-500", Desc: "500 slow readers of the 16 MiB file", Kind: KindSlow, Path: "/16m.bin"},
 	{Name: "slowloris", Desc: "4 KiB file with wrk, alone and beside 1,000 connections trickling a header byte every 2 s", Kind: KindLoris, Path: "/4k.bin"},

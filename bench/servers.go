@@ -16,7 +16,15 @@ type Env struct {
 	FastCGI  string // unix socket of the FastCGI backend for *.php, or ""
 	CPUs     string // taskset CPU list, or "" for no pinning
 	MaxConns int    // connection and descriptor limit to configure
+	Cache    bool   // FastCGI responses through the server's response cache (Scenario.Cache)
 }
+
+// cacher is a Server with a response cache; the others are n/a for
+// cache scenarios.
+type cacher interface{ hasCache() }
+
+func (*gale) hasCache()  {}
+func (*nginx) hasCache() {}
 
 // Addr is the host:port the server listens on.
 func (e Env) Addr() string { return "127.0.0.1:" + strconv.Itoa(e.Port) }
@@ -78,6 +86,9 @@ func (g *gale) Check() error {
 }
 
 func (g *gale) args(e Env) []string {
+	if e.Cache {
+		return append([]string{"-config", filepath.Join(e.Dir, "gale.yaml")}, g.extra...)
+	}
 	a := []string{"-listen", e.Addr(), "-root", e.Root, "-loops", "1"}
 	if e.FastCGI != "" {
 		a = append(a, "-fastcgi", "unix:"+e.FastCGI)
@@ -89,10 +100,34 @@ func (g *gale) args(e Env) []string {
 // already are the settings the other servers are given (no access log,
 // in-memory file cache, FastCGI keep-alive).
 func (g *gale) Config(e Env) string {
-	return "# command line\n" + g.bin + " " + strings.Join(g.args(e), " ") + "\n"
+	cl := "# command line\n" + g.bin + " " + strings.Join(g.args(e), " ") + "\n"
+	if e.Cache {
+		return cl + g.cacheConfig(e)
+	}
+	return cl
+}
+
+// cacheConfig is gale.yaml for a cache scenario: the command line's
+// front controller with a 1 s micro-cache (nginx's fastcgi_cache_valid
+// 200 1s + lock + use_stale updating + background_update).
+func (g *gale) cacheConfig(e Env) string {
+	return fmt.Sprintf(`listen: %s
+loops: 1
+upstreams:
+  php: {backends: ["unix:%s"]}
+vhosts:
+  - root: %s
+    locations:
+      - prefix: /
+        fastcgi: {upstream: php}
+        cache: {ttl: 1s, stale_while_revalidate: 10s}
+`, e.Addr(), e.FastCGI, e.Root)
 }
 
 func (g *gale) Start(e Env) (*Proc, error) {
+	if e.Cache {
+		return startWithConfig(e, "gale", "gale.yaml", g.cacheConfig(e), nil, g.bin, g.args(e)...)
+	}
 	return startWithConfig(e, "gale", "", "", nil, g.bin, g.args(e)...)
 }
 
@@ -148,6 +183,10 @@ http {
     }
 `, e.FastCGI, phpChildren)
 	}
+	if e.Cache {
+		fmt.Fprintf(&b, `    fastcgi_cache_path %s/fcache levels=1:2 keys_zone=micro:10m max_size=256m inactive=10m;
+`, e.Dir)
+	}
 	fmt.Fprintf(&b, `    server {
         listen %s;
         root %s;
@@ -156,7 +195,17 @@ http {
 		b.WriteString(`        location ~ \.php$ {
             fastcgi_pass backend;
             fastcgi_keep_conn on;
-            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+`)
+		if e.Cache {
+			b.WriteString(`            fastcgi_cache micro;
+            fastcgi_cache_key $scheme$host$request_uri;
+            fastcgi_cache_valid 200 1s;
+            fastcgi_cache_lock on;
+            fastcgi_cache_use_stale updating error timeout;
+            fastcgi_cache_background_update on;
+`)
+		}
+		b.WriteString(`            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
             fastcgi_param QUERY_STRING $query_string;
             fastcgi_param REQUEST_METHOD $request_method;
             fastcgi_param CONTENT_TYPE $content_type;

@@ -127,6 +127,14 @@ func (r *exchange) uncollapse() {
 // teeHead gives the response head to r's fill and acts on its answer.
 func (r *exchange) teeHead(st int) {
 	l := r.l
+	if r.head.AccelRedirect() != nil || r.head.LocalRedirect() != nil || r.head.NoBuffering() {
+		// An internal redirect's body is not what the client gets, and a
+		// stream (Server-Sent Events) may never end: neither is stored.
+		f := r.fill
+		r.fill = nil
+		f.Finish(false, l.now)
+		return
+	}
 	hb := r.head.AppendHead(l.teeBuf[:0])
 	l.teeBuf = hb
 	var date []byte

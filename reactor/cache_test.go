@@ -212,3 +212,30 @@ func TestCachePipelined(t *testing.T) {
 		t.Fatalf("origin saw %d requests, want 2", o.hits.Load())
 	}
 }
+
+// TestInterimForwarded: a 103 Early Hints from an HTTP backend reaches an
+// HTTP/1.1 client before the final response, and is not what the cache
+// stores; a 100 Continue is not forwarded.
+func TestInterimForwarded(t *testing.T) {
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</s.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "final")
+	})
+	s := startCached(t, o.addr, &handlers.CachePolicy{})
+	for i, want := range []string{"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n", "HTTP/1.1 200 OK\r\n"} {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /eh HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+		b, _ := io.ReadAll(c)
+		c.Close()
+		if got := string(b); len(got) < len(want) || got[:len(want)] != want {
+			t.Fatalf("request %d: got\n%q\nwant a start of\n%q", i, got, want)
+		}
+	}
+}

@@ -118,6 +118,21 @@ func (r *exchange) Head(h upstream.ResponseHead) error {
 	return nil
 }
 
+// Interim implements upstream.InterimStream: a 102 or 103 goes to an
+// HTTP/1.1 client at once, before the final head (RFC 9110 section 15.2);
+// it is never cached, and collapsed waiters do not get it.
+func (r *exchange) Interim(h upstream.ResponseHead) error {
+	if r.cs == nil || r.headSent || r.minor == 0 || !r.answered() {
+		return nil
+	}
+	l := r.l
+	b := h.AppendHead(l.hctx.Scratch[:0])
+	b = append(b, "\r\n"...)
+	r.cs.sendResponse(r, b)
+	l.hctx.Scratch = b[:0]
+	return nil
+}
+
 // HeadRequest implements upstream.HeadStream.
 func (r *exchange) HeadRequest() bool { return r.isHead }
 

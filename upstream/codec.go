@@ -97,6 +97,14 @@ type HeadStream interface {
 	UpgradeRequest() bool
 }
 
+// InterimStream is a HeadStream that forwards interim responses (102
+// Processing, 103 Early Hints) to its client. 100 Continue is never
+// passed: gale answers Expect itself. The codec calls Interim, then goes
+// on reading for the final head; h is valid during the call.
+type InterimStream interface {
+	Interim(h ResponseHead) error
+}
+
 // HeadLimiter is implemented by a Protocol whose request head has a
 // largest size (uwsgi: its vars block's size is a 16-bit number).
 // EncodeHead cannot fail, so the engine checks the head it built: a longer

@@ -180,7 +180,14 @@ func (c *Conn) head(b []byte) (int, error) {
 		return 0, err
 	}
 	if c.p.Interim() {
-		return k, nil // 100 Continue, 103 Early Hints: the final head follows
+		// 100 Continue is gale's own business with its client; 102 and
+		// 103 go to a stream that forwards them. The final head follows.
+		if is, ok := c.s.(upstream.InterimStream); ok && c.p.Status != 100 {
+			if err := is.Interim(&c.p); err != nil {
+				return k, err
+			}
+		}
+		return k, nil
 	}
 	c.reusable = c.p.KeepAlive && !c.once
 	if c.p.Framing == httpcodec.FrameTunnel && !c.upgrade {

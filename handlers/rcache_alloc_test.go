@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,16 +16,30 @@ func TestRespCacheHitAllocs(t *testing.T) {
 	if !storeResp(t, p, "/hit", 200, "Cache-Control: max-age=100\r\nETag: \"v\"\r\nVary: Accept-Language\r\n", "0123456789", "Accept-Language: en") {
 		t.Fatal("not stored")
 	}
+	page := strings.Repeat("compressible text ", 100)
+	if !storeResp(t, p, "/text", 200, "Cache-Control: max-age=100\r\nContent-Type: text/plain\r\n", page) {
+		t.Fatal("not stored")
+	}
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, wire := lookup(t, p, "GET", "/text", "Accept-Encoding: gzip"); strings.Contains(wire, "Content-Encoding: gzip") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no gzip variant")
+		}
+	}
 	for _, tc := range []struct {
 		name    string
+		path    string
 		headers []string
 		status  int
 	}{
-		{"plain", []string{"Accept-Language: en"}, 200},
-		{"304", []string{"Accept-Language: en", `If-None-Match: "v"`}, 304},
-		{"range", []string{"Accept-Language: en", "Range: bytes=2-5"}, 206},
+		{"plain", "/hit", []string{"Accept-Language: en"}, 200},
+		{"304", "/hit", []string{"Accept-Language: en", `If-None-Match: "v"`}, 304},
+		{"range", "/hit", []string{"Accept-Language: en", "Range: bytes=2-5"}, 206},
+		{"gzip", "/text", []string{"Accept-Encoding: gzip, deflate, br"}, 200},
 	} {
-		req := parseReq(t, "GET", "/hit", tc.headers...)
+		req := parseReq(t, "GET", tc.path, tc.headers...)
 		ctx := &Ctx{Scratch: make([]byte, 0, 4096), cacheKey: make([]byte, 0, 256)}
 		var resp Response
 		now := time.Now()

@@ -258,7 +258,11 @@ func (f *CacheFill) store(nowNs int64) {
 		c.st.del(f.primary) // a Vary list that the new response drops
 	}
 	m, data := f.build(key, nowNs)
-	c.st.put(maphash.Bytes(c.seed, key), m, data)
+	h := maphash.Bytes(c.seed, key)
+	c.st.put(h, m, data)
+	if in.compressible && f.status == 200 && len(f.body) >= minCompressSize {
+		c.compressLater(h, m.storedAt)
+	}
 }
 
 // build lays out an entry: key, the 200 head (status line, Date, Server,
@@ -368,6 +372,9 @@ type respInfo struct {
 	etag       []byte
 	tags       []byte
 	meta       entryMeta // freshness and flags
+	// compressible: a type worth compressing, not encoded already, no
+	// Vary and no no-transform (rcache_variants.go).
+	compressible bool
 }
 
 // analyze reads a response head (status line then fields; date is the
@@ -383,7 +390,7 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 	cc, cdn := newCC(), newCC()
 	var expires, dateSec, ageVal int64 = 0, 0, 0
 	hasExpires, badExpires, hasDate, setCookie, hasAge := false, false, false, false, false
-	cdnInvalid := false
+	cdnInvalid, encoded := false, false
 	var fields []byte
 	if date != nil || !hasDateField(head) {
 		// The parsers keep Date out of the forwarded fields (gale writes
@@ -437,6 +444,10 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 				}
 				in.vary = append(in.vary, bytes.ToLower(e)...)
 			}
+		case eqFoldStr(name, "content-type"):
+			in.compressible = compressibleType(v)
+		case eqFoldStr(name, "content-encoding"):
+			encoded = true
 		case eqFoldStr(name, "etag"):
 			in.etag = append(in.etag[:0], v...)
 		case eqFoldStr(name, "last-modified"):
@@ -496,6 +507,7 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 			return false // neither fresh nor revalidatable: storing is useless
 		}
 	}
+	in.compressible = in.compressible && !encoded && len(in.vary) == 0 && !cc.noTransform && !eff.noTransform
 	if eff.noCache {
 		in.meta.flags |= fNoCache
 	}

@@ -77,6 +77,11 @@ func (p *CachePolicy) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, f 
 		}
 	default:
 		resp.Status, resp.Head = int(m.status), m.head(d)
+		if m.gzN+m.zsN > 0 {
+			if h, b, ok := m.variant(d, req.Get(httpcodec.HdrAcceptEncoding)); ok {
+				resp.Head, body = h, b
+			}
+		}
 	}
 	if req.Method == httpcodec.MethodGet && len(body) > 0 {
 		resp.AddBody(body)

@@ -57,6 +57,9 @@ type entryMeta struct {
 	// statusN and clN are the lengths of the head's status line and of
 	// its trailing Content-Length line (see entryMeta.fields).
 	statusN, clN uint32
+	// The compressed variants, after the tags: gzip head and body, zstd
+	// head and body (0: none; see rcache_variants.go).
+	gzHeadN, gzN, zsHeadN, zsN uint32
 }
 
 // Entry flags.
@@ -184,6 +187,26 @@ func (s *store) put(h uint64, m entryMeta, data []byte) {
 	sh.insert(h, q, 0, m, data, s.pageSize)
 	for sh.bytes > sh.budget && sh.evictPage(s.pageSize) {
 	}
+}
+
+// replaceIf replaces the entry under h with (m, data) when ok says the
+// current one is still the one the caller started from; it keeps the
+// entry's place in its queue's order only as far as put does.
+func (s *store) replaceIf(h uint64, ok func(cur *entryMeta) bool, m entryMeta, data []byte) bool {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, found := sh.index[h]
+	if !found || !ok(&sh.slots[i].meta) || int64(len(data)) > sh.budget/2 {
+		return false
+	}
+	q := sh.slots[i].queue
+	f := atomic.LoadUint32(&sh.slots[i].freq)
+	sh.drop(h)
+	sh.insert(h, q, f, m, data, s.pageSize)
+	for sh.bytes > sh.budget && sh.evictPage(s.pageSize) {
+	}
+	return true
 }
 
 // del removes the entry under h; false when there was none.

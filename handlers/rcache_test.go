@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +261,59 @@ func BenchmarkRespCacheMillionKeys(b *testing.B) {
 		b.ReportMetric(float64(bytes)/(1<<20), "MiB-pages")
 		b.ReportMetric(float64(entries), "entries")
 		b.ReportMetric(float64(ev), "evictions")
+	}
+}
+
+// TestRespCacheCompressedVariants: a compressible response gets gzip and
+// zstd variants built once, off the request, chosen by Accept-Encoding;
+// every representation says Vary: Accept-Encoding, the compressed ones
+// carry a weak ETag, and ranges come from the identity body.
+func TestRespCacheCompressedVariants(t *testing.T) {
+	p := newPolicy()
+	page := strings.Repeat("<p>a cached page of text</p>\n", 100)
+	if !storeResp(t, p, "/page", 200, "Cache-Control: max-age=100\r\nContent-Type: text/html; charset=utf-8\r\nETag: \"p1\"\r\n", page) {
+		t.Fatal("not stored")
+	}
+	var wire string
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, wire = lookup(t, p, "GET", "/page", "Accept-Encoding: gzip")
+		if strings.Contains(wire, "Content-Encoding: gzip") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no gzip variant:\n%.300s", wire)
+		}
+	}
+	head, body, _ := strings.Cut(wire, "\r\n\r\n")
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || string(plain) != page {
+		t.Fatalf("gzip variant does not decode to the page: %v", err)
+	}
+	for _, want := range []string{"Vary: Accept-Encoding\r\n", `ETag: W/"p1"` + "\r\n", fmt.Sprintf("Content-Length: %d\r\n", len(body))} {
+		if !strings.Contains(head, want) {
+			t.Errorf("gzip head lacks %q:\n%s", want, head)
+		}
+	}
+	_, wire = lookup(t, p, "GET", "/page", "Accept-Encoding: zstd, gzip")
+	if !strings.Contains(wire, "Content-Encoding: zstd") {
+		t.Errorf("zstd preferred:\n%.300s", wire)
+	}
+	_, wire = lookup(t, p, "GET", "/page")
+	if strings.Contains(wire, "Content-Encoding") || !strings.Contains(wire, "Vary: Accept-Encoding") || !strings.HasSuffix(wire, page) {
+		t.Errorf("identity:\n%.300s", wire)
+	}
+	_, wire = lookup(t, p, "GET", "/page", "Accept-Encoding: gzip", "Range: bytes=0-2")
+	if !strings.HasPrefix(wire, "HTTP/1.1 206") || !strings.HasSuffix(wire, "\r\n\r\n<p>") {
+		t.Errorf("range:\n%.300s", wire)
+	}
+	// Already encoded, or varying: left alone.
+	storeResp(t, p, "/enc", 200, "Cache-Control: max-age=100\r\nContent-Type: text/plain\r\nContent-Encoding: br\r\n", page)
+	time.Sleep(100 * time.Millisecond)
+	if _, wire = lookup(t, p, "GET", "/enc", "Accept-Encoding: gzip"); strings.Contains(wire, "gzip") {
+		t.Errorf("an encoded response was compressed again:\n%.300s", wire)
 	}
 }

@@ -96,6 +96,13 @@ func (f *CacheFill) Background() bool { return f.background }
 // validators ConditionalHeaders gives.
 func (f *CacheFill) Revalidating() bool { return f.stale }
 
+// StaleOnError reports whether the entry being revalidated may stand in
+// for a failed fetch now (stale-if-error).
+func (f *CacheFill) StaleOnError(now time.Time) bool {
+	m := &f.staleMeta
+	return f.stale && f.p.staleOnError(m, m.initAge+now.UnixNano()-m.storedAt)
+}
+
 // ConditionalHeaders returns the request's fields for the fetch: the
 // client's own conditionals and Range removed (the cache answers them from
 // what it gets), and, when an entry is revalidated, its ETag as

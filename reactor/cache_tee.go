@@ -182,13 +182,15 @@ func (r *exchange) teeEnd() {
 }
 
 // staleOnError answers a failed fetch from its stale entry when the
-// entry allows it (stale-if-error); false when it does not.
+// entry allows it (stale-if-error); false when it does not. The answer is
+// written from a task of its own: a failure may come in the middle of a
+// batch (a pool that fails a request at once), whose responses before it
+// are not written yet and whose scratch is in use.
 func (r *exchange) staleOnError(status int) bool {
-	f := r.fill
+	l, f := r.l, r.fill
 	r.fill = nil
-	f.Finish(false, r.l.now)
-	if status < 500 || r.headSent || r.cs == nil || r.cs.gone || !f.Revalidating() ||
-		!r.prepareStored(handlers.ServeStaleOnError) {
+	f.Finish(false, l.now)
+	if status < 500 || r.headSent || r.cs == nil || r.cs.gone || !f.StaleOnError(l.now) {
 		return false
 	}
 	ended := r.state == exEnded
@@ -196,8 +198,13 @@ func (r *exchange) staleOnError(status int) bool {
 	if r.up != nil && !ended {
 		r.up.proto.Detach(r.id)
 	}
-	r.state = exEnded
-	r.writeCached()
+	r.state, r.status = exEnded, status
+	r.cacheServe = handlers.ServeStaleOnError
+	_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		l.stamp()
+		r.finishClient()
+		return nil
+	}))
 	return true
 }
 

@@ -328,9 +328,11 @@ func (r *exchange) finishClient() {
 	if r.cacheServe != 0 && cs != nil && !cs.gone {
 		if r.prepareStored(r.cacheServe) {
 			r.writeCached()
-		} else {
-			r.failClient(502) // evicted meanwhile: nothing to answer with
+			return
 		}
+		// Evicted meanwhile: nothing to answer with but the failure.
+		r.cacheServe = 0
+		r.failClient(max(r.status, 502))
 		return
 	}
 	if cs != nil && r.internal == nil {

@@ -312,3 +312,58 @@ func TestCacheStaleIfError(t *testing.T) {
 		t.Fatalf("past stale-if-error: %d", r.StatusCode)
 	}
 }
+
+// TestCacheLockTimeout: a request collapsed onto a fetch that takes too
+// long goes to the origin itself after lock_timeout.
+func TestCacheLockTimeout(t *testing.T) {
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		if o.hits.Load() == 1 {
+			time.Sleep(1500 * time.Millisecond)
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "x")
+	})
+	s := startCached(t, o.addr, &handlers.CachePolicy{LockTimeout: 200 * time.Millisecond})
+	go cget(t, s, "/slow")
+	time.Sleep(100 * time.Millisecond)
+	t0 := time.Now()
+	r, b := cget(t, s, "/slow")
+	if b != "x" || time.Since(t0) > time.Second || r.Header.Get("Cache-Status") != "gale; fwd=uri-miss; detail=lock-timeout" {
+		t.Fatalf("%q after %v, Cache-Status %q", b, time.Since(t0), r.Header.Get("Cache-Status"))
+	}
+	if o.hits.Load() != 2 {
+		t.Fatalf("origin saw %d requests, want 2", o.hits.Load())
+	}
+	time.Sleep(1500 * time.Millisecond) // the first fetch ends before the origin closes
+}
+
+// TestCacheLeaderLeaves: the client whose request fetches a key leaves;
+// the fetch goes on for the cache, and the request waiting for it gets
+// the stored response.
+func TestCacheLeaderLeaves(t *testing.T) {
+	release := make(chan struct{})
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "kept")
+	})
+	s := startCached(t, o.addr, &handlers.CachePolicy{})
+	c := s.dial(t)
+	fmt.Fprint(c, "GET /k HTTP/1.1\r\nHost: example.com\r\n\r\n")
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan string, 1)
+	go func() {
+		r, b := cget(t, s, "/k")
+		done <- b + " " + r.Header.Get("Cache-Status")
+	}()
+	time.Sleep(100 * time.Millisecond)
+	c.Close()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	if got := <-done; got != "kept gale; fwd=uri-miss; collapsed" {
+		t.Fatalf("waiter got %q", got)
+	}
+	if r, _ := cget(t, s, "/k"); o.hits.Load() != 1 || !strings.HasPrefix(r.Header.Get("Cache-Status"), "gale; hit") {
+		t.Fatalf("origin saw %d requests; Cache-Status %q", o.hits.Load(), r.Header.Get("Cache-Status"))
+	}
+}

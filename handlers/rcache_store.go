@@ -3,6 +3,7 @@ package handlers
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The response cache's store: S3-FIFO eviction over append-only byte
@@ -185,8 +186,19 @@ func (s *store) put(h uint64, m entryMeta, data []byte) {
 		q = qMain
 	}
 	sh.insert(h, q, 0, m, data, s.pageSize)
-	for sh.bytes > sh.budget && sh.evictPage(s.pageSize) {
+	for sh.over() && sh.evictPage(s.pageSize) {
 	}
+}
+
+// entryCost is what an entry costs beyond its bytes: its slot and its
+// index entry (a map slot of 12 bytes, at most half full after growth).
+const entryCost = int64(unsafe.Sizeof(slot{})) + 32
+
+// over reports whether the shard holds more than its budget: its pages
+// and, per entry, the slot and index entry, so that a million tiny
+// entries are bounded as a few large ones are.
+func (sh *storeShard) over() bool {
+	return sh.bytes+int64(len(sh.slots))*entryCost > sh.budget
 }
 
 // replaceIf replaces the entry under h with (m, data) when ok says the
@@ -204,7 +216,7 @@ func (s *store) replaceIf(h uint64, ok func(cur *entryMeta) bool, m entryMeta, d
 	f := atomic.LoadUint32(&sh.slots[i].freq)
 	sh.drop(h)
 	sh.insert(h, q, f, m, data, s.pageSize)
-	for sh.bytes > sh.budget && sh.evictPage(s.pageSize) {
+	for sh.over() && sh.evictPage(s.pageSize) {
 	}
 	return true
 }
@@ -265,7 +277,7 @@ func (s *store) usage() (bytes int64, entries int, evictions uint64) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		bytes += sh.bytes
+		bytes += sh.bytes + int64(len(sh.slots))*entryCost
 		entries += len(sh.index)
 		sh.mu.RUnlock()
 		evictions += sh.evictions.Load()

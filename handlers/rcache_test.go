@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -252,15 +253,22 @@ func TestRespCacheStoreBound(t *testing.T) {
 // is the budget (plus the index), whatever the key count.
 func BenchmarkRespCacheMillionKeys(b *testing.B) {
 	for range b.N {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
 		st := newStore(64<<20, 1<<20)
 		body := make([]byte, 200)
 		for i := range 1_000_000 {
-			st.put(uint64(i)*0x9E3779B97F4A7C15, entryMeta{}, body)
+			st.put(uint64(i+1)*0x9E3779B97F4A7C15, entryMeta{}, body)
 		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
 		bytes, entries, ev := st.usage()
 		b.ReportMetric(float64(bytes)/(1<<20), "MiB-pages")
+		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "MiB-heap")
 		b.ReportMetric(float64(entries), "entries")
 		b.ReportMetric(float64(ev), "evictions")
+		runtime.KeepAlive(st)
 	}
 }
 

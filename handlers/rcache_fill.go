@@ -490,6 +490,7 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 	apparent := max(0, respTime-dateSec*int64(time.Second))
 	corrected := ageVal*int64(time.Second) + max(respTime-reqTime, 0)
 	in.meta.initAge = max(apparent, corrected)
+	in.meta.date = dateSec
 	in.meta.storedAt = respTime
 	explicit := true
 	switch {

@@ -123,9 +123,12 @@ func notModified(req *httpcodec.Request, m *entryMeta, d []byte) bool {
 	}
 	if ims := req.Get(httpcodec.HdrIfModifiedSince); ims != nil {
 		t, ok := parseIMFFixdate(ims)
+		if !ok {
+			t, ok = httpDate(ims) // the obsolete formats: rare, and they allocate
+		}
 		lm := m.lastMod
 		if lm == 0 {
-			lm = m.storedAt / int64(time.Second) // no Last-Modified: the Date it was stored with
+			lm = m.date // no Last-Modified: the response's Date (RFC 9110 section 13.1.3)
 		}
 		return ok && lm <= t
 	}

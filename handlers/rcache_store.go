@@ -53,6 +53,7 @@ type entryMeta struct {
 	lifetime int64 // freshness lifetime, ns
 	swr, sie int64 // stale-while-revalidate, stale-if-error, ns
 	lastMod  int64 // Last-Modified, unix s (0: none)
+	date     int64 // Date, unix s (the response time when the application sent none)
 	// Lengths of the entry's parts, in this order in its bytes.
 	keyN, varyN, headN, bodyN, etagN, tagsN uint32
 	// statusN and clN are the lengths of the head's status line and of

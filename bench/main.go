@@ -37,10 +37,12 @@ type Options struct {
 	LorisConns  int           `json:"slowloris_conns"`
 	SlowReaders int           `json:"slow_readers"`
 	JSON        string        `json:"-"`
+	Markdown    string        `json:"-"`
 	SVG         string        `json:"-"`
 	ShowConfig  bool          `json:"-"`
 	GaleBin     string        `json:"gale_bin"`
 	GaleFlags   string        `json:"gale_flags,omitempty"`
+	PlainCheck  bool          `json:"plain_check"`
 	Keep        bool          `json:"-"`
 	Strict      bool          `json:"-"`
 }
@@ -73,11 +75,24 @@ func parseFlags() Options {
 	flag.StringVar(&o.GaleFlags, "gale-flags", "", "extra gale flags, space-separated; {dir} is the run's temp dir (e.g. \"-access-log {dir}/access.log\")")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temp dir (configs, logs)")
 	flag.BoolVar(&o.Strict, "strict", false, "exit non-zero when any of gale's scenarios has no number or had errors (a smoke test)")
+	flag.BoolVar(&o.PlainCheck, "plain-check", true, "run one plain `taskset wrk` beside the harness's runs of each throughput scenario and warn when they disagree (default off with -quick)")
+	flag.StringVar(&o.Markdown, "md", "", "write the tables and the verdicts against gale's targets, as markdown, to this file")
 	flag.Parse()
 	if o.Quick {
 		o.Runs, o.Duration, o.Warmup = 1, 2*time.Second, 500*time.Millisecond
+		if !flagSet("plain-check") {
+			// A smoke test has no noise figure to compare against.
+			o.PlainCheck = false
+		}
 	}
 	return o
+}
+
+// flagSet reports whether name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func main() {
@@ -127,15 +142,25 @@ func run(o Options) error {
 	if err := prepareRoot(h.root); err != nil {
 		return err
 	}
+	// The document root (17 MiB) and any binary built above are dirty page
+	// cache: without this, the kernel writes them back some 30 s later
+	// (vm.dirty_expire_centisecs), in the middle of the first scenarios.
+	syscall.Sync()
 	rep := Report{Started: time.Now(), Host: hostInfo(), Options: o}
 	fmt.Fprintf(os.Stderr, "bench: load average %s (others' work on this machine skews every figure)\n", rep.Host.LoadAvg)
 	for _, sc := range scens {
 		for _, srv := range servers {
+			if f, ok := srv.(scenarioFilter); ok && !f.Runs(sc) {
+				continue
+			}
 			fmt.Fprintf(os.Stderr, "bench: %s on %s\n", sc.Name, srv.Name())
 			rep.Outcomes = append(rep.Outcomes, h.Run(sc, srv))
 		}
 	}
 	writeMarkdown(os.Stdout, rep.Outcomes)
+	for _, w := range append(busyWarnings(rep.Outcomes), plainWarnings(rep.Outcomes)...) {
+		fmt.Fprintln(os.Stderr, "bench: warning:", w)
+	}
 	if err := writeOutputs(o, rep, servers); err != nil {
 		return err
 	}
@@ -182,6 +207,11 @@ func writeOutputs(o Options, rep Report, servers []Server) error {
 			return err
 		}
 	}
+	if o.Markdown != "" {
+		if err := writeMarkdownFile(o.Markdown, rep, os.Args); err != nil {
+			return err
+		}
+	}
 	if o.SVG == "" {
 		return nil
 	}
@@ -203,18 +233,30 @@ func writeOutputs(o Options, rep Report, servers []Server) error {
 }
 
 // selectServers resolves -servers, building gale when it is selected.
+// "nginx" brings its tcp_nopush-off variant along (it runs only the
+// pipelined scenarios), so a table never shows nginx with only one of the
+// two settings that each win somewhere.
 func selectServers(o Options, tmp string) ([]Server, error) {
-	var out []Server
+	var names []string
 	for _, name := range strings.Split(o.Servers, ",") {
 		name = strings.TrimSpace(name)
+		names = append(names, name)
+		if name == "nginx" && !strings.Contains(","+o.Servers+",", ","+nginxNoPush+",") {
+			names = append(names, nginxNoPush)
+		}
+	}
+	var out []Server
+	for _, name := range names {
 		var found Server
+		var have []string
 		for _, s := range allServers() {
+			have = append(have, s.Name())
 			if s.Name() == name {
 				found = s
 			}
 		}
 		if found == nil {
-			return nil, fmt.Errorf("unknown server %q (have: gale,nginx,lighttpd,h2o,caddy)", name)
+			return nil, fmt.Errorf("unknown server %q (have: %s)", name, strings.Join(have, ","))
 		}
 		if g, ok := found.(*gale); ok {
 			g.bin = o.GaleBin

@@ -33,8 +33,8 @@ func TestWriteMarkdown(t *testing.T) {
 	writeMarkdown(&b, outs)
 	got := b.String()
 	for _, want := range []string{
-		"| static-4k | gale | 200 [200–200] | 5.0 | 50% |  | 200µs | 1.50ms | 2.00× | 0 |",
-		"| static-4k | nginx | ⚠ 100 [100–100] | 5.0 | 50% |  | 200µs | 1.50ms | 1.00× | ⚠ non-2xx 3, socket 0, failed runs 0 |",
+		"| static-4k | gale | 200 [200–200] | 5.0 | 50% | 0% |  | 200µs | 1.50ms | 2.00× |  | 0 |",
+		"| static-4k | nginx | ⚠ 100 [100–100] | 5.0 | 50% | 0% |  | 200µs | 1.50ms | 1.00× |  | ⚠ non-2xx 3, socket 0, failed runs 0 |",
 		"| static-4k | caddy | n/a: caddy not installed \\| really |",
 		"| slow-500 | nginx | ⚠ 499 / 500 |  | 1.0 MiB | 3.0 MiB |",
 		"| ⚠ 1: EOF |",

@@ -20,6 +20,7 @@ type Outcome struct {
 	Backend  string          `json:"backend,omitempty"`
 	Runs     []Run           `json:"runs,omitempty"`
 	Mem      *MemResult      `json:"mem,omitempty"`
+	Plain    *PlainCheck     `json:"plain_wrk,omitempty"` // -plain-check
 	Loris    *LorisResult    `json:"slowloris,omitempty"`
 	SlowRead *SlowReadResult `json:"slow_read,omitempty"`
 }
@@ -31,6 +32,9 @@ type Run struct {
 	Output     string        `json:"wrk_output"`
 	ServerCPU  time.Duration `json:"server_cpu_ns"`
 	BackendCPU time.Duration `json:"backend_cpu_ns,omitempty"`
+	// MachineCPU is the busy time of every CPU over the run (/proc/stat):
+	// what is left after the server, backend and wrk is someone else's.
+	MachineCPU time.Duration `json:"machine_cpu_ns,omitempty"`
 	Err        string        `json:"error,omitempty"`
 }
 
@@ -71,12 +75,12 @@ func (in *instance) stop() {
 }
 
 // cpu samples the CPU time of the server's and the backend's process trees
-// (the backend's is 0 when there is none).
-func (in *instance) cpu() (srv, backend time.Duration) {
+// (the backend's is 0 when there is none) and of the whole machine.
+func (in *instance) cpu() (srv, backend, machine time.Duration) {
 	if in.backend != nil {
 		backend = TreeCPU(in.backend.PID())
 	}
-	return TreeCPU(in.srv.PID()), backend
+	return TreeCPU(in.srv.PID()), backend, machineBusy()
 }
 
 // Run measures sc on srv. Anything that prevents a measurement becomes the
@@ -164,7 +168,8 @@ func (h *Harness) warmedWrk(sc Scenario, in *instance, script string) WrkOptions
 }
 
 // runWrkScenario warms up, then runs wrk opt.Runs times, sampling CPU time of
-// the server (and backend) process trees around each run.
+// the server (and backend) process trees around each run. With -plain-check
+// one plain wrk run (plaincheck.go) goes in the middle of them.
 func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
 	var script string
 	if sc.Pipeline > 0 {
@@ -178,16 +183,19 @@ func (h *Harness) runWrkScenario(sc Scenario, in *instance, out *Outcome) {
 	wo := h.warmedWrk(sc, in, script)
 	for i := range h.opt.Runs {
 		out.Runs = append(out.Runs, measureWrk(i, wo, in))
+		if h.opt.PlainCheck && i == plainAfter(h.opt.Runs) {
+			out.Plain = runPlain(wo, in)
+		}
 	}
 }
 
 // measureWrk runs wrk once and attributes CPU time to it.
 func measureWrk(i int, wo WrkOptions, in *instance) Run {
 	r := Run{Index: i}
-	cpu0, bcpu0 := in.cpu()
+	cpu0, bcpu0, busy0 := in.cpu()
 	res, text, err := runWrk(context.Background(), wo)
-	cpu1, bcpu1 := in.cpu()
-	r.ServerCPU, r.BackendCPU = cpu1-cpu0, bcpu1-bcpu0
+	cpu1, bcpu1, busy1 := in.cpu()
+	r.ServerCPU, r.BackendCPU, r.MachineCPU = cpu1-cpu0, bcpu1-bcpu0, busy1-busy0
 	r.Wrk, r.Output = res, text
 	if err != nil {
 		r.Err = err.Error()

@@ -189,3 +189,37 @@ func TestPipelineScriptRunsInWrk(t *testing.T) {
 		t.Errorf("first segment held %d requests, want 16\nwrk: %s", got, out)
 	}
 }
+
+// nginx runs with Debian's tcp_nopush on; its tcp_nopush-off variant runs
+// only pipelined scenarios, and selecting nginx brings it along.
+func TestNginxNoPushVariant(t *testing.T) {
+	e := Env{Dir: "/d", Root: "/r", Port: 8080, MaxConns: 100}
+	on, off := (&nginx{}).Config(e), (&nginx{noPush: true}).Config(e)
+	if !strings.Contains(on, "tcp_nopush on;") || !strings.Contains(on, "listen 127.0.0.1:8080 reuseport;") {
+		t.Errorf("nginx config lacks Debian's tcp_nopush on or reuseport:\n%s", on)
+	}
+	if !strings.Contains(off, "tcp_nopush off;") {
+		t.Errorf("variant config lacks tcp_nopush off:\n%s", off)
+	}
+	v := &nginx{noPush: true}
+	if v.Runs(Scenario{Name: "static-4k"}) || !v.Runs(Scenario{Name: "pipeline-4k", Pipeline: 16}) {
+		t.Error("the tcp_nopush-off variant must run pipelined scenarios only")
+	}
+	for list, want := range map[string]string{
+		"nginx,lighttpd":       "nginx," + nginxNoPush + ",lighttpd",
+		nginxNoPush:            nginxNoPush,
+		"nginx," + nginxNoPush: "nginx," + nginxNoPush,
+	} {
+		srvs, err := selectServers(Options{Servers: list}, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, s := range srvs {
+			names = append(names, s.Name())
+		}
+		if got := strings.Join(names, ","); got != want {
+			t.Errorf("-servers %s selected %s, want %s", list, got, want)
+		}
+	}
+}

@@ -17,6 +17,9 @@ func showConfig(w io.Writer, servers []Server, h *Harness) {
 		dir := filepath.Join(h.tmp, "N-"+s.Name())
 		e := Env{Dir: dir, Root: h.root, Port: 8080, CPUs: h.opt.ServerCPUs, MaxConns: h.opt.IdleConns + 1024}
 		fmt.Fprintf(w, "===== %s (%s), static scenarios =====\n%s\n", s.Name(), status, s.Config(e))
+		if f, ok := s.(scenarioFilter); ok && !f.Runs(Scenario{Backend: "php"}) {
+			continue // a variant for other scenarios only
+		}
 		e.FastCGI = Socket(dir)
 		fmt.Fprintf(w, "===== %s, FastCGI scenarios (php-hello, fcgi-go) =====\n%s\n", s.Name(), s.Config(e))
 	}

@@ -34,7 +34,10 @@ type Summary struct {
 	CPUPerReq float64 // median server µs per request
 	// CPUUtil is the median share of one CPU the server used during a run;
 	// well under 1 means something else (wrk, a noisy neighbour) was the limit.
-	CPUUtil    float64
+	CPUUtil float64
+	// WrkUtil is the median share of its CPU wrk used: near 1 with CPUUtil
+	// well below it, the figure is wrk's limit, not the server's.
+	WrkUtil    float64
 	BackendCPU float64 // median backend µs per request (FastCGI scenarios)
 	P50, P99   time.Duration
 	Non2xx     int64 // summed over runs
@@ -59,7 +62,7 @@ func (s Summary) errText() string {
 // the summary is n/a with the first run's error.
 func summarize(o Outcome) Summary {
 	s := Summary{NA: o.NA}
-	var rps, cpu, util, bcpu, p50, p99 []float64
+	var rps, cpu, util, wutil, bcpu, p50, p99 []float64
 	for _, r := range o.Runs {
 		if r.Err != "" || r.Wrk.Requests == 0 {
 			s.FailedRuns++
@@ -69,6 +72,7 @@ func summarize(o Outcome) Summary {
 		cpu = append(cpu, r.CPUPerReq())
 		if r.Wrk.Elapsed > 0 {
 			util = append(util, float64(r.ServerCPU)/float64(r.Wrk.Elapsed))
+			wutil = append(wutil, float64(r.Wrk.ClientCPU)/float64(r.Wrk.Elapsed))
 		}
 		bcpu = append(bcpu, r.BackendCPUPerReq())
 		p50 = append(p50, float64(r.Wrk.P("50")))
@@ -82,6 +86,7 @@ func summarize(o Outcome) Summary {
 	s.RPS = spreadOf(rps)
 	s.CPUPerReq = spreadOf(cpu).Median
 	s.CPUUtil = spreadOf(util).Median
+	s.WrkUtil = spreadOf(wutil).Median
 	s.BackendCPU = spreadOf(bcpu).Median
 	s.P50 = time.Duration(spreadOf(p50).Median)
 	s.P99 = time.Duration(spreadOf(p99).Median)

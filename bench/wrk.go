@@ -26,6 +26,8 @@ type WrkResult struct {
 	Percentiles map[string]time.Duration `json:"percentiles_ns"`
 	Non2xx      int64                    `json:"non_2xx_3xx"`
 	Sock        SocketErrors             `json:"socket_errors"`
+	// ClientCPU is wrk's own user+system time, from its rusage (not printed).
+	ClientCPU time.Duration `json:"client_cpu_ns,omitempty"`
 }
 
 // SocketErrors is wrk's "Socket errors:" line; wrk omits the line when all
@@ -200,6 +202,7 @@ func runWrk(ctx context.Context, o WrkOptions) (WrkResult, string, error) {
 	cmd := pinned(ctx, o.CPUs, "wrk", args...)
 	out, err := cmd.CombinedOutput()
 	res, perr := parseWrk(string(out))
+	res.ClientCPU = childCPU(cmd)
 	if err != nil && perr != nil {
 		return res, string(out), fmt.Errorf("wrk: %v: %s", err, strings.TrimSpace(string(out)))
 	}

@@ -28,8 +28,14 @@ type Location struct {
 	// with 403.
 	Allow []netip.Prefix
 	// Headers changes the headers of the 2xx and 3xx responses Handler
-	// builds itself; nil changes none.
+	// builds itself or gets from an application; nil changes none.
 	Headers *HeaderRules
+	// RequestHeaders changes the fields of the requests handed to an
+	// application; nil changes none.
+	RequestHeaders *RequestHeaderRules
+	// Buffering applies to the responses of the applications Handler
+	// hands requests to (BufferingOff: streamed as they come).
+	Buffering Buffering
 }
 
 // Serve implements Handler.
@@ -67,7 +73,19 @@ func (l *Location) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, inter
 	default:
 		l.Handler.Serve(ctx, req, resp)
 	}
-	if l.Headers != nil && resp.Upstream == nil && resp.Status >= 200 && resp.Status < 400 && len(resp.Head) > 0 {
+	if resp.Upstream != nil {
+		if l.Buffering != BufferingOn {
+			resp.Upstream.Buffering = l.Buffering
+		}
+		if l.RequestHeaders != nil {
+			resp.Upstream.RequestHeaders = l.RequestHeaders
+		}
+	}
+	switch {
+	case l.Headers == nil:
+	case resp.Upstream != nil:
+		resp.Upstream.Headers = l.Headers // applied to the application's head
+	case resp.Status >= 200 && resp.Status < 400 && len(resp.Head) > 0:
 		l.Headers.apply(ctx, resp)
 	}
 }
@@ -124,13 +142,27 @@ func NewHeaderRules(set, add [][2]string, remove []string, maxAge int64) *Header
 // in place: the copy costs a few hundred bytes of scratch and no
 // allocation once the scratch buffer has grown.
 func (h *HeaderRules) apply(ctx *Ctx, resp *Response) {
-	head := resp.Head
-	i := bytes.Index(head, crlf)
-	if i < 0 {
+	if bytes.Index(resp.Head, crlf) < 0 {
 		return
 	}
 	start := len(ctx.Scratch)
-	b := append(ctx.Scratch, head[:i+2]...) // the status line
+	ctx.Scratch = h.AppendHead(ctx.Scratch, resp.Head)
+	resp.Head = scratchView(ctx, start)
+}
+
+// Applies reports whether the rules apply to a response with this status:
+// the 2xx and 3xx ones, as nginx's add_header without always.
+func (h *HeaderRules) Applies(status int) bool { return status >= 200 && status < 400 }
+
+// AppendHead appends head (a status line and field lines, each ending in
+// CRLF) with the rules applied: the fields they drop left out, theirs
+// added at the end. head must not overlap dst's spare capacity.
+func (h *HeaderRules) AppendHead(dst, head []byte) []byte {
+	i := bytes.Index(head, crlf)
+	if i < 0 {
+		return append(dst, head...)
+	}
+	b := append(dst, head[:i+2]...) // the status line
 	for rest := head[i+2:]; len(rest) > 0; {
 		n := bytes.Index(rest, crlf)
 		if n < 0 { // a head always ends in CRLF; keep a stray tail as is
@@ -143,8 +175,7 @@ func (h *HeaderRules) apply(ctx *Ctx, resp *Response) {
 			b = append(b, line...)
 		}
 	}
-	ctx.Scratch = append(b, h.lines...)
-	resp.Head = scratchView(ctx, start)
+	return append(b, h.lines...)
 }
 
 var crlf = []byte("\r\n")

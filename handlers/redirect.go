@@ -24,7 +24,7 @@ type Redirects struct {
 type redirectRule struct {
 	re      *regexp.Regexp
 	literal string // what every match starts with
-	status  int
+	status  int    // 0: an internal rewrite (AddRewrite)
 	to      []tmplPart
 	nsub    int
 }
@@ -155,7 +155,11 @@ func (rd *Redirects) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 		if !r.re.Match(req.Path) {
 			continue
 		}
-		rd.redirect(ctx, req, resp, r)
+		if r.status == 0 {
+			rd.rewrite(ctx, req, resp, r)
+		} else {
+			rd.redirect(ctx, req, resp, r)
+		}
 		return
 	}
 	rd.Next.Serve(ctx, req, resp)
@@ -172,18 +176,7 @@ func (rd *Redirects) redirect(ctx *Ctx, req *httpcodec.Request, resp *Response, 
 	b := httpcodec.AppendStatusLine(ctx.Scratch, r.status)
 	b = append(b, httpcodec.ServerHeader...)
 	b = append(b, "Location: "...)
-	for _, p := range r.to {
-		switch {
-		case p.lit != "":
-			b = append(b, p.lit...)
-		case p.capture > 0:
-			if k := 2 * p.capture; k+1 < len(caps) && caps[k] >= 0 {
-				b = appendEscapedPath(b, req.Path[caps[k]:caps[k+1]])
-			}
-		default:
-			b = rd.appendVar(b, req, p.v)
-		}
-	}
+	b = rd.appendTarget(b, req, r, caps)
 	b = append(b, "\r\n"...)
 	ctx.Scratch = httpcodec.AppendContentLength(b, 0)
 	resp.Status = r.status

@@ -91,13 +91,46 @@ type UpstreamRoute struct {
 	DocumentRoot string
 	ScriptName   []byte
 	PathInfo     []byte
+	// ServerName is SERVER_NAME: the vhost's name (Router.ServerName);
+	// empty, the reactor uses the Host without its port, else the
+	// address the client reached.
+	ServerName []byte
+	// Buffering says whether the application's response may be held
+	// before it goes to the client (Location.Buffering).
+	Buffering Buffering
 	// Internal serves X-Accel-Redirect and local Location redirects from
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.
 	Internal Handler
 	// Cache, when set, is the response cache policy of the location.
 	Cache *CachePolicy
+	// Rewritten says an internal rewrite (Redirects.AddRewrite) replaced
+	// the request's path and query with Path and Query, which the
+	// application gets instead of those in the bytes the client sent;
+	// Target is them as a request-target (for an HTTP backend).
+	Rewritten           bool
+	Path, Query, Target []byte
+	// Headers are the location's response header rules, applied to the
+	// application's 2xx and 3xx heads; nil: none.
+	Headers *HeaderRules
+	// RequestHeaders are the location's rules for the request's fields,
+	// applied before the protocol encodes them; nil: none.
+	RequestHeaders *RequestHeaderRules
 }
+
+// Buffering is how an application's response reaches the client.
+type Buffering uint8
+
+const (
+	// BufferingOn holds the start of a response (up to 64 KiB, for a few
+	// milliseconds) so that a small one goes out whole, with a
+	// Content-Length, in one write; a response that says
+	// "X-Accel-Buffering: no" or is text/event-stream streams anyway.
+	BufferingOn Buffering = iota
+	// BufferingOff streams every response as the application writes it
+	// (nginx proxy_buffering off, fastcgi_buffering off).
+	BufferingOff
+)
 
 // RouteUpstream fills the response's upstream route and returns it.
 func (r *Response) RouteUpstream(u *upstream.Upstream, root string, script, pathInfo []byte) *UpstreamRoute {

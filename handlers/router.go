@@ -11,6 +11,11 @@ import (
 // prefix locations. It is configured before serving starts and read-only
 // afterwards, so loops share it without locks.
 type Router struct {
+	// ServerName is the vhost's name, the SERVER_NAME of the requests
+	// its locations hand to applications (nginx's $server_name); empty
+	// when the vhost has no name of its own (a wildcard, or none).
+	ServerName []byte
+
 	exts   []extRoute // checked first, in order
 	routes []route    // longest prefix first
 }
@@ -54,6 +59,9 @@ func (rt *Router) Handle(prefix string, h Handler) {
 func (rt *Router) Serve(ctx *Ctx, req *httpcodec.Request, resp *Response) {
 	if h := rt.match(req.Path); h != nil {
 		h.Serve(ctx, req, resp)
+		if resp.Upstream != nil {
+			resp.Upstream.ServerName = rt.ServerName
+		}
 		return
 	}
 	errorFor(ctx, req, resp, 404)

@@ -215,7 +215,7 @@ func TestCachePipelined(t *testing.T) {
 
 // TestInterimForwarded: a 103 Early Hints from an HTTP backend reaches an
 // HTTP/1.1 client before the final response, and is not what the cache
-// stores; a 100 Continue is not forwarded.
+// stores.
 func TestInterimForwarded(t *testing.T) {
 	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</s.css>; rel=preload")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,10 +159,14 @@ func (c *fakeGC) Writev(bs [][]byte) (int, error) {
 	return n, nil
 }
 
-// fakeEL closes connections as gnet does: OnClose runs at once.
+// fakeEL closes connections as gnet does: OnClose runs at once. Tasks
+// queued from other goroutines (the flush timer's) are kept, not run:
+// the rig's loop runs on the test's goroutine alone.
 type fakeEL struct {
 	gnet.EventLoop
-	s *Server
+	s     *Server
+	mu    sync.Mutex
+	tasks []gnet.Runnable
 }
 
 func (e *fakeEL) Close(c gnet.Conn) error {
@@ -174,7 +179,10 @@ func (e *fakeEL) Close(c gnet.Conn) error {
 	return nil
 }
 func (e *fakeEL) Execute(_ context.Context, r gnet.Runnable) error {
-	return r.Run(context.Background())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tasks = append(e.tasks, r)
+	return nil
 }
 
 type nopHandler struct{}

@@ -1,9 +1,7 @@
 package reactor
 
 import (
-	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
@@ -66,6 +64,8 @@ type exchange struct {
 	// redirect, served by internalH instead of the application's body.
 	internal  []byte
 	internalH handlers.Handler
+	// hdrRules are the location's response header rules (nil: none).
+	hdrRules *handlers.HeaderRules
 
 	up     *upConn
 	id     uint16
@@ -78,17 +78,24 @@ type exchange struct {
 	head      upstream.ResponseHead
 	status    int
 	held      []byte // response body held before the head is sent
-	headSent  bool
-	chunkedTE bool // the response goes to the client chunked
-	noBody    bool // HEAD, 204, 304, internal redirect: no body bytes to the client
-	isHead    bool // the request's method is HEAD
+	buffering handlers.Buffering
+	// flushQueued: r is on its loop's list of exchanges whose held
+	// bytes go out when the flush delay has passed (flush.go).
+	flushQueued bool
+	headSent    bool
+	chunkedTE   bool // the response goes to the client chunked
+	noBody      bool // HEAD, 204, 304, internal redirect: no body bytes to the client
+	isHead      bool // the request's method is HEAD
 	// upgrade: the request asks to switch protocols (a WebSocket
 	// handshake to an HTTP upstream); tunnel: the backend switched, and
 	// r carries raw bytes both ways until either side closes (tunnel.go).
 	upgrade, tunnel bool
-	keep            bool
-	minor           uint8
-	safe            bool // idempotent method: may be resent on a fresh connection
+	// downHeld: the tunnel stopped reading the backend until the client
+	// takes what waits for it; upHeld: the client, until the backend does.
+	downHeld, upHeld bool
+	keep             bool
+	minor            uint8
+	safe             bool // idempotent method: may be resent on a fresh connection
 	// pipelinable: GET or HEAD without a body, so it may wait behind
 	// another request on a busy connection (see pool.pipeline).
 	pipelinable bool
@@ -164,7 +171,7 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	} else {
 		r = l.newExchange()
 	}
-	r.cs, r.started, r.internalH = cs, l.now, route.Internal
+	r.cs, r.started, r.internalH, r.hdrRules, r.buffering = cs, l.now, route.Internal, route.Headers, route.Buffering
 	r.p = l.poolFor(route.Upstream)
 	r.isHead = req.Method == httpcodec.MethodHead
 	r.minor = req.Minor
@@ -208,66 +215,6 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 		l.iov = append(l.iov, continue100)
 	}
 	return r.takeBody(rest)
-}
-
-// encodeHead appends the codec's request head for req, with a body of
-// bodyLen bytes (-1: none).
-// hdrs are the fields sent (req.Headers, or the cache's version of them).
-func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *httpcodec.Request, route *handlers.UpstreamRoute, bodyLen int64, hdrs []httpcodec.Header) []byte {
-	ri := &l.ri
-	*ri = cgi.RequestInfo{
-		Method:       req.MethodName,
-		RequestURI:   req.RawTarget,
-		Path:         req.Path,
-		Query:        req.Query,
-		ContentType:  req.Get(httpcodec.HdrContentType),
-		DocumentRoot: route.DocumentRoot,
-		ScriptName:   route.ScriptName,
-		PathInfo:     route.PathInfo,
-		ServerName:   req.Host,
-		Extra:        route.Upstream.Params,
-		Headers:      hdrs,
-	}
-	if req.Minor == 0 {
-		ri.Proto = proto10
-	} else {
-		ri.Proto = proto11
-	}
-	ri.RemoteAddr, ri.RemotePort, ri.ServerAddr, ri.ServerPort = l.addrs(cs)
-	return proto.EncodeHead(dst, ri, bodyLen)
-}
-
-// addrs formats the connection's addresses for CGI variables into the
-// loop's buffer, without allocating. The local address is the same for
-// most of a loop's connections (one listener): it is formatted once and
-// kept while it stays the same.
-func (l *loop) addrs(cs *conn) (rip, rport, lip, lport []byte) {
-	b := l.addrBuf[:0]
-	rip, rport, b = appendAddr(b, cs.gc.RemoteAddr())
-	l.addrBuf = b
-	if ta, ok := cs.gc.LocalAddr().(*net.TCPAddr); ok {
-		if ap := ta.AddrPort(); ap != l.localAP || l.localFmt == nil {
-			l.localAP = ap
-			l.localIP, l.localPort, l.localFmt = appendAddr(l.localFmt[:0], ta)
-		}
-		return rip, rport, l.localIP, l.localPort
-	}
-	return rip, rport, nil, nil
-}
-
-// appendAddr appends a TCP address's IP and port to b, returning views of
-// each (nil for another kind of address).
-func appendAddr(b []byte, a net.Addr) (ip, port, out []byte) {
-	ta, ok := a.(*net.TCPAddr)
-	if !ok {
-		return nil, nil, b
-	}
-	ap := ta.AddrPort()
-	s := len(b)
-	b = ap.Addr().Unmap().AppendTo(b)
-	m := len(b)
-	b = strconv.AppendUint(b, uint64(ap.Port()), 10)
-	return b[s:m:m], b[m:len(b):len(b)], b
 }
 
 var (

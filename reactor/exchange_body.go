@@ -104,12 +104,20 @@ func (r *exchange) spoolFailed(err error) {
 func (r *exchange) keepChunkedHead(route *handlers.UpstreamRoute) {
 	r.rawHead = append(r.rawHead[:0], r.l.rawHead...)
 	r.route = *route
-	n := len(route.ScriptName)
-	r.routeBuf = append(append(r.routeBuf[:0], route.ScriptName...), route.PathInfo...)
-	r.route.ScriptName = r.routeBuf[:n:n]
-	r.route.PathInfo = r.routeBuf[n:]
-	if route.PathInfo == nil {
-		r.route.PathInfo = nil
+	// The route's views go into routeBuf, one after the other; a nil one
+	// stays nil (no PATH_INFO, no query).
+	b := r.routeBuf[:0]
+	for _, v := range []*[]byte{&r.route.ScriptName, &r.route.PathInfo, &r.route.Path, &r.route.Query, &r.route.Target} {
+		if *v != nil {
+			b = append(b, *v...)
+		}
+	}
+	r.routeBuf = b
+	for _, v := range []*[]byte{&r.route.ScriptName, &r.route.PathInfo, &r.route.Path, &r.route.Query, &r.route.Target} {
+		if *v != nil {
+			n := len(*v)
+			*v, b = b[:n:n], b[n:]
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgi"
@@ -32,8 +33,9 @@ type downstream interface {
 }
 
 var (
-	_ downstream          = (*conn)(nil)
-	_ upstream.HeadStream = (*exchange)(nil)
+	_ downstream             = (*conn)(nil)
+	_ upstream.HeadStream    = (*exchange)(nil)
+	_ upstream.InterimStream = (*exchange)(nil)
 )
 
 // Data implements upstream.Stream: the response, head first for a CGI
@@ -85,8 +87,9 @@ func (r *exchange) Data(p []byte) error {
 		// A body announced beyond the head buffer cannot go out in one
 		// write anyway, nor can one the application wants streamed: the
 		// head goes now, and nothing is held for it.
-		if len(r.held)+len(p) <= headBuffer && r.head.Length() <= headBuffer && !r.head.NoBuffering() {
+		if len(r.held)+len(p) <= headBuffer && r.head.Length() <= headBuffer && !r.streams() {
 			r.held = append(r.held, p...)
+			r.l.holdBack(r)
 			return nil
 		}
 		r.sendHead(true)
@@ -118,19 +121,18 @@ func (r *exchange) Head(h upstream.ResponseHead) error {
 	return nil
 }
 
-// Interim implements upstream.InterimStream: a 102 or 103 goes to an
-// HTTP/1.1 client at once, before the final head (RFC 9110 section 15.2);
-// it is never cached, and collapsed waiters do not get it.
-func (r *exchange) Interim(h upstream.ResponseHead) error {
-	if r.cs == nil || r.headSent || r.minor == 0 || !r.answered() {
-		return nil
+// Interim implements upstream.InterimStream: a backend's 103 Early Hints
+// goes to an HTTP/1.1 client at once, before the final response (RFC 8297;
+// an HTTP/1.0 client cannot take a 1xx, RFC 9110 section 15.2). It counts
+// as an answer: the request is no longer resent, and the read timeout
+// starts over.
+func (r *exchange) Interim(h upstream.ResponseHead) {
+	if r.cs == nil || r.minor == 0 || r.headSent || !r.answered() {
+		// (no client: a fetch for the cache alone)
+		return
 	}
-	l := r.l
-	b := h.AppendHead(l.hctx.Scratch[:0])
-	b = append(b, "\r\n"...)
-	r.cs.sendResponse(r, b)
-	l.hctx.Scratch = b[:0]
-	return nil
+	b := h.AppendHead(make([]byte, 0, 256))
+	r.cs.sendResponse(r, append(b, "\r\n"...))
 }
 
 // HeadRequest implements upstream.HeadStream.
@@ -169,11 +171,18 @@ func (r *exchange) headIn() {
 			return
 		}
 	}
-	if r.head.NoBuffering() && !r.noBody {
+	if r.streams() && !r.noBody {
 		// A stream (Server-Sent Events, long polling): its client waits
 		// for the head before any event comes.
 		r.sendHead(true)
 	}
+}
+
+// streams reports whether the response goes to the client as it comes,
+// nothing held: the application asked (X-Accel-Buffering: no, an event
+// stream) or the location did (buffering: off).
+func (r *exchange) streams() bool {
+	return r.buffering == handlers.BufferingOff || r.head.NoBuffering()
 }
 
 // Log implements upstream.Stream: the application's error output goes to
@@ -248,6 +257,12 @@ func (r *exchange) sendHead(streaming bool) {
 	r.headSent = true
 	st, cl := r.head.StatusCode(), r.head.Length()
 	b := r.head.AppendHead(l.hctx.Scratch[:0])
+	if hr := r.hdrRules; hr != nil && hr.Applies(st) {
+		// Through the loop's spare buffer: the rules read the head while
+		// they write theirs.
+		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], b)
+		b = append(b[:0], l.hdrBuf...)
+	}
 	if r.cache != nil {
 		b = r.cacheHead(b, 0)
 	}

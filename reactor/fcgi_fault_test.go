@@ -100,10 +100,20 @@ func TestFCGIBackendClosesMidResponse(t *testing.T) {
 		// check inspects the raw bytes the client got until EOF.
 		check func(t *testing.T, raw []byte)
 	}{
-		{"close before head", func(id uint16) []byte { return stdout(id, "Content-Type: text/plain\r\n\r\n"+big[:1000]) }, false,
+		{"close inside the head", func(id uint16) []byte { return stdout(id, "Content-Type: text/plain\r\nX-Half: ") }, false,
 			func(t *testing.T, raw []byte) {
-				if !bytes.HasPrefix(raw, []byte("HTTP/1.1 502 ")) || bytes.Contains(raw, []byte(big[:1000])) {
-					t.Fatalf("want a 502 without the partial body, got %q", clip(raw))
+				if !bytes.HasPrefix(raw, []byte("HTTP/1.1 502 ")) || bytes.Contains(raw, []byte("X-Half")) {
+					t.Fatalf("want a 502 without the partial head, got %q", clip(raw))
+				}
+			}},
+		// The start of a body is held for the flush delay only (it went
+		// out by the time the backend closed): then a cut chunked stream.
+		{"close after a held start", func(id uint16) []byte { return stdout(id, "Content-Type: text/plain\r\n\r\n"+big[:1000]) }, false,
+			func(t *testing.T, raw []byte) {
+				head, body := splitHead(t, raw)
+				got, err := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(body)))
+				if !strings.Contains(head, "Transfer-Encoding: chunked") || err != io.ErrUnexpectedEOF || string(got) != big[:1000] {
+					t.Fatalf("head %q, body %d bytes, %v: want the 1000 bytes in a cut chunked stream", head, len(got), err)
 				}
 			}},
 		{"close mid chunked", func(id uint16) []byte { return stdout(id, "Content-Type: text/plain\r\n\r\n"+big) }, false,

@@ -586,3 +586,59 @@ func TestProxyUnixBackend(t *testing.T) {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestProxyEarlyHints: a backend's 103 Early Hints reaches an HTTP/1.1
+// client before the final response, its fields as sent (RFC 8297); a 100
+// is not forwarded; an HTTP/1.0 client, which cannot take a 1xx, gets the
+// final response only. Exact bytes up to the final head's Date.
+func TestProxyEarlyHints(t *testing.T) {
+	answer := "HTTP/1.1 100 Continue\r\n\r\n" +
+		"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\nLink: </app.js>; rel=preload\r\n\r\n" +
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	addr := rawHTTPBackend(t, func(int) string { return answer }, func(int) bool { return false })
+	s := startProxy(t, addr, "", nil)
+	for _, tc := range []struct {
+		req, want string
+	}{
+		{"GET / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\nLink: </app.js>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n"},
+		{"GET / HTTP/1.0\r\nHost: h\r\n\r\n", "HTTP/1.1 200 OK\r\n"},
+	} {
+		c := s.dial(t)
+		if _, err := io.WriteString(c, tc.req); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got := make([]byte, len(tc.want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != tc.want {
+			t.Fatalf("%q: got %q (%v), want %q", tc.req, got, err, tc.want)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(io.MultiReader(strings.NewReader("HTTP/1.1 200 OK\r\n"), c)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if string(body) != "ok" {
+			t.Fatalf("%q: final body %q", tc.req, body)
+		}
+		c.Close()
+	}
+}
+
+// TestIdleBudgetElsewhere: with a budget of one connection across two
+// loops, the connection idle on one loop is given up at once for a request
+// on the other, instead of that request waiting for the idle timeout (or
+// the queue timeout's 503). Each request comes on a new client connection,
+// so the requests alternate between the loops.
+func TestIdleBudgetElsewhere(t *testing.T) {
+	addr, _ := goBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), 0)
+	s := startProxy(t, addr, "", &upstream.Upstream{MaxConns: 1, QueueTimeout: 2 * time.Second})
+	for i := 0; i < 6; i++ {
+		c := s.dial(t)
+		began := time.Now()
+		resp, body := roundTrip(t, c, bufio.NewReader(c), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n", "GET")
+		c.Close()
+		if d := time.Since(began); resp.StatusCode != 200 || body != "ok" || d > time.Second {
+			t.Fatalf("request %d: %d %q after %v", i, resp.StatusCode, body, d.Round(time.Millisecond))
+		}
+	}
+}

@@ -46,6 +46,7 @@ type loop struct {
 	pools   map[*upstream.Upstream]*pool
 	ri      cgi.RequestInfo
 	addrBuf []byte
+	uriBuf  []byte // REQUEST_URI of an absolute-form target (origin-form)
 	// The local address last formatted for CGI variables (loop.addrs).
 	localAP            netip.AddrPort
 	localFmt           []byte
@@ -58,9 +59,16 @@ type loop struct {
 	dialHook func(uc *upConn)
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
+	// hdrBuf is where a location's header rules rewrite an application's
+	// response head (exchange.sendHead); fieldBuf holds a request's fields
+	// as a location's request header rules leave them (encodeHead).
+	hdrBuf   []byte
+	fieldBuf []httpcodec.Header
 	// respMem is what this loop's clients hold in memory of upstream
 	// responses they have not read yet (see holdResponse).
 	respMem int
+	// holdFlush sends held response starts after flushDelay (flush.go).
+	holdFlush flusher
 	// feeding is the upstream connection whose bytes are being fed.
 	feeding *upConn
 

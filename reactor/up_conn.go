@@ -78,7 +78,25 @@ func (uc *upConn) writeConn() gnet.Conn { return uc.gc }
 func (uc *upConn) resumeWrite() {
 	if uc.state == ucOpen || uc.state == ucIdle {
 		uc.l.upPump(uc)
+		uc.tunnelDrained()
 	}
+}
+
+// tunnelDrained lets a tunnel's client send again once gnet flushed what
+// it sent to this connection; until then it waits for writability again.
+func (uc *upConn) tunnelDrained() {
+	l := uc.l
+	l.streams = uc.proto.Requests(l.streams[:0])
+	for _, s := range l.streams {
+		if r, ok := s.(*exchange); ok && r.tunnel && r.upHeld {
+			if uc.gc.OutboundBuffered() > 0 {
+				l.waitWritable(uc)
+			} else {
+				r.tunnelBackendDrained()
+			}
+		}
+	}
+	clear(l.streams)
 }
 
 // usable reports whether uc may take a request now.
@@ -292,6 +310,7 @@ func (l *loop) upTraffic(uc *upConn) {
 		uc.state = ucClosing
 	}
 	l.finishDone()
+	l.armHeld()
 	if uc.state == ucClosing {
 		l.upClose(uc)
 		return
@@ -368,8 +387,7 @@ func (l *loop) upIdle(uc *upConn) {
 		l.upClose(uc)
 		return
 	}
-	uc.state = ucIdle
-	uc.p.idle = append(uc.p.idle, uc)
+	uc.p.pushIdle(uc)
 	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
 }
 
@@ -392,7 +410,7 @@ func (l *loop) upClose(uc *upConn) {
 	case ucClosed, ucDialing:
 		return
 	case ucIdle:
-		uc.p.idle = slices.DeleteFunc(uc.p.idle, func(c *upConn) bool { return c == uc })
+		uc.p.dropIdle(uc)
 	}
 	uc.state = ucClosing
 	if l.feeding == uc {
@@ -455,7 +473,7 @@ func (l *loop) upDrop(uc *upConn, dialFailed bool) {
 	uc.b.Release()
 	p := uc.p
 	p.conns = slices.DeleteFunc(p.conns, func(c *upConn) bool { return c == uc })
-	p.idle = slices.DeleteFunc(p.idle, func(c *upConn) bool { return c == uc })
+	p.dropIdle(uc)
 	victims := uc.pending
 	uc.pending = nil
 	streams := uc.proto.Requests(l.streams[:0])

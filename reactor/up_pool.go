@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"slices"
+
 	"context"
 	"log/slog"
 	"sync/atomic"
@@ -68,8 +70,23 @@ func (p *pool) popIdle() *upConn {
 	uc := p.idle[len(p.idle)-1]
 	p.idle[len(p.idle)-1] = nil
 	p.idle = p.idle[:len(p.idle)-1]
+	p.u.Idle.Add(-1)
 	uc.state = ucOpen
 	return uc
+}
+
+// pushIdle keeps uc as an idle connection.
+func (p *pool) pushIdle(uc *upConn) {
+	uc.state = ucIdle
+	p.idle = append(p.idle, uc)
+	p.u.Idle.Add(1)
+}
+
+// dropIdle takes uc out of the idle list, if it is there.
+func (p *pool) dropIdle(uc *upConn) {
+	n := len(p.idle)
+	p.idle = slices.DeleteFunc(p.idle, func(c *upConn) bool { return c == uc })
+	p.u.Idle.Add(int32(len(p.idle) - n))
 }
 
 // assign finds a connection for r: an idle one, spare capacity on a
@@ -124,11 +141,28 @@ func (p *pool) assign(r *exchange) {
 	p.armQueue(r)
 }
 
-// enqueue puts r in the FIFO of exchanges waiting for budget.
+// enqueue puts r in the FIFO of exchanges waiting for budget, and has
+// another loop give up an idle connection if one holds some.
 func (p *pool) enqueue(r *exchange) {
 	r.counted = true
 	p.u.Waiting.Add(1)
 	p.wait(r)
+	if p.u.Idle.Load() > 0 {
+		p.l.reclaimIdle(p.u)
+	}
+}
+
+// reclaimIdle asks the other loops to close one idle connection to u each
+// while requests wait for budget: closing frees the budget, and the
+// release wakes the waiting loops (budgetFreed). The budget is shared
+// across loops, idle connections are not, so without this a request on
+// one loop would wait for the idle timeout of a connection on another.
+func (l *loop) reclaimIdle(u *upstream.Upstream) {
+	l.s.post(func(o *loop) {
+		if p := o.pools[u]; o != l && p != nil && len(p.idle) > 0 && u.Waiting.Load() > 0 {
+			o.upClose(p.popIdle())
+		}
+	})
 }
 
 // wait appends r to the queue, with the ticket of its first wait.

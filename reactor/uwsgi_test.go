@@ -211,3 +211,127 @@ func TestUWSGIBufferSize(t *testing.T) {
 		t.Fatalf("the 502's log line does not say what to raise:\n%s", l)
 	}
 }
+
+// uwsgiSlowApp sleeps for the milliseconds in the query, then names the
+// worker's pid: the application for the load tests below.
+const uwsgiSlowApp = `import os, time
+
+def application(env, start_response):
+    ms = int(env.get('QUERY_STRING') or '0')
+    if ms:
+        time.sleep(ms / 1000.0)
+    out = ('pid=%d' % os.getpid()).encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(out)))])
+    return [out]
+`
+
+// loadResult is one answer of loadRun.
+type loadResult struct {
+	code int
+	body string
+}
+
+// loadRun sends n GETs of s's /load?<query(i)> from the given number of
+// concurrent clients and returns each answer (code -1: the request failed).
+func loadRun(s *server, n, clients int, query func(i int) string) []loadResult {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	defer client.CloseIdleConnections()
+	out := make([]loadResult, n)
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	done := make(chan struct{})
+	for w := 0; w < clients; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range next {
+				resp, err := client.Get(s.url("/load?" + query(i)))
+				if err != nil {
+					out[i] = loadResult{-1, err.Error()}
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				out[i] = loadResult{resp.StatusCode, string(b)}
+			}
+		}()
+	}
+	for w := 0; w < clients; w++ {
+		<-done
+	}
+	return out
+}
+
+// startUWSGISlow runs uWSGI with uwsgiSlowApp and the given options, and
+// gale in front of it.
+func startUWSGISlow(t *testing.T, extra ...string) (*server, *logBuffer) {
+	t.Helper()
+	app := filepath.Join(t.TempDir(), "slow.py")
+	if err := os.WriteFile(app, []byte(uwsgiSlowApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startUWSGIGaleSocket(t, startUWSGISocket(t, append([]string{"--wsgi-file", app}, extra...)...))
+}
+
+// TestUWSGIUnderLoad: uWSGI recycling its workers every 2 seconds
+// (--max-worker-lifetime; Debian's uWSGI 2.0.21 ignores --max-requests,
+// which is passed too) and killing one stuck past 1 s (--harakiri) while 32
+// clients keep 2 workers busy: every request but the harakiri'd ones is
+// answered 200 by some worker, those get a 502 or 504, and gale keeps
+// serving.
+func TestUWSGIUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	s, logs := startUWSGISlow(t, "--max-requests", "10", "--min-worker-lifetime", "1", "--max-worker-lifetime", "2", "--harakiri", "1")
+	// 1,000 quick requests, 3 of them stuck for 3 s.
+	stuck := map[int]bool{100: true, 500: true, 900: true}
+	res := loadRun(s, 1000, 32, func(i int) string {
+		if stuck[i] {
+			return "3000"
+		}
+		return "0"
+	})
+	pids := map[string]bool{}
+	for i, r := range res {
+		switch {
+		case stuck[i]:
+			if r.code != 502 && r.code != 504 {
+				t.Errorf("stuck request %d: %d %q, want 502 or 504", i, r.code, r.body)
+			}
+		case r.code != 200 || !strings.HasPrefix(r.body, "pid="):
+			t.Errorf("request %d: %d %q", i, r.code, r.body)
+		default:
+			pids[r.body] = true
+		}
+	}
+	// The run lasts seconds: workers were replaced under load (by harakiri
+	// and by lifetime), and none of it reached a client.
+	if len(pids) < 4 {
+		t.Errorf("%d distinct worker pids served 997 requests: uWSGI did not recycle them", len(pids))
+	}
+	if t.Failed() {
+		t.Logf("gale's log:\n%s", lastLines(logs.String(), 30))
+	}
+}
+
+// TestUWSGIListenQueueBurst: 300 requests at once to 2 uWSGI workers with
+// a listen queue of 16 wait in gale's FIFO queue (the budget is 8
+// connections) instead of overflowing uWSGI's backlog into refused or
+// dropped connections, which nginx turns into 502s: all 200.
+func TestUWSGIListenQueueBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	s, logs := startUWSGISlow(t, "--listen", "16")
+	for i, r := range loadRun(s, 300, 300, func(int) string { return "10" }) {
+		if r.code != 200 || !strings.HasPrefix(r.body, "pid=") {
+			t.Errorf("burst request %d: %d %q", i, r.code, r.body)
+		}
+	}
+	if t.Failed() {
+		t.Logf("gale's log:\n%s", lastLines(logs.String(), 30))
+	}
+}

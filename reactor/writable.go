@@ -199,12 +199,14 @@ func (l *loop) forgetWritable(w stallable) {
 	}
 }
 
-// closeWriteWaits stops every loop's wait set once the engine stopped.
+// closeWriteWaits stops every loop's wait set and flush timer once the
+// engine stopped.
 func (s *Server) closeWriteWaits() {
 	for _, l := range s.loopList() {
 		if l.ww != nil {
 			l.ww.close()
 			l.ww = nil
 		}
+		l.stopFlush()
 	}
 }

@@ -57,6 +57,15 @@ func (q *outQueue) lend(f *os.File, n int64) {
 	q.file, q.fileOff, q.fileLeft, q.borrowed, q.spool, q.fileFD = f, 0, n, true, false, int(f.Fd())
 }
 
+// pending counts the bytes still to be written, in memory and in a
+// spool file; a nil queue has none.
+func (q *outQueue) pending() int64 {
+	if q == nil {
+		return 0
+	}
+	return int64(q.memBytes()) + q.fileLeft
+}
+
 // busy reports whether anything is still to be written; a nil queue is
 // empty.
 func (q *outQueue) busy() bool {
@@ -406,6 +415,9 @@ func (l *loop) resume(cs *conn) {
 func (l *loop) afterWrite(cs *conn) {
 	l.putOut(cs)
 	if cs.ex != nil {
+		if cs.ex.tunnel {
+			cs.ex.tunnelClientDrained()
+		}
 		// A request waits on its backend: only the upstream's timeouts
 		// may end it, and a body still arriving keeps its body timer. Its
 		// response, when it ends, closes or keeps the connection.

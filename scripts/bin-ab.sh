@@ -15,7 +15,7 @@ trap 'rm -rf "$out"' EXIT
 for r in $(seq 1 "$rounds"); do
   for which in old new; do
     bin=$old; [ $which = new ] && bin=$new
-    go run ./bench -servers gale -scenarios "$scen" -runs 1 -duration 4s -gale-bin "$bin" \
+    go run ./bench -servers gale -scenarios "$scen" -runs 1 -duration 4s -plain-check=false -gale-bin "$bin" \
       -json "$out/$which-$r.json" > "$out/$which-$r.txt" 2>&1 || { cat "$out/$which-$r.txt"; exit 1; }
     echo "round $r $which done" >&2
   done

@@ -97,12 +97,14 @@ type HeadStream interface {
 	UpgradeRequest() bool
 }
 
-// InterimStream is a HeadStream that forwards interim responses (102
-// Processing, 103 Early Hints) to its client. 100 Continue is never
-// passed: gale answers Expect itself. The codec calls Interim, then goes
-// on reading for the final head; h is valid during the call.
+// InterimStream is implemented by a HeadStream that forwards a backend's
+// 103 Early Hints (RFC 8297) to its client before the final response: a
+// codec that parses HTTP heads calls Interim for each 103 it reads. Other
+// 1xx responses stay between gale and the backend (gale answers a
+// client's Expect: 100-continue itself; 102 is obsolete).
 type InterimStream interface {
-	Interim(h ResponseHead) error
+	// Interim receives a 103's head, valid during the call only.
+	Interim(h ResponseHead)
 }
 
 // HeadLimiter is implemented by a Protocol whose request head has a

@@ -64,6 +64,11 @@ type Upstream struct {
 	// whose connection goes idle while others wait closes it, giving its
 	// budget to them: budgets are global, queues per loop.
 	Waiting atomic.Int32
+	// Idle counts connections idle in the pools of all loops. A request
+	// that waits for budget while another loop holds an idle connection
+	// has that loop give it up (the budget is shared, idle connections
+	// are not).
+	Idle    atomic.Int32
 	retired atomic.Bool
 	// tickets orders the waits for a connection across loops; heads are
 	// the loops' queues, each publishing its oldest ticket (0: empty).

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"strings"
+
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
 	"github.com/gale-http/gale/upstream"
@@ -8,26 +11,38 @@ import (
 
 // appHandler hands every request to one application that routes by path
 // itself (a Go, Python or Node app, as opposed to a directory of PHP
-// scripts): SCRIPT_NAME is the request path, there is no PATH_INFO; or,
-// with pathInfo (SCGI and uwsgi, where the applications are WSGI ones), PATH_INFO
-// is the path and SCRIPT_NAME empty, as nginx's scgi and uwsgi params
-// give them: a WSGI app takes SCRIPT_NAME for where it is mounted.
+// scripts), whatever the protocol: SCRIPT_NAME is where the location
+// mounts the application (its prefix without the trailing slash, empty
+// for "/") and PATH_INFO the rest of the path, as nginx's uwsgi_params and
+// every WSGI gateway give them. A WSGI or Rack application routes on
+// PATH_INFO and builds its URLs from SCRIPT_NAME; Go's net/http/fcgi reads
+// REQUEST_URI and does not care.
 type appHandler struct {
-	u        *upstream.Upstream
-	root     string
-	pathInfo bool
+	u     *upstream.Upstream
+	root  string
+	mount []byte // SCRIPT_NAME: the location's prefix, "" for "/" or an ext location
+	// internal serves the application's X-Accel-Redirects (the vhost's
+	// router: its internal locations and static files).
+	internal handlers.Handler
+}
+
+// newAppHandler returns the handler of a pass location with prefix (""
+// for an extension location).
+func newAppHandler(u *upstream.Upstream, root, prefix string, internal handlers.Handler) *appHandler {
+	return &appHandler{u: u, root: root, mount: []byte(strings.TrimSuffix(prefix, "/")), internal: internal}
 }
 
 // Serve implements handlers.Handler.
 func (h *appHandler) Serve(_ *handlers.Ctx, req *httpcodec.Request, resp *handlers.Response) {
-	if h.pathInfo {
-		resp.RouteUpstream(h.u, h.root, nil, req.Path)
-		return
+	script, pathInfo := h.mount, req.Path
+	if rest, ok := bytes.CutPrefix(pathInfo, script); ok && (len(rest) == 0 || rest[0] == '/') {
+		pathInfo = rest
+	} else {
+		// An extension location matched a path outside the mount, or a
+		// prefix without its slash matched the start of a longer name
+		// ("/app" and "/apple"): the application sees the whole path.
+		script = nil
 	}
-	resp.RouteUpstream(h.u, h.root, req.Path, nil)
+	r := resp.RouteUpstream(h.u, h.root, script, pathInfo)
+	r.Internal = h.internal
 }
-
-// wsgiParams reports whether a pass location to an upstream speaking
-// protocol maps paths as nginx's scgi and uwsgi params do (PATH_INFO the
-// path, SCRIPT_NAME empty): the protocols of WSGI servers.
-func wsgiParams(protocol string) bool { return protocol == "scgi" || protocol == "uwsgi" }

@@ -180,14 +180,14 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 	return lu, fresh, nil
 }
 
-// buildVHost makes a vhost's handler: its redirects, if any, in front of
-// the router of its locations.
+// buildVHost makes a vhost's handler: its redirects and rewrites, if any,
+// in front of the router of its locations.
 func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *generation) (handlers.Handler, error) {
 	rt, err := g.buildRouter(cfg, vh, prev)
 	if err != nil {
 		return nil, err
 	}
-	if len(vh.Redirects) == 0 {
+	if len(vh.Redirects) == 0 && len(vh.Rewrites) == 0 {
 		return rt, nil
 	}
 	rd := &handlers.Redirects{Next: rt}
@@ -201,12 +201,20 @@ func (g *generation) buildVHost(cfg *config.Config, vh *config.VHost, prev *gene
 			return nil, fmt.Errorf("redirects[%d]: %w", i, err)
 		}
 	}
+	for i, r := range vh.Rewrites {
+		if err := rd.AddRewrite(r.Match, r.To); err != nil {
+			return nil, fmt.Errorf("rewrites[%d]: %w", i, err)
+		}
+	}
 	return rd, nil
 }
 
 // buildRouter makes a vhost's router from its locations.
 func (g *generation) buildRouter(cfg *config.Config, vh *config.VHost, prev *generation) (*handlers.Router, error) {
 	rt := &handlers.Router{}
+	if len(vh.Names) > 0 && !strings.HasPrefix(vh.Names[0], "*.") {
+		rt.ServerName = []byte(vh.Names[0])
+	}
 	if len(vh.Locations) == 0 {
 		s, err := g.static(cfg, vh, staticRoot{dir: vh.Root, followOutside: vh.FollowSymlinksOutside}, prev)
 		if err != nil {
@@ -275,7 +283,11 @@ func (g *generation) serving(cfg *config.Config, vh *config.VHost, loc *config.L
 	}
 	u := g.upstreams[f.Upstream].u
 	if f.Mode == "pass" {
-		return &appHandler{u: u, root: sr.dir, pathInfo: wsgiParams(cfg.Upstreams[f.Upstream].Protocol)}, nil
+		mount := loc.Prefix
+		if f.Mount != "" {
+			mount = f.Mount
+		}
+		return newAppHandler(u, sr.dir, mount, rt.Internal()), nil
 	}
 	s, err := g.static(cfg, vh, sr, prev)
 	if err != nil {
@@ -339,6 +351,9 @@ func (g *generation) cgi(cfg *config.Config, vh *config.VHost, loc *config.Locat
 // the location has none (a location without rules costs nothing).
 func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, error) {
 	l := &handlers.Location{Handler: h, Internal: loc.Internal, DenyAll: loc.DeniesAll()}
+	if loc.Buffering == "off" {
+		l.Buffering = handlers.BufferingOff
+	}
 	for _, list := range []struct {
 		in  []string
 		out *[]netip.Prefix
@@ -369,7 +384,10 @@ func withRules(loc *config.Location, h handlers.Handler) (handlers.Handler, erro
 		}
 		l.Headers = handlers.NewHeaderRules(set, add, remove, maxAge)
 	}
-	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil {
+	if rh := loc.RequestHeaders; rh != nil {
+		l.RequestHeaders = handlers.NewRequestHeaderRules(pairs(rh.Set), rh.Remove)
+	}
+	if !l.Internal && !l.DenyAll && len(l.Deny) == 0 && len(l.Allow) == 0 && l.Headers == nil && l.RequestHeaders == nil && l.Buffering == handlers.BufferingOn {
 		return h, nil
 	}
 	return l, nil

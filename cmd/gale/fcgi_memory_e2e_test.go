@@ -27,6 +27,24 @@ import (
 // then completes intact (CRC-32 of the whole body), and no spool file is
 // left open once its response is sent.
 func TestFastCGIMemoryBound(t *testing.T) {
+	// Room for all 500 at once: Go interleaves the responses fairly, so
+	// none would finish early enough to free a slot within the queue
+	// timeout.
+	memoryBound(t, nil, "-fastcgi", "-fastcgi-max-conns", "16")
+}
+
+// TestProxyMemoryBound: the same through the HTTP upstream (issue 13: 500
+// slow readers of a 16 MiB proxied response, RSS under 128 MiB, every byte
+// intact). HTTP/1.1 carries one response per connection, so the budget is
+// one connection per client.
+func TestProxyMemoryBound(t *testing.T) {
+	memoryBound(t, []string{"-http"}, "-proxy", "-fastcgi-max-conns", "512")
+}
+
+// memoryBound runs the demo application (gale fcgi-demo with demoFlags)
+// on a unix socket and gale in front of it with backendFlag pointing
+// there plus galeFlags, then has 500 slow readers download 16 MiB each.
+func memoryBound(t *testing.T, demoFlags []string, backendFlag string, galeFlags ...string) {
 	const (
 		clients = 500
 		size    = 16 << 20
@@ -37,11 +55,11 @@ func TestFastCGIMemoryBound(t *testing.T) {
 	io.CopyN(h, fcgidemo.Bytes(), size)
 	want := h.Sum32()
 
-	// The backend is gale's own demo application (Go's net/http/fcgi, which
-	// multiplexes) in a process of its own: in this one, under the race
-	// detector, it would take most of the test's time.
+	// The backend is gale's own demo application in a process of its own:
+	// in this one, under the race detector, it would take most of the
+	// test's time.
 	sock := filepath.Join(t.TempDir(), "app.sock")
-	app := exec.Command(galeBin, "fcgi-demo", "-listen", "unix:"+sock)
+	app := exec.Command(galeBin, append([]string{"fcgi-demo", "-listen", "unix:" + sock}, demoFlags...)...)
 	app.Stderr = os.Stderr
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
@@ -59,11 +77,7 @@ func TestFastCGIMemoryBound(t *testing.T) {
 	}
 
 	root := t.TempDir()
-	p := startGale(t, "-root", root, "-fastcgi", "unix:"+sock, "-loops", "2",
-		// Room for all 500 at once: Go interleaves the responses fairly, so
-		// none would finish early enough to free a slot within the queue
-		// timeout.
-		"-fastcgi-max-conns", "16", "-log-level", "warn")
+	p := startGale(t, append([]string{"-root", root, backendFlag, "unix:" + sock, "-loops", "2", "-log-level", "warn"}, galeFlags...)...)
 	pid := p.cmd.Process.Pid
 
 	var peak atomic.Int64
@@ -131,8 +145,8 @@ func TestFastCGIMemoryBound(t *testing.T) {
 		t.Fatalf("%d of %d downloads failed", failed, clients)
 	}
 	if peak.Load() > rssMax {
-		t.Fatalf("gale's RSS peaked at %.1f MiB serving %d slow readers of %d MiB FastCGI responses (bound %d MiB)",
-			float64(peak.Load())/(1<<20), clients, size>>20, rssMax>>20)
+		t.Fatalf("gale's RSS peaked at %.1f MiB serving %d slow readers of %d MiB responses (%s; bound %d MiB)",
+			float64(peak.Load())/(1<<20), clients, size>>20, backendFlag, rssMax>>20)
 	}
 	// Spool files are unlinked at creation and take disk until closed.
 	// None may outlive its response, even on a kept-alive connection.

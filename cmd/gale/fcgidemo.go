@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -13,12 +14,14 @@ import (
 	"github.com/gale-http/gale/internal/fcgidemo"
 )
 
-// runFCGIDemo is `gale fcgi-demo -listen ADDR`: the demo FastCGI
-// application (internal/fcgidemo) on a unix socket or a TCP address, until
-// SIGTERM or SIGINT. gale starts it itself for the built-in demo site.
+// runFCGIDemo is `gale fcgi-demo -listen ADDR [-http]`: the demo
+// application (internal/fcgidemo) on a unix socket or a TCP address, over
+// FastCGI or, with -http, over HTTP/1.1 (a backend to try -proxy with),
+// until SIGTERM or SIGINT. gale starts it itself for the built-in demo site.
 func runFCGIDemo(args []string) error {
 	fs := flag.NewFlagSet("gale fcgi-demo", flag.ContinueOnError)
 	listen := fs.String("listen", "", "where to listen: unix:/path or host:port")
+	overHTTP := fs.Bool("http", false, "serve HTTP/1.1 instead of FastCGI")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -39,7 +42,13 @@ func runFCGIDemo(args []string) error {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
 	done := make(chan error, 1)
-	go func() { done <- fcgidemo.Serve(l) }()
+	go func() {
+		if *overHTTP {
+			done <- http.Serve(l, fcgidemo.Handler())
+			return
+		}
+		done <- fcgidemo.Serve(l)
+	}()
 	select {
 	case err := <-done:
 		l.Close()

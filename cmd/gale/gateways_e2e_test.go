@@ -17,7 +17,8 @@ import (
 // TestConfigGateways: a configuration with a cgi-bin location (a shell
 // script run itself), an extension location (*.py run by
 // /usr/bin/python3, with a configured variable) and pass locations to an
-// SCGI and a uwsgi upstream, served by gale from the file.
+// SCGI and a uwsgi upstream (SCRIPT_NAME the location's prefix, PATH_INFO
+// the rest), served by gale from the file.
 func TestConfigGateways(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "www/index.html", "home\n")
@@ -69,8 +70,8 @@ vhosts:
 	for path, want := range map[string]string{
 		"/cgi-bin/hi.sh/x?q=1": "sh /x q=1\n",
 		"/app/hi.py/y":         "py /y hello\n",
-		"/wsgi/z":              "scgi PATH_INFO=/wsgi/z SCRIPT_NAME=",
-		"/uw/w?k=v":            "uwsgi PATH_INFO=/uw/w SCRIPT_NAME= QUERY_STRING=k=v",
+		"/wsgi/z":              "scgi PATH_INFO=/z SCRIPT_NAME=/wsgi",
+		"/uw/w?k=v":            "uwsgi PATH_INFO=/w SCRIPT_NAME=/uw QUERY_STRING=k=v",
 		"/index.html":          "home\n",
 	} {
 		status, body, err := fetchHost(c, p, "localhost", path)

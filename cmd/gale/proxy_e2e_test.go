@@ -242,7 +242,7 @@ func TestProxyGunicornRecycling(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	var errs atomic.Int64
 	var firstErr atomic.Value
-	const total, workers = 1000, 8
+	const total, workers = 5000, 32
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {

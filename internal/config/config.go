@@ -119,12 +119,10 @@ type Cache struct {
 // keepalive + fastcgi_keep_conn on).
 type Upstream struct {
 	// Protocol is what the backends speak: fastcgi; scgi (one request
-	// per connection, as uWSGI's --scgi-socket and python-scgi serve it;
-	// a pass location then sends PATH_INFO as the path and an empty
-	// SCRIPT_NAME, what a WSGI application mounted at / expects); uwsgi
-	// (uWSGI's native protocol, its --socket, what nginx's uwsgi_pass
-	// speaks: one request per connection, the response raw HTTP; a pass
-	// location maps paths as for scgi; a request whose CGI variables
+	// per connection, as uWSGI's --scgi-socket and python-scgi serve it);
+	// uwsgi (uWSGI's native protocol, its --socket, what nginx's
+	// uwsgi_pass speaks: one request per connection, the response raw
+	// HTTP; a request whose CGI variables
 	// exceed the protocol's 65535 bytes gets 431); or http
 	// (HTTP/1.1: gunicorn, uvicorn, waitress, any HTTP server; reached by
 	// a location's proxy).
@@ -222,6 +220,10 @@ type VHost struct {
 	// location (nginx rewrite ... permanent, return 301 ...), the first
 	// that matches.
 	Redirects []*Redirect `yaml:"redirects"`
+	// Rewrites serve matching requests as if they had asked for another
+	// path and query, without a redirect (nginx rewrite ... last), after
+	// the redirects and before any location, the first that matches.
+	Rewrites []*Rewrite `yaml:"rewrites"`
 	// Locations map request paths to what serves them. Without any, the
 	// whole vhost is static files from Root.
 	Locations []*Location `yaml:"locations"`
@@ -240,6 +242,20 @@ type Redirect struct {
 	To string `yaml:"to"`
 	// Status is 301, 302, 303, 307 or 308.
 	Status int `yaml:"status" default:"301"`
+}
+
+// Rewrite is an internal rewrite rule. A request whose path does not
+// match costs no allocation.
+type Rewrite struct {
+	// Match is a regular expression (RE2 syntax) on the decoded path, e.g.
+	// "^/_media/(.*)$"; anchor it with ^ (a literal start is checked first).
+	Match string `yaml:"match"`
+	// To is the local target, "/path?query": $1..$9 are Match's captures
+	// (percent-encoded), $uri, $args and the others as in redirects. As in
+	// nginx, a To with a query gets the request's query after it ("&..."),
+	// one ending in "?" drops it, one without "?" keeps it. REQUEST_URI
+	// stays what the client sent.
+	To string `yaml:"to"`
 }
 
 // Location is a nginx-style location: a prefix match (the longest wins)
@@ -286,14 +302,29 @@ type Location struct {
 	// addresses (nginx allow ...; deny all;); Deny is checked first. A
 	// client on a unix socket has no address and is refused.
 	Allow []string `yaml:"allow"`
-	// Headers changes the headers of the responses gale makes here (files,
-	// redirects; not errors, and not the application's responses, which
-	// carry their own) with status 2xx or 3xx, like nginx add_header.
+	// Headers changes the headers of the responses with status 2xx or 3xx
+	// served here, gale's own (files, redirects) and an application's
+	// (not errors), like nginx add_header.
 	Headers *Headers `yaml:"headers"`
+	// RequestHeaders changes the fields of the requests handed to the
+	// location's application, whatever its protocol (nginx
+	// proxy_set_header, fastcgi_param HTTP_*): remove drops a client's
+	// field the application would trust (X-Forwarded-Proto), set replaces
+	// or adds one. Framing and hop-by-hop fields cannot be changed.
+	RequestHeaders *RequestHeaders `yaml:"request_headers"`
 	// Expires sets Cache-Control: max-age on those responses (nginx
 	// expires): 365d, 12h, 30m, 90s, or 0 (revalidate each time). Empty:
 	// none.
 	Expires string `yaml:"expires"`
+	// Buffering is on or off for the responses of the application a
+	// location hands requests to (fastcgi, proxy, cgi). on holds the start
+	// of a response, up to 64 KiB for at most 5 ms, so that a small one
+	// goes out whole with a Content-Length; what takes longer is sent as
+	// it comes. off sends every byte as the application writes it (nginx
+	// fastcgi_buffering off / proxy_buffering off), for streaming views
+	// and progress output. Either way a response with X-Accel-Buffering:
+	// no, or of type text/event-stream, streams.
+	Buffering string `yaml:"buffering" default:"on"`
 	// Cache stores the application's responses here in the response
 	// cache (nginx proxy_cache / fastcgi_cache), with RFC 9111 semantics:
 	// `cache: {}` caches what the application's Cache-Control, Expires
@@ -371,6 +402,14 @@ type Headers struct {
 	Remove []string `yaml:"remove"`
 }
 
+// RequestHeaders are request header rules.
+type RequestHeaders struct {
+	// Set replaces a field (or adds it when absent).
+	Set map[string]string `yaml:"set"`
+	// Remove removes fields by name.
+	Remove []string `yaml:"remove"`
+}
+
 // Proxy routes a location to an upstream of protocol http. The request
 // goes as HTTP/1.1 with its target as sent and its Host, hop-by-hop fields
 // removed, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
@@ -396,9 +435,18 @@ type FastCGI struct {
 	// statically, *.php and unknown paths go to the application (a
 	// directory runs its index.php, anything else the front controller
 	// script; a *.php that is not a file below the root is 404). pass
-	// sends every request (fastcgi_pass): SCRIPT_NAME is the request path,
-	// for applications that route by path themselves.
+	// sends every request (fastcgi_pass), for applications that route by
+	// path themselves (WSGI under uWSGI or flup, Go, Rack), whatever the
+	// protocol: SCRIPT_NAME is where the application is mounted (Mount)
+	// and PATH_INFO the rest of the path, as nginx's uwsgi_params and
+	// every WSGI gateway give them.
 	Mode string `yaml:"mode" default:"front_controller"`
+	// Mount is where a pass location's application is mounted: its
+	// SCRIPT_NAME, cut from the front of PATH_INFO. Empty: the location's
+	// prefix without its trailing slash (empty for /). Set it on a location
+	// that covers only part of an application mounted above it: "/" for
+	// a prefix /admin/ of a Django project mounted at the root.
+	Mount string `yaml:"mount"`
 	// Index is the front controller script.
 	Index string `yaml:"index" default:"/index.php"`
 	// Ext is the script extension of front_controller.

@@ -27,6 +27,11 @@ func TestSiteRulesErrors(t *testing.T) {
 		{"bad redirect", "vhosts:\n  - root: www\n    redirects:\n      - {match: \"^/(a)\", to: /$2}\n", `:4:9: vhosts[0].redirects[0]: $2 in redirect target: the match has 1 captures`},
 		{"redirect status", "vhosts:\n  - root: www\n    redirects:\n      - {match: ^/, to: /x, status: 200}\n", `:4:9: vhosts[0].redirects[0]: handlers: redirect status 200`},
 		{"bad refuse", loc("        fastcgi: {upstream: php, refuse: [vendor/]}\n"), `:6:43: vhosts[0].locations[0].fastcgi.refuse[0]: bad refuse pattern "vendor/"`},
+		{"bad buffering", loc("        buffering: no\n"), `:6:20: vhosts[0].locations[0].buffering: "no" is not one of on, off`},
+		{"mount of a front controller", loc("        fastcgi: {upstream: php, mount: /}\n"), `:6:41: vhosts[0].locations[0].fastcgi.mount: only for mode pass`},
+		{"relative mount", loc("        fastcgi: {upstream: php, mode: pass, mount: x}\n"), `:6:53: vhosts[0].locations[0].fastcgi.mount: "x" must start with /`},
+		{"mount below the prefix", loc("        fastcgi: {upstream: php, mode: pass, mount: /x/y}\n"), `:6:53: vhosts[0].locations[0].fastcgi.mount: "/x/y" must be the location's prefix or a path above it`},
+		{"mount beside the prefix", loc("        fastcgi: {upstream: php, mode: pass, mount: /xy}\n"), `:6:53: vhosts[0].locations[0].fastcgi.mount: "/xy" must be`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := check(t, tc.text)
@@ -49,8 +54,12 @@ func TestSiteRulesErrors(t *testing.T) {
         allow: [10.0.0.0/8, 127.0.0.1]
         headers: {set: {X-Frame-Options: DENY}, add: {Link: "</a.css>; rel=preload"}, remove: [ETag]}
         expires: 365d
+        buffering: "off"
       - prefix: /
         fastcgi: {upstream: php, refuse: ["*.inc", /inc/, wp-config-sample.php], refuse_defaults: false}
+      - prefix: /x/y/
+        fastcgi: {upstream: php, mode: pass, mount: /x}
+        buffering: on
 `)
 	if errs := check(t, good); errs != nil {
 		t.Errorf("good rules: %q", errs)

@@ -283,6 +283,14 @@ func (v *validator) vhosts() {
 				v.errorf(rp, "%s: %v", rp, err)
 			}
 		}
+		for j, r := range vh.Rewrites {
+			rp := fmt.Sprintf("%s.rewrites[%d]", p, j)
+			if r == nil {
+				v.errorf(rp, "%s: empty rewrite", rp)
+			} else if err := handlers.CheckRewrite(r.Match, r.To); err != nil {
+				v.errorf(rp, "%s: %v", rp, err)
+			}
+		}
 		vh.Root = v.abs(vh.Root)
 		if len(vh.Locations) == 0 {
 			v.root(p+".root", vh.Root, "static files")
@@ -320,6 +328,9 @@ func (v *validator) locations(vp string, vh *VHost) {
 		}
 		v.rules(p, loc)
 		v.cache(p, loc)
+		if loc.Buffering != "" { // locations made from flags leave it unset: on
+			v.oneOf(p+".buffering", loc.Buffering, "on", "off")
+		}
 		loc.Root = v.abs(loc.Root)
 		loc.Alias = v.abs(loc.Alias)
 		root := loc.EffectiveRoot(vh)
@@ -367,6 +378,17 @@ func (v *validator) locations(vp string, vh *VHost) {
 		for j, pat := range f.Refuse {
 			if err := handlers.CheckRefusePattern(pat); err != nil {
 				v.errorf(fmt.Sprintf("%s.refuse[%d]", fp, j), "%s.refuse[%d]: %v", fp, j, err)
+			}
+		}
+		if f.Mount != "" {
+			m := strings.TrimSuffix(f.Mount, "/")
+			switch {
+			case f.Mode != "pass":
+				v.errorf(fp+".mount", "%s.mount: only for mode pass (a front_controller's SCRIPT_NAME is its script)", fp)
+			case f.Mount[0] != '/':
+				v.errorf(fp+".mount", "%s.mount: %q must start with /", fp, f.Mount)
+			case loc.Prefix == "" || !strings.HasPrefix(loc.Prefix, m) || len(loc.Prefix) > len(m) && loc.Prefix[len(m)] != '/':
+				v.errorf(fp+".mount", "%s.mount: %q must be the location's prefix or a path above it", fp, f.Mount)
 			}
 		}
 		if f.Mode == "front_controller" {
@@ -517,6 +539,19 @@ func (v *validator) rules(p string, loc *Location) {
 			v.headerName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
 		}
 	}
+	if h := loc.RequestHeaders; h != nil {
+		hp := p + ".request_headers"
+		for _, name := range sortedKeys(h.Set) {
+			np := hp + ".set." + name
+			v.requestHeaderName(np, name)
+			if !httpcodec.ValidFieldValue(h.Set[name]) {
+				v.errorf(np, "%s: bad header value %q", np, h.Set[name])
+			}
+		}
+		for j, name := range h.Remove {
+			v.requestHeaderName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
+		}
+	}
 	if loc.Expires != "" {
 		if _, err := ParseAge(loc.Expires); err != nil {
 			v.errorf(p+".expires", "%s.expires: %v", p, err)
@@ -560,6 +595,23 @@ func (v *validator) headerName(path, name string) {
 	for _, o := range ownHeaders {
 		if strings.EqualFold(name, o) {
 			v.errorf(path, "%s: %s is gale's own header: it cannot be changed", path, name)
+		}
+	}
+}
+
+// framingHeaders are the request fields that say how the request is
+// framed or hop-by-hop: gale decides them, a rule changing them would
+// smuggle.
+var framingHeaders = []string{"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect"}
+
+func (v *validator) requestHeaderName(path, name string) {
+	if !httpcodec.ValidFieldName(name) {
+		v.errorf(path, "%s: bad header name %q", path, name)
+		return
+	}
+	for _, o := range framingHeaders {
+		if strings.EqualFold(name, o) {
+			v.errorf(path, "%s: %s frames the request: it cannot be changed", path, name)
 		}
 	}
 }

@@ -11,6 +11,8 @@
 // WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 // See the License for the specific language governing permissions and
 // limitations under the License.
+//
+// Modified by the gale authors (read pauses): see GALE.md.
 
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
@@ -345,7 +347,7 @@ loop:
 	// All data have been sent, it's no need to monitor the writable events for LT mode,
 	// remove the writable event from poller to help the future event-loops if necessary.
 	if !isET && c.outboundBuffer.IsEmpty() {
-		return el.poller.ModRead(&c.pollAttachment, false)
+		return c.pollFlushed()
 	}
 
 	// To prevent infinite writing in ET mode and starving other events,

@@ -25,9 +25,12 @@ type Field = httpcodec.Header
 type RequestInfo struct {
 	Method     []byte // REQUEST_METHOD
 	RequestURI []byte // REQUEST_URI: the target as sent, with the query
-	Path       []byte // DOCUMENT_URI: the normalized, decoded path
-	Query      []byte // QUERY_STRING, without '?'
-	Proto      []byte // SERVER_PROTOCOL, e.g. "HTTP/1.1"
+	// Target is the request-target an HTTP backend gets when it is not
+	// RequestURI (an internal rewrite changed it); nil: RequestURI.
+	Target []byte
+	Path   []byte // DOCUMENT_URI: the normalized, decoded path
+	Query  []byte // QUERY_STRING, without '?'
+	Proto  []byte // SERVER_PROTOCOL, e.g. "HTTP/1.1"
 
 	ContentType []byte // CONTENT_TYPE
 	// ContentLength is CONTENT_LENGTH; a negative value sends it empty, as
@@ -46,8 +49,12 @@ type RequestInfo struct {
 	ServerName             []byte
 	HTTPS                  bool
 
-	// Headers become HTTP_* variables (see AppendCGIPairs for the rules).
+	// Headers become HTTP_* variables (see AppendEnv for the rules).
 	Headers []Field
+	// Host, when set, is the authority of an absolute-form target: it is
+	// HTTP_HOST, and the Host field is not forwarded (RFC 9112 section
+	// 3.2.2: the target's authority replaces it).
+	Host []byte
 	// Extra are configured variables (fastcgi_param), appended last so that
 	// they override the computed ones in applications that keep the last.
 	Extra [][2]string
@@ -122,10 +129,13 @@ func AppendPair(dst []byte, f Format, name, value []byte) []byte {
 // forwarded (httpoxy, CVE-2016-5385: HTTP_PROXY would be read as a proxy
 // setting by the application's HTTP client). Content-Type and
 // Content-Length go only as CONTENT_TYPE and CONTENT_LENGTH.
-// Transfer-Encoding is never forwarded: gale decodes a chunked body and
-// states its exact CONTENT_LENGTH, and uWSGI, seeing
-// HTTP_TRANSFER_ENCODING=chunked, would read that plain body as chunks
-// and reset the connection. Repeated
+// The fields of the client's connection to gale (RFC 9110 section 7.6.1:
+// Connection and every field it lists, Keep-Alive, TE, Transfer-Encoding,
+// Upgrade, Proxy-*) are never forwarded: they describe a hop the
+// application is not on. Transfer-Encoding above all: gale decodes a
+// chunked body and states its exact CONTENT_LENGTH, and uWSGI, seeing
+// HTTP_TRANSFER_ENCODING=chunked, reads that plain body as chunks and
+// resets the connection, while Werkzeug reads an empty body. Repeated
 // headers are joined into one variable with ", " ("; " for Cookie), since
 // applications keep only one value per name.
 func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
@@ -155,7 +165,7 @@ func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
 	}
 	dst = appendPair(dst, f, "SERVER_PROTOCOL", ri.Proto)
 	dst = appendPair(dst, f, "GATEWAY_INTERFACE", "CGI/1.1")
-	dst = appendPair(dst, f, "SERVER_SOFTWARE", "gale")
+	dst = appendPair(dst, f, "SERVER_SOFTWARE", ServerSoftware)
 	dst = appendPair(dst, f, "REMOTE_ADDR", ri.RemoteAddr)
 	dst = appendPair(dst, f, "REMOTE_PORT", ri.RemotePort)
 	dst = appendPair(dst, f, "SERVER_ADDR", ri.ServerAddr)
@@ -168,7 +178,10 @@ func AppendEnv(dst []byte, f Format, ri *RequestInfo) []byte {
 		dst = appendPair(dst, f, "REQUEST_SCHEME", "http")
 	}
 	dst = appendPair(dst, f, "REDIRECT_STATUS", "200")
-	dst = appendHeaderPairs(dst, f, ri.Headers)
+	if ri.Host != nil {
+		dst = appendPair(dst, f, "HTTP_HOST", ri.Host)
+	}
+	dst = appendHeaderPairs(dst, f, ri.Headers, ri.Host != nil)
 	for _, kv := range ri.Extra {
 		dst = appendPair(dst, f, kv[0], kv[1])
 	}
@@ -208,89 +221,13 @@ func appendPairs2(dst []byte, f Format, name, a string, b, value []byte) []byte 
 	return appendPair2(dst, f, name, a, b)
 }
 
-// appendHeaderPairs appends the HTTP_* variables for hs.
-func appendHeaderPairs(dst []byte, f Format, hs []Field) []byte {
-	for i := range hs {
-		name := hs[i].Name
-		if !forwardable(name) || seenBefore(hs[:i], name) {
-			continue
-		}
-		sep := ", "
-		if len(name) == len("cookie") && equalFold(name, "cookie") {
-			sep = "; "
-		}
-		vlen := len(hs[i].Value)
-		for _, h := range hs[i+1:] {
-			if equalFold(h.Name, name) {
-				vlen += len(sep) + len(h.Value)
-			}
-		}
-		dst = f.begin(dst, len("HTTP_")+len(name), vlen)
-		dst = append(dst, "HTTP_"...)
-		for _, c := range name {
-			dst = append(dst, cgiNameByte[c])
-		}
-		dst = f.mid(dst, vlen)
-		dst = append(dst, hs[i].Value...)
-		for _, h := range hs[i+1:] {
-			if equalFold(h.Name, name) {
-				dst = append(dst, sep...)
-				dst = append(dst, h.Value...)
-			}
-		}
-		dst = f.end(dst)
-	}
-	return dst
-}
-
-// cgiNameByte maps a header name byte to its CGI variable byte: letters
-// upper-cased, '-' to '_', digits kept; 0 marks a byte that disqualifies
-// the header.
-var cgiNameByte = func() (t [256]byte) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c)
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = byte(c)
-		t[c+'a'-'A'] = byte(c)
-	}
-	t['-'] = '_'
-	return t
-}()
-
-// forwardable reports whether a header becomes an HTTP_* variable.
-func forwardable(name []byte) bool {
-	if len(name) == 0 {
-		return false
-	}
-	for _, c := range name {
-		if cgiNameByte[c] == 0 {
-			return false
-		}
-	}
-	switch len(name) {
-	case len("proxy"):
-		return !equalFold(name, "proxy")
-	case len("content-type"):
-		return !equalFold(name, "content-type")
-	case len("transfer-encoding"):
-		return !equalFold(name, "transfer-encoding")
-	case len("content-length"):
-		return !equalFold(name, "content-length")
-	}
-	return true
-}
-
-// seenBefore reports whether name occurs in hs (the headers already
-// handled, so a repeated header was merged into its first occurrence).
-func seenBefore(hs []Field, name []byte) bool {
-	for _, h := range hs {
-		if equalFold(h.Name, name) {
-			return true
-		}
-	}
-	return false
-}
+// ServerSoftware is SERVER_SOFTWARE. It names nginx because applications
+// decide from it what the server in front can do: WordPress offers
+// pretty permalinks only when it contains "nginx" or "Apache" (its
+// $is_nginx, $is_apache), and routes them through index.php exactly as
+// gale's front controller does. cmd/gale adds its version at start-up,
+// before any request; it is read-only afterwards.
+var ServerSoftware = "gale (nginx-compatible)"
 
 // equalFold is an ASCII case-insensitive comparison that does not allocate.
 func equalFold[T text](a []byte, b T) bool {

@@ -127,7 +127,7 @@ func TestAppendCGIPairs(t *testing.T) {
 		"CONTENT_LENGTH=17",
 		"SERVER_PROTOCOL=HTTP/1.1",
 		"GATEWAY_INTERFACE=CGI/1.1",
-		"SERVER_SOFTWARE=gale",
+		"SERVER_SOFTWARE=gale (nginx-compatible)",
 		"REMOTE_ADDR=192.0.2.7",
 		"REMOTE_PORT=51000",
 		"SERVER_ADDR=192.0.2.1",

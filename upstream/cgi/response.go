@@ -54,8 +54,10 @@ func (p *ResponseParser) LocalRedirect() []byte {
 	return p.Location()
 }
 
-// NoBuffering reports "X-Accel-Buffering: no".
-func (p *ResponseParser) NoBuffering() bool { return p.NoBuffer }
+// NoBuffering reports "X-Accel-Buffering: no", or a text/event-stream
+// body (Server-Sent Events are useless held back) without
+// "X-Accel-Buffering: yes", as httpcodec's parser does for HTTP.
+func (p *ResponseParser) NoBuffering() bool { return p.NoBuffer || p.sse && !p.bufferYes }
 
 // ResponseParser parses the CGI response head (RFC 3875 section 6) at the
 // start of a request's FCGI_STDOUT stream, incrementally: feed it each
@@ -88,6 +90,9 @@ type ResponseParser struct {
 	explicit bool // a Status header or a status line was seen
 	nph      bool // the head began with a status line
 	coded    bool // a Transfer-Encoding was seen
+	// sse: the Content-Type is text/event-stream; bufferYes: the
+	// application said X-Accel-Buffering: yes (see NoBuffering).
+	sse, bufferYes bool
 }
 
 // Reset prepares p for the next response, keeping its storage unless the
@@ -192,7 +197,10 @@ func (p *ResponseParser) classify(f field) error {
 		f.drop = true
 	case equalFold(name, "X-Accel-Buffering"):
 		p.NoBuffer = equalFold(value, "no")
+		p.bufferYes = equalFold(value, "yes")
 		f.drop = true
+	case equalFold(name, "Content-Type"):
+		p.sse = isEventStream(value)
 	case equalFold(name, "Transfer-Encoding"):
 		p.coded = true
 		f.drop = true
@@ -207,6 +215,14 @@ func (p *ResponseParser) classify(f field) error {
 }
 
 var httpSlash1 = []byte("HTTP/1.")
+
+// isEventStream reports whether a Content-Type is text/event-stream, with
+// or without parameters.
+func isEventStream(ct []byte) bool {
+	const sse = "text/event-stream"
+	return len(ct) >= len(sse) && equalFold(ct[:len(sse)], sse) &&
+		(len(ct) == len(sse) || ct[len(sse)] == ';' || ct[len(sse)] == ' ' || ct[len(sse)] == '\t')
+}
 
 // parseStatusLine parses the status line that starts a non-parsed-header
 // response ("HTTP/1.1 200 OK": an nph- CGI script, uWSGI's

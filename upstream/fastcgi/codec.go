@@ -64,13 +64,30 @@ func (Codec) Response() upstream.ResponseFormat { return upstream.CGIResponse }
 // with its terminating empty record. The body follows with AppendStdin and
 // AppendStdinEOF. The pairs are written once, in place, and framed after.
 func AppendRequest(dst []byte, id uint16, ri *cgi.RequestInfo) []byte {
-	dst = AppendBeginRequest(dst, id, RoleResponder, true)
+	dst = appendBegin(dst, id)
 	mark := len(dst)
 	dst = AppendHeader(dst, TypeParams, id, 0, 0)
 	dst = cgi.AppendEnv(dst, cgi.FastCGI, ri)
 	dst = frameInPlace(dst, mark, TypeParams, id)
 	return AppendStreamEnd(dst, TypeParams, id)
 }
+
+// appendBegin appends FCGI_BEGIN_REQUEST (responder, FCGI_KEEP_CONN)
+// padded with a blank line. A FastCGI application reads a record's padding
+// and drops it (spec section 3.3; nginx pads its params and body records). An HTTP server
+// on the port by mistake (gunicorn behind -fastcgi) would wait for the CRLF
+// of a request line that FastCGI records never hold, until its own
+// timeout; the blank line makes it reject the request at once, and its
+// "HTTP/1.1 400" is what ParseRecord recognizes (ErrSpeaksHTTP). Only a
+// record with content is padded: php-fpm skips the padding of those, not
+// of an empty one.
+func appendBegin(dst []byte, id uint16) []byte {
+	dst = AppendHeader(dst, TypeBeginRequest, id, 8, uint8(len(blankLine)))
+	dst = append(dst, byte(RoleResponder>>8), byte(RoleResponder), FlagKeepConn, 0, 0, 0, 0, 0)
+	return append(dst, blankLine...)
+}
+
+const blankLine = "\r\n\r\n"
 
 // frameInPlace turns dst[mark+HeaderLen:], content written after a header
 // placeholder at mark, into records of type typ: it patches the header and,

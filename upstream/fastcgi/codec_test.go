@@ -16,14 +16,14 @@ func TestAppendRequestFraming(t *testing.T) {
 		ri.Headers = append(ri.Headers, cgi.Field{Name: []byte("X-Big"), Value: bytes.Repeat([]byte("z"), size)})
 		prefix := []byte("existing")
 		got := AppendRequest(append([]byte(nil), prefix...), 9, ri)
-		want := AppendBeginRequest(append([]byte(nil), prefix...), 9, RoleResponder, true)
+		want := appendBegin(append([]byte(nil), prefix...), 9)
 		want = AppendParams(want, 9, cgi.AppendEnv(nil, cgi.FastCGI, ri))
 		if !bytes.Equal(got, want) {
 			t.Fatalf("size %d: framing differs (len %d vs %d)", size, len(got), len(want))
 		}
 		// And the records parse back to the same pair stream.
 		var stream []byte
-		rest := got[len(prefix)+16:]
+		rest := got[len(prefix)+16+len(blankLine):]
 		for {
 			rec, n, err := ParseRecord(rest)
 			if err != nil || rec.Type != TypeParams || rec.ID != 9 {

@@ -2,6 +2,7 @@ package fastcgi
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -13,7 +14,11 @@ var ErrNeedMore = errors.New("fastcgi: need more data")
 // so errors.Is(err, ErrVersion) and errors.As(err, &pe) both work. The
 // reactor answers 502 for any of them and closes the upstream connection.
 var (
-	ErrVersion        = errors.New("unsupported FastCGI version")
+	ErrVersion = errors.New("unsupported FastCGI version")
+	// ErrSpeaksHTTP: the peer answered with an HTTP status line, so the
+	// address is an HTTP server's (gunicorn, uvicorn), which belongs in
+	// an upstream of protocol http. It is an ErrVersion too.
+	ErrSpeaksHTTP     = fmt.Errorf("this backend speaks HTTP, not FastCGI (make it an upstream of protocol http, reached by a location's proxy): %w", ErrVersion)
 	ErrPairs          = errors.New("malformed name-value pairs")
 	ErrEndRequest     = errors.New("malformed FCGI_END_REQUEST")
 	ErrUnknownID      = errors.New("record for a request ID not in flight")

@@ -130,7 +130,7 @@ func TestPHPFPM(t *testing.T) {
 			"REQUEST_URI": "/vars.php/extra/path?a=1&b=%20", "DOCUMENT_URI": "/vars.php/extra/path",
 			"HTTP_X_FOO": "bar", "HTTP_HOST": "gale.test", "HTTP_COOKIE": "k=v; k2=v2",
 			"HTTP_PROXY": "(unset)", "HTTP_X_SPOOF": "(unset)", "getenv_proxy": "(unset)",
-			"SERVER_SOFTWARE": "gale", "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_SCHEME": "http",
+			"SERVER_SOFTWARE": "gale (nginx-compatible)", "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_SCHEME": "http",
 			"CONTENT_LENGTH": "", "body_len": "0",
 		}
 		for k, v := range want {

@@ -78,6 +78,8 @@ func DecodeHeader(b []byte) Header {
 	}
 }
 
+const httpSlash = "HTTP/"
+
 // Record is one parsed record. Content is a view into the buffer given to
 // ParseRecord and is valid only as long as that buffer is unchanged (with
 // gnet: until the next Discard or the end of the OnTraffic callback).
@@ -94,6 +96,12 @@ type Record struct {
 // on the configured port, say) fails fast instead of stalling.
 func ParseRecord(buf []byte) (rec Record, n int, err error) {
 	if len(buf) > 0 && buf[0] != Version1 {
+		if n := min(len(buf), len(httpSlash)); string(buf[:n]) == httpSlash[:n] {
+			// "HTTP/1.1 400 Bad Request" (what an HTTP server answers
+			// to the blank line in BEGIN_REQUEST's padding): its first
+			// bytes are enough, the rest may never come.
+			return Record{}, 0, protoErr(ErrSpeaksHTTP, 0, 0)
+		}
 		return Record{}, 0, protoErr(ErrVersion, 0, 0)
 	}
 	if len(buf) < HeaderLen {

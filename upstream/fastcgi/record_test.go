@@ -63,6 +63,9 @@ func TestParseRecord(t *testing.T) {
 		{"short content", []byte{1, 6, 0, 1, 0, 3, 0, 0, 'a', 'b'}, Record{}, 0, ErrNeedMore},
 		{"short padding", []byte{1, 6, 0, 1, 0, 3, 5, 0, 'a', 'b', 'c', 0, 0}, Record{}, 0, ErrNeedMore},
 		{"bad version early", []byte{'H', 'T'}, Record{}, 0, ErrVersion},
+		{"an HTTP status line", []byte("HTTP/1.1 400 Bad Request\r\n"), Record{}, 0, ErrSpeaksHTTP},
+		{"the start of one", []byte("HT"), Record{}, 0, ErrSpeaksHTTP},
+		{"not one", []byte("HX"), Record{}, 0, ErrVersion},
 		{"version 2", []byte{2, 6, 0, 1, 0, 0, 0, 0}, Record{}, 0, ErrVersion},
 		{"stdout", []byte{1, 6, 0, 1, 0, 3, 5, 0, 'a', 'b', 'c', 0, 0, 0, 0, 0, 99},
 			Record{Header{1, 6, 1, 3, 5}, []byte("abc")}, 16, nil},
@@ -78,6 +81,9 @@ func TestParseRecord(t *testing.T) {
 		if n != tt.n || rec.Header != tt.want.Header || !bytes.Equal(rec.Content, tt.want.Content) {
 			t.Errorf("%s: got %+v n=%d, want %+v n=%d", tt.name, rec, n, tt.want, tt.n)
 		}
+	}
+	if _, _, err := ParseRecord([]byte("HX")); errors.Is(err, ErrSpeaksHTTP) {
+		t.Errorf("%q taken for an HTTP status line", "HX")
 	}
 }
 

@@ -24,6 +24,17 @@ type Codec struct{ upstream.Unframed }
 // Protocol is the HTTP codec.
 var Protocol upstream.Protocol = Codec{}
 
+var _ upstream.LossHinter = Codec{}
+
+// LossHint implements upstream.LossHinter. An HTTP server answers even a
+// request it refuses; a close before any byte is what a FastCGI server
+// (php-fpm, reading "GET /" as a record of an unknown version) or uWSGI's
+// --socket does with HTTP, the reverse of the mistake the FastCGI codec
+// names (fastcgi.ErrSpeaksHTTP).
+func (Codec) LossHint(int) string {
+	return "the backend closed without answering: if it is a FastCGI server (php-fpm) or a uwsgi socket, give its upstream protocol fastcgi or uwsgi, not http"
+}
+
 // Name implements upstream.Protocol.
 func (Codec) Name() string { return "http" }
 
@@ -44,7 +55,11 @@ func (Codec) Response() upstream.ResponseFormat { return upstream.HTTPResponse }
 func (Codec) EncodeHead(dst []byte, ri *cgi.RequestInfo, bodyLen int64) []byte {
 	dst = append(dst, ri.Method...)
 	dst = append(dst, ' ')
-	dst = appendTarget(dst, ri.RequestURI)
+	if ri.Target != nil {
+		dst = append(dst, ri.Target...) // rewritten: origin-form already
+	} else {
+		dst = appendTarget(dst, ri.RequestURI)
+	}
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	var host []byte
 	hadBody, conn := false, false

@@ -123,9 +123,9 @@ func (c *Conn) PeerClosed() {
 	}
 }
 
-// Feed implements upstream.ConnCodec: it parses the head (1xx responses
-// are read and dropped: gale handled 100-continue with its client
-// itself), hands it to the stream, then passes body bytes until the
+// Feed implements upstream.ConnCodec: it parses the head (a 103 goes to
+// an upstream.InterimStream, other 1xx responses are dropped: gale
+// handled 100-continue with its client itself), hands it to the stream, then passes body bytes until the
 // framing says the response ended. A head not complete yet is left
 // unconsumed (the parser starts over with more bytes, bounded by
 // httpcodec.MaxResponseHead). Bytes after the end of a response are an
@@ -180,11 +180,11 @@ func (c *Conn) head(b []byte) (int, error) {
 		return 0, err
 	}
 	if c.p.Interim() {
-		// 100 Continue is gale's own business with its client; 102 and
-		// 103 go to a stream that forwards them. The final head follows.
-		if is, ok := c.s.(upstream.InterimStream); ok && c.p.Status != 100 {
-			if err := is.Interim(&c.p); err != nil {
-				return k, err
+		// The final head follows. A 103 goes on to the client when the
+		// stream forwards hints; other 1xx are gale's business.
+		if c.p.Status == 103 && c.s != nil {
+			if is, ok := c.s.(upstream.InterimStream); ok {
+				is.Interim(&c.p)
 			}
 		}
 		return k, nil

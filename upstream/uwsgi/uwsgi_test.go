@@ -30,7 +30,7 @@ func TestEncodeHeadWire(t *testing.T) {
 		{"SCRIPT_FILENAME", "/srv/app"}, {"SCRIPT_NAME", "/app"}, {"PATH_INFO", ""}, {"DOCUMENT_ROOT", "/srv"},
 		{"DOCUMENT_URI", "/app"}, {"REQUEST_URI", "/app?x=1"}, {"QUERY_STRING", "x=1"}, {"REQUEST_METHOD", "POST"},
 		{"CONTENT_TYPE", ""}, {"CONTENT_LENGTH", "5"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"GATEWAY_INTERFACE", "CGI/1.1"},
-		{"SERVER_SOFTWARE", "gale"}, {"REMOTE_ADDR", ""}, {"REMOTE_PORT", ""}, {"SERVER_ADDR", ""}, {"SERVER_PORT", ""},
+		{"SERVER_SOFTWARE", "gale (nginx-compatible)"}, {"REMOTE_ADDR", ""}, {"REMOTE_PORT", ""}, {"SERVER_ADDR", ""}, {"SERVER_PORT", ""},
 		{"SERVER_NAME", ""}, {"REQUEST_SCHEME", "http"}, {"REDIRECT_STATUS", "200"}, {"HTTP_HOST", "h"},
 	} {
 		vars.WriteString(pair(kv[0], kv[1]))

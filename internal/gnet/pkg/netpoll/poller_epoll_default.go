@@ -12,6 +12,8 @@
 // WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 // See the License for the specific language governing permissions and
 // limitations under the License.
+//
+// Modified by the gale authors (ModWrite, ModNone for read pauses): see GALE.md.
 
 //go:build linux && !poll_opt
 
@@ -233,6 +235,22 @@ func (p *Poller) ModReadWrite(pa *PollAttachment, edgeTriggered bool) error {
 	}
 	return os.NewSyscallError("epoll_ctl mod",
 		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
+}
+
+// ModWrite modifies the given file descriptor with writable events only
+// (level-triggered): gale's read pause while the fd has bytes to flush.
+// (Added for gale, see GALE.md.)
+func (p *Poller) ModWrite(pa *PollAttachment) error {
+	return os.NewSyscallError("epoll_ctl mod",
+		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: WriteEvents}))
+}
+
+// ModNone modifies the given file descriptor with no events: only errors
+// and hang-ups are reported. gale's read pause with nothing to flush.
+// (Added for gale, see GALE.md.)
+func (p *Poller) ModNone(pa *PollAttachment) error {
+	return os.NewSyscallError("epoll_ctl mod",
+		unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD)}))
 }
 
 // Delete removes the given file descriptor from the poller.

@@ -135,7 +135,9 @@ func (f *CacheFill) ConditionalHeaders(dst []httpcodec.Header) []httpcodec.Heade
 // Response takes the fetched response's head: its status, the fields
 // the engine forwards (status line first, as upstream.ResponseHead's
 // AppendHead gives them) and the application's Date value (nil: none).
-func (f *CacheFill) Response(status int, head, date []byte, now time.Time) CacheTee {
+// The cache decides from head; client, when not nil, is the head as the
+// location's header rules made it for clients, which is what a hit sends.
+func (f *CacheFill) Response(status int, head, client, date []byte, now time.Time) CacheTee {
 	nowNs := now.UnixNano()
 	f.status = status
 	switch {
@@ -156,6 +158,10 @@ func (f *CacheFill) Response(status int, head, date []byte, now time.Time) Cache
 	if !ok {
 		f.passed(nowNs)
 		return TeePass
+	}
+	if client != nil {
+		_, rest := splitStatusLine(client)
+		f.info.fields = f.p.storedFields(nil, rest, date, nowNs)
 	}
 	f.state = fillCollecting
 	return TeeStore
@@ -400,8 +406,6 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 	cdnInvalid, encoded := false, false
 	var fields []byte
 	if date != nil || !hasDateField(head) {
-		// The parsers keep Date out of the forwarded fields (gale writes
-		// its own on a miss); a stored response keeps the application's.
 		fields = appendDateLine(fields, date, nowNs)
 		if date != nil {
 			dateSec, hasDate = httpDate(date)
@@ -533,6 +537,26 @@ func (p *CachePolicy) analyze(in *respInfo, head, date []byte, status int, reqAu
 		in.meta.sie = eff.sie * int64(time.Second)
 	}
 	return true
+}
+
+// storedFields appends the field lines of a head (without its status
+// line) as an entry stores them: Date first (the parsers keep the
+// application's Date out of the forwarded fields, since gale writes its
+// own on a miss; a stored response keeps the application's, or gets the
+// response time), without Age (generated per hit) and the tag header
+// (never sent to clients).
+func (p *CachePolicy) storedFields(dst, head, date []byte, nowNs int64) []byte {
+	if date != nil || !hasDateField(head) {
+		dst = appendDateLine(dst, date, nowNs)
+	}
+	for l := range fieldLines(head) {
+		name, _ := splitField(l)
+		if eqFoldStr(name, "age") || p.TagHeader != "" && len(name) == len(p.TagHeader) && bytes.EqualFold(name, []byte(p.TagHeader)) {
+			continue
+		}
+		dst = append(dst, l...)
+	}
+	return dst
 }
 
 // hasDateField reports whether a head's fields include Date.

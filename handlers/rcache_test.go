@@ -29,7 +29,7 @@ func storeResp(t testing.TB, p *CachePolicy, target string, status int, fields, 
 		t.Fatalf("%s: lookup %d, want a fetch", target, dec)
 	}
 	head := fmt.Sprintf("HTTP/1.1 %d X\r\n%s", status, fields)
-	if f.Response(status, []byte(head), nil, time.Now()) != TeeStore {
+	if f.Response(status, []byte(head), nil, nil, time.Now()) != TeeStore {
 		f.Finish(false, time.Now())
 		return false
 	}
@@ -109,7 +109,7 @@ func TestRespCacheCollapse(t *testing.T) {
 	if dec, f := p.Lookup(&Ctx{}, req, &resp, time.Now(), w); dec != CacheWait || f != leader {
 		t.Fatalf("second lookup: %d", dec)
 	}
-	leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=10\r\n"), nil, time.Now())
+	leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=10\r\n"), nil, nil, time.Now())
 	leader.Body([]byte("x"))
 	if !leader.Finish(true, time.Now()) || len(w.calls) != 1 || !w.calls[0] {
 		t.Fatalf("waiter calls %v", w.calls)
@@ -121,7 +121,7 @@ func TestRespCacheCollapse(t *testing.T) {
 	_, leader = p.Lookup(&Ctx{}, req2, &resp, time.Now(), &waiter{})
 	w2 := &waiter{}
 	p.Lookup(&Ctx{}, req2, &resp, time.Now(), w2)
-	if leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n"), nil, time.Now()) != TeePass {
+	if leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n"), nil, nil, time.Now()) != TeePass {
 		t.Fatal("no-store is stored")
 	}
 	if len(w2.calls) != 1 || w2.calls[0] {

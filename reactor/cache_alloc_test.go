@@ -47,7 +47,7 @@ func TestResponseCacheHitAllocatesNothing(t *testing.T) {
 		t.Fatalf("lookup %d", dec)
 	}
 	body := strings.Repeat("x", 4096)
-	f.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=3600\r\nContent-Type: image/png\r\n"), nil, time.Now())
+	f.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=3600\r\nContent-Type: image/png\r\n"), nil, nil, time.Now())
 	f.Body([]byte(body))
 	if !f.Finish(true, time.Now()) {
 		t.Fatal("not stored")

@@ -141,7 +141,14 @@ func (r *exchange) teeHead(st int) {
 	if g, ok := r.head.(fieldGetter); ok {
 		date = g.Get("Date")
 	}
-	switch r.fill.Response(st, hb, date, l.now) {
+	var client []byte
+	if hr := r.hdrRules; hr != nil && hr.Applies(st) {
+		// Hits send what a miss sends: the head after the location's
+		// header rules (the cache decides on the application's own).
+		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], hb)
+		client = l.hdrBuf
+	}
+	switch r.fill.Response(st, hb, client, date, l.now) {
 	case handlers.TeeStore:
 		r.teeing = true
 	case handlers.TeeServeStored:

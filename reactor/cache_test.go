@@ -56,6 +56,11 @@ func (o *origin) last() *http.Request {
 // startCached runs gale proxying everything to addr under policy p (its
 // Cache made when nil).
 func startCached(t *testing.T, addr string, p *handlers.CachePolicy) *server {
+	return startCachedRules(t, addr, p, nil)
+}
+
+// startCachedRules is startCached in a location with header rules hr.
+func startCachedRules(t *testing.T, addr string, p *handlers.CachePolicy, hr *handlers.HeaderRules) *server {
 	t.Helper()
 	testenv.CheckLeaks(t)
 	bs, err := upstream.ParseAddrs(addr)
@@ -71,7 +76,11 @@ func startCached(t *testing.T, addr string, p *handlers.CachePolicy) *server {
 		p.LockTimeout = 5 * time.Second
 	}
 	rt := &handlers.Router{}
-	rt.Handle("/", &handlers.Cached{Handler: handlers.NewProxy(u, nil), Policy: p})
+	var h handlers.Handler = &handlers.Cached{Handler: handlers.NewProxy(u, nil), Policy: p}
+	if hr != nil {
+		h = &handlers.Location{Handler: h, Headers: hr}
+	}
+	rt.Handle("/", h)
 	cfg := reactor.Config{Handler: rt, Loops: 2, Addr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
 	srv, err := reactor.New(cfg)
 	if err != nil {
@@ -237,5 +246,34 @@ func TestInterimForwarded(t *testing.T) {
 		if got := string(b); len(got) < len(want) || got[:len(want)] != want {
 			t.Fatalf("request %d: got\n%q\nwant a start of\n%q", i, got, want)
 		}
+	}
+}
+
+// TestCacheHitHeaderRules: a hit carries the location's header rules as
+// the miss did, while the cache decides on the application's own head
+// (a rule setting Cache-Control does not make a no-store response
+// cacheable).
+func TestCacheHitHeaderRules(t *testing.T) {
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ns" {
+			w.Header().Set("Cache-Control", "no-store")
+		} else {
+			w.Header().Set("Cache-Control", "max-age=60")
+		}
+		w.Header().Set("X-Powered-By", "app")
+		fmt.Fprint(w, "x")
+	})
+	hr := handlers.NewHeaderRules([][2]string{{"X-Frame-Options", "DENY"}}, nil, []string{"X-Powered-By"}, 3600)
+	s := startCachedRules(t, o.addr, &handlers.CachePolicy{}, hr)
+	for i := 0; i < 2; i++ {
+		r, _ := cget(t, s, "/h")
+		if r.Header.Get("X-Frame-Options") != "DENY" || r.Header.Get("X-Powered-By") != "" || r.Header.Get("Cache-Control") != "max-age=3600" {
+			t.Fatalf("response %d (%s): %v", i, r.Header.Get("Cache-Status"), r.Header)
+		}
+	}
+	cget(t, s, "/ns")
+	cget(t, s, "/ns")
+	if o.hits.Load() != 3 {
+		t.Fatalf("origin saw %d requests, want 3 (/h once, /ns twice)", o.hits.Load())
 	}
 }

@@ -147,7 +147,7 @@ func (p *CachePolicy) Lookup(ctx *Ctx, req *httpcodec.Request, resp *Response, n
 		rcc = newCC()
 		p.requestCC(req, &rcc)
 	}
-	if req.HasBody() || p.bypassCookie(req.Get(httpcodec.HdrCookie)) {
+	if req.HasBody() || req.Has(httpcodec.HdrUpgrade) || p.bypassCookie(req.Get(httpcodec.HdrCookie)) {
 		c.Stats.Bypass.Add(1)
 		resp.CacheStatus = statusBypass
 		return CacheBypass, nil

@@ -277,6 +277,13 @@ func (r *exchange) segmentDone() {
 // an upstream connection still has them queued (a backend may answer
 // before it read the whole body), as soon as that write ends.
 func (r *exchange) release() {
+	if f := r.fill; f != nil {
+		// Whatever ended r without its fill's end (a response without a
+		// head, a client gone while its body arrived): the key is not
+		// left locked, its waiters go on.
+		r.fill = nil
+		f.Finish(false, r.l.now)
+	}
 	if r.writing > 0 {
 		r.releaseLater = true
 		return

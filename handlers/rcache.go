@@ -113,8 +113,13 @@ const (
 // runs once, on whatever goroutine ends the fetch f: stored says the
 // response was stored (look up again), false that the waiter must go to
 // the application itself.
+//
+// CacheStream runs, on the fetching goroutine too, each time more of the
+// response can be read with CacheFill.Stream (read-while-writer): a waiter
+// may write it as it arrives instead of waiting for the end.
 type CacheWaiter interface {
 	CacheReady(f *CacheFill, stored bool)
+	CacheStream(f *CacheFill)
 }
 
 // Cache-Status values (RFC 9211) of forwarded responses.

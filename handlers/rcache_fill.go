@@ -32,8 +32,9 @@ type CacheFill struct {
 	state   fillState
 	status  int
 	info    respInfo
-	body    []byte
 	waiters []CacheWaiter // under Cache.mu
+	wbuf    []CacheWaiter // the fetching loop's copy of waiters, to notify
+	stream  fillStream    // the body so far, for the waiters (rcache_stream.go)
 }
 
 // fillState is where a fill is.
@@ -137,7 +138,10 @@ func (f *CacheFill) ConditionalHeaders(dst []httpcodec.Header) []httpcodec.Heade
 // AppendHead gives them) and the application's Date value (nil: none).
 // The cache decides from head; client, when not nil, is the head as the
 // location's header rules made it for clients, which is what a hit sends.
-func (f *CacheFill) Response(status int, head, client, date []byte, now time.Time) CacheTee {
+//
+// length is the body length the response declares (-1: unknown): the
+// waiters get the response as it arrives, framed by it.
+func (f *CacheFill) Response(status int, head, client, date []byte, length int64, now time.Time) CacheTee {
 	nowNs := now.UnixNano()
 	f.status = status
 	switch {
@@ -164,6 +168,7 @@ func (f *CacheFill) Response(status int, head, client, date []byte, now time.Tim
 		f.info.fields = f.p.storedFields(nil, rest, date, nowNs)
 	}
 	f.state = fillCollecting
+	f.openStream(length)
 	return TeeStore
 }
 
@@ -190,13 +195,13 @@ func (f *CacheFill) Body(p []byte) bool {
 	if f.state != fillCollecting {
 		return false
 	}
-	if int64(len(f.body)+len(p)) > f.p.Cache.maxObject {
-		f.body = nil
+	if f.stream.size+int64(len(p)) > f.p.Cache.maxObject {
 		f.state = fillPassing
+		f.endStream(StreamCut)
 		f.release(false)
 		return false
 	}
-	f.body = append(f.body, p...)
+	f.addChunk(p)
 	return true
 }
 
@@ -210,11 +215,15 @@ func (f *CacheFill) Finish(complete bool, now time.Time) bool {
 		stored = true
 		f.p.Cache.Stats.Stored.Add(1)
 	}
+	if stored {
+		f.endStream(StreamDone)
+	} else {
+		f.endStream(StreamCut)
+	}
 	if f.state != fillDone {
 		f.state = fillDone
 		f.release(stored)
 	}
-	f.body = nil
 	return stored
 }
 
@@ -273,7 +282,7 @@ func (f *CacheFill) store(nowNs int64) {
 	m, data := f.build(key, nowNs)
 	h := maphash.Bytes(c.seed, key)
 	c.st.put(h, m, data)
-	if in.compressible && f.status == 200 && len(f.body) >= minCompressSize {
+	if in.compressible && f.status == 200 && f.stream.size >= minCompressSize {
 		c.compressLater(h, m.storedAt)
 	}
 }
@@ -283,11 +292,12 @@ func (f *CacheFill) store(nowNs int64) {
 func (f *CacheFill) build(key []byte, nowNs int64) (entryMeta, []byte) {
 	in := &f.info
 	statusLine := in.statusLine
+	size := f.stream.size
 	var cl []byte
 	if f.status != 204 && f.status != 304 {
-		cl = httpcodec.AppendContentLength(nil, int64(len(f.body)))
+		cl = httpcodec.AppendContentLength(nil, size)
 	}
-	n := len(key) + len(statusLine) + len(httpcodec.ServerHeader) + len(in.fields) + len(cl) + len(f.body) + len(in.etag) + len(in.tags)
+	n := len(key) + len(statusLine) + len(httpcodec.ServerHeader) + len(in.fields) + len(cl) + int(size) + len(in.etag) + len(in.tags)
 	d := make([]byte, 0, n)
 	d = append(d, key...)
 	hs := len(d)
@@ -296,13 +306,15 @@ func (f *CacheFill) build(key []byte, nowNs int64) (entryMeta, []byte) {
 	d = append(d, in.fields...)
 	d = append(d, cl...)
 	headN := len(d) - hs
-	d = append(d, f.body...)
+	for _, c := range f.stream.chunks { // the leader's own: no lock needed to read
+		d = append(d, c...)
+	}
 	d = append(d, in.etag...)
 	d = append(d, in.tags...)
 	m := in.meta
 	m.gen = f.p.Cache.gen.Load()
 	m.status = uint16(f.status)
-	m.keyN, m.headN, m.bodyN = uint32(len(key)), uint32(headN), uint32(len(f.body))
+	m.keyN, m.headN, m.bodyN = uint32(len(key)), uint32(headN), uint32(size)
 	m.etagN, m.tagsN = uint32(len(in.etag)), uint32(len(in.tags))
 	m.statusN, m.clN = uint32(len(statusLine)), uint32(len(cl))
 	return m, d
@@ -347,7 +359,9 @@ func (f *CacheFill) merge(head, date []byte, nowNs int64) {
 		f.release(false)
 		return
 	}
-	f.body = append([]byte(nil), sm.body(sd)...)
+	f.stream.mu.Lock()
+	f.stream.chunks, f.stream.size = [][]byte{sm.body(sd)}, int64(sm.bodyN)
+	f.stream.mu.Unlock()
 	key := sd[:sm.keyN]
 	m, data := f.build(key, nowNs)
 	f.p.Cache.st.put(f.staleHash, m, data)

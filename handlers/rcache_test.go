@@ -11,9 +11,13 @@ import (
 )
 
 // waiter records CacheReady calls.
-type waiter struct{ calls []bool }
+type waiter struct {
+	calls   []bool
+	streams int
+}
 
 func (w *waiter) CacheReady(_ *CacheFill, stored bool) { w.calls = append(w.calls, stored) }
+func (w *waiter) CacheStream(*CacheFill)               { w.streams++ }
 
 // storeResp runs a miss for target through Lookup and a fill, as the
 // reactor does, with the response head fields (CRLF-separated lines) and
@@ -29,7 +33,7 @@ func storeResp(t testing.TB, p *CachePolicy, target string, status int, fields, 
 		t.Fatalf("%s: lookup %d, want a fetch", target, dec)
 	}
 	head := fmt.Sprintf("HTTP/1.1 %d X\r\n%s", status, fields)
-	if f.Response(status, []byte(head), nil, nil, time.Now()) != TeeStore {
+	if f.Response(status, []byte(head), nil, nil, int64(len(body)), time.Now()) != TeeStore {
 		f.Finish(false, time.Now())
 		return false
 	}
@@ -109,9 +113,13 @@ func TestRespCacheCollapse(t *testing.T) {
 	if dec, f := p.Lookup(&Ctx{}, req, &resp, time.Now(), w); dec != CacheWait || f != leader {
 		t.Fatalf("second lookup: %d", dec)
 	}
-	leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=10\r\n"), nil, nil, time.Now())
+	leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=10\r\n"), nil, nil, -1, time.Now())
 	leader.Body([]byte("x"))
-	if !leader.Finish(true, time.Now()) || len(w.calls) != 1 || !w.calls[0] {
+	if v := leader.Stream(0); w.streams != 2 || v.State != StreamOpen || len(v.Chunks) != 1 || !strings.HasPrefix(string(v.Head), "HTTP/1.1 200 OK\r\n") ||
+		!strings.Contains(string(v.Head), "Transfer-Encoding: chunked\r\n") || !strings.Contains(string(v.Head), "Cache-Status: gale; fwd=uri-miss; collapsed\r\n") {
+		t.Fatalf("read-while-writer: %d notifications, %+v", w.streams, v)
+	}
+	if !leader.Finish(true, time.Now()) || len(w.calls) != 1 || !w.calls[0] || leader.Stream(1).State != StreamDone {
 		t.Fatalf("waiter calls %v", w.calls)
 	}
 	// An uncacheable answer releases at once, as not stored, and the key
@@ -121,7 +129,7 @@ func TestRespCacheCollapse(t *testing.T) {
 	_, leader = p.Lookup(&Ctx{}, req2, &resp, time.Now(), &waiter{})
 	w2 := &waiter{}
 	p.Lookup(&Ctx{}, req2, &resp, time.Now(), w2)
-	if leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n"), nil, nil, time.Now()) != TeePass {
+	if leader.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n"), nil, nil, -1, time.Now()) != TeePass {
 		t.Fatal("no-store is stored")
 	}
 	if len(w2.calls) != 1 || w2.calls[0] {

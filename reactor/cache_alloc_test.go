@@ -17,6 +17,7 @@ import (
 type noWait struct{}
 
 func (noWait) CacheReady(*handlers.CacheFill, bool) {}
+func (noWait) CacheStream(*handlers.CacheFill)      {}
 
 // TestResponseCacheHitAllocatesNothing: parsing a browser's request and
 // answering it from the response cache, in the reactor, allocates
@@ -47,7 +48,7 @@ func TestResponseCacheHitAllocatesNothing(t *testing.T) {
 		t.Fatalf("lookup %d", dec)
 	}
 	body := strings.Repeat("x", 4096)
-	f.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=3600\r\nContent-Type: image/png\r\n"), nil, nil, time.Now())
+	f.Response(200, []byte("HTTP/1.1 200 OK\r\nCache-Control: max-age=3600\r\nContent-Type: image/png\r\n"), nil, nil, int64(len(body)), time.Now())
 	f.Body([]byte(body))
 	if !f.Finish(true, time.Now()) {
 		t.Fatal("not stored")

@@ -1,7 +1,9 @@
 package reactor_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -365,5 +367,46 @@ func TestCacheLeaderLeaves(t *testing.T) {
 	}
 	if r, _ := cget(t, s, "/k"); o.hits.Load() != 1 || !strings.HasPrefix(r.Header.Get("Cache-Status"), "gale; hit") {
 		t.Fatalf("origin saw %d requests; Cache-Status %q", o.hits.Load(), r.Header.Get("Cache-Status"))
+	}
+}
+
+// TestCacheWaitersReadWhileWriting: a request waiting for another's
+// fetch is written the response as it arrives: the first part before the
+// origin sends the rest, then the rest; and the entry is stored whole.
+func TestCacheWaitersReadWhileWriting(t *testing.T) {
+	rest := make(chan struct{})
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "first part;")
+		w.(http.Flusher).Flush()
+		<-rest
+		fmt.Fprint(w, "second part")
+	})
+	s := startCached(t, o.addr, &handlers.CachePolicy{})
+	go cget(t, s, "/rww")
+	time.Sleep(100 * time.Millisecond)
+	c := s.dial(t)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprint(c, "GET /rww HTTP/1.1\r\nHost: example.com\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Cache-Status") != "gale; fwd=uri-miss; collapsed" {
+		t.Fatalf("waiter's head: %v", resp.Header)
+	}
+	first := make([]byte, len("first part;"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "first part;" {
+		t.Fatalf("first part before the origin's end: %q %v", first, err)
+	}
+	close(rest)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || string(b) != "second part" {
+		t.Fatalf("the rest: %q %v", b, err)
+	}
+	if r, body := cget(t, s, "/rww"); body != "first part;second part" || !strings.HasPrefix(r.Header.Get("Cache-Status"), "gale; hit") || o.hits.Load() != 1 {
+		t.Fatalf("stored: %q %q, origin %d", body, r.Header.Get("Cache-Status"), o.hits.Load())
 	}
 }

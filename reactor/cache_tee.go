@@ -29,12 +29,23 @@ import (
 // exchange startExchange takes, set up for its fetch, wait or bypass.
 func (l *loop) cacheLookup(cs *conn, route *handlers.UpstreamRoute) bool {
 	r := l.newExchange() // the waiter should the request join a fetch
-	dec, fill := route.Cache.Lookup(&l.hctx, &l.req, &l.resp, l.now, r)
+	req := &l.req
+	// A waiter is written the fetch's response as it arrives, unless
+	// the cache must answer its conditionals or range from the entry, or
+	// it cannot take a chunked body.
+	r.canStream = req.Minor > 0 && !req.Has(httpcodec.HdrIfNoneMatch) &&
+		!req.Has(httpcodec.HdrIfModifiedSince) && !req.Has(httpcodec.HdrRange)
+	if r.w == nil {
+		r.w = &exWaiter{l: l, r: r} // once per exchange, not per lookup
+	}
+	dec, fill := route.Cache.Lookup(&l.hctx, req, &l.resp, l.now, r.w)
 	switch dec {
 	case handlers.CacheServed:
-		l.freeEx = append(l.freeEx, r) // untouched: as clean as it came
+		r.canStream = false
+		l.freeEx = append(l.freeEx, r) // as clean as it came
 		return true
 	case handlers.CacheServedRefresh:
+		r.canStream = false
 		l.freeEx = append(l.freeEx, r)
 		l.startRefresh(cs, route, fill)
 		return true
@@ -73,10 +84,19 @@ func (l *loop) startRefresh(cs *conn, route *handlers.UpstreamRoute, fill *handl
 	r.p.assign(r)
 }
 
+// exWaiter is an exchange as a handlers.CacheWaiter. Its methods run on
+// the fetching loop's goroutine, where nothing of the exchange may be
+// read (its own loop may be recycling it): they only queue a task on the
+// exchange's loop, whose fields here never change after it is made.
+type exWaiter struct {
+	l *loop
+	r *exchange
+}
+
 // CacheReady implements handlers.CacheWaiter: the fetch r waits for is
-// over. It runs on the fetching loop's goroutine; r is woken on its own.
-func (r *exchange) CacheReady(f *handlers.CacheFill, stored bool) {
-	l := r.l
+// over; r is woken on its own loop.
+func (w *exWaiter) CacheReady(f *handlers.CacheFill, stored bool) {
+	l, r := w.l, w.r
 	_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		l.stamp()
 		r.woken(f, stored)
@@ -84,16 +104,92 @@ func (r *exchange) CacheReady(f *handlers.CacheFill, stored bool) {
 	}))
 }
 
+// CacheStream implements handlers.CacheWaiter: more of the response r
+// waits for can be read.
+func (w *exWaiter) CacheStream(f *handlers.CacheFill) {
+	l, r := w.l, w.r
+	_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		l.stamp()
+		if r.waitFill == f && r.state == exCollapsed {
+			r.streamFrom(f)
+		}
+		return nil
+	}))
+}
+
+// streamFrom writes what r has not written yet of the response it
+// waits for: the head, once there is one, then the chunks after those
+// written; at the stream's end it finishes r, or cuts a response it
+// cannot complete.
+func (r *exchange) streamFrom(f *handlers.CacheFill) {
+	cs := r.cs
+	if !r.canStream || cs == nil || cs.gone {
+		return
+	}
+	v := f.Stream(r.streamed)
+	if v.Head == nil || v.State == handlers.StreamCut && !r.headSent {
+		return // nothing to write yet, or never: CacheReady decides
+	}
+	l := r.l
+	if !r.headSent {
+		l.wheel.cancel(&r.t) // no lock timeout once its response began
+		r.headSent, r.chunkedTE, r.status = true, v.Chunked, v.Status
+		r.cstatus = "gale; fwd=uri-miss; collapsed"
+		b := append(l.hctx.Scratch[:0], v.Head...)
+		switch {
+		case !r.keep:
+			b = append(b, "Connection: close\r\n"...)
+		case r.minor == 0:
+			b = append(b, "Connection: keep-alive\r\n"...)
+		}
+		b = append(b, "\r\n"...)
+		cs.sendResponse(r, b)
+		l.hctx.Scratch = b[:0]
+	}
+	for _, c := range v.Chunks {
+		if len(c) > 0 && !cs.gone {
+			r.writeBody(c)
+		}
+	}
+	r.streamed += len(v.Chunks)
+	if cs.gone {
+		return // a write failed: its close ended r (clientGone)
+	}
+	switch v.State {
+	case handlers.StreamDone:
+		r.waitFill = nil
+		if r.chunkedTE {
+			cs.sendResponse(r, lastChunk)
+		}
+		r.accountUpstream(r.status)
+		r.state = exFinished
+		cs.responseDone(r, r.keep)
+	case handlers.StreamCut:
+		r.waitFill = nil
+		r.failClient(502) // after its head: the connection is cut
+	}
+}
+
 // collapse parks r until the fetch it joined ends, or its lock timeout.
+// A fetch whose response began before r joined has notified its waiters
+// already: r looks at its stream once, from a task (never inside the
+// batch that parsed it, whose responses before it are not written yet).
 func (r *exchange) collapse() {
 	r.state = exCollapsed
 	r.l.wheel.schedule(&r.t, timerQueue, r.l.now, r.cache.LockTimeout)
+	if r.canStream {
+		r.w.CacheStream(r.waitFill)
+	}
 }
 
 // woken runs on r's loop when the fetch r waited for is over.
 func (r *exchange) woken(f *handlers.CacheFill, stored bool) {
 	if r.waitFill != f || r.state != exCollapsed {
 		return // it left already (lock timeout, client gone)
+	}
+	if r.headSent {
+		r.streamFrom(f) // its end: the rest, and done or cut
+		return
 	}
 	r.waitFill = nil
 	r.l.wheel.cancel(&r.t)
@@ -111,7 +207,7 @@ func (r *exchange) woken(f *handlers.CacheFill, stored bool) {
 
 // lockTimeout: the fetch r joined takes too long; r goes on its own.
 func (r *exchange) lockTimeout() {
-	r.waitFill.Leave(r)
+	r.waitFill.Leave(r.w)
 	r.waitFill = nil
 	r.cstatus = "gale; fwd=uri-miss; detail=lock-timeout"
 	r.uncollapse()
@@ -148,7 +244,7 @@ func (r *exchange) teeHead(st int) {
 		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], hb)
 		client = l.hdrBuf
 	}
-	switch r.fill.Response(st, hb, client, date, l.now) {
+	switch r.fill.Response(st, hb, client, date, r.head.Length(), l.now) {
 	case handlers.TeeStore:
 		r.teeing = true
 	case handlers.TeeServeStored:

@@ -141,6 +141,9 @@ type exchange struct {
 	cstatus    string
 	cacheServe handlers.ServeHow // answer from the cache once the fetch ended (0: no)
 	teeing     bool              // the body goes to fill too
+	canStream  bool              // a waiter written the fetch's response as it arrives
+	streamed   int               // chunks of waitFill's stream written
+	w          *exWaiter         // r as a CacheWaiter (cache_tee.go); kept by recycle
 	// bg: a fetch for the cache alone (a background refresh, or a fill
 	// whose client left): it has no client, and is not abandoned.
 	bg bool
@@ -248,14 +251,14 @@ func (l *loop) recycle(r *exchange) {
 	if len(l.freeEx) >= 256 || r.writing > 0 {
 		return // a queued write still refers to r: the collector takes it
 	}
-	rp, held, info, frameAt := r.rp, r.held[:0], r.info, r.frameAt[:0]
+	rp, held, info, frameAt, w := r.rp, r.held[:0], r.info, r.frameAt[:0], r.w
 	if cap(held) > 16<<10 && len(l.freeEx) >= 32 {
 		// Keep few large head buffers: hundreds of concurrent big
 		// responses would otherwise leave 64 KiB each on the free list.
 		held = nil
 	}
 	rp.Reset()
-	*r = exchange{l: l, rp: rp, held: held, info: reqInfo{buf: info.buf[:0]}, frameAt: frameAt}
+	*r = exchange{l: l, rp: rp, held: held, info: reqInfo{buf: info.buf[:0]}, frameAt: frameAt, w: w}
 	r.t.owner = r
 	l.freeEx = append(l.freeEx, r)
 }
@@ -427,7 +430,7 @@ func (r *exchange) receiving() bool { return r.state == exReceiving }
 // loop.cancel).
 func (r *exchange) clientGone() {
 	if r.state == exCollapsed {
-		r.waitFill.Leave(r)
+		r.waitFill.Leave(r.w)
 		r.waitFill = nil
 	}
 	if r.fill != nil && r.state >= exWaiting && r.state < exEnded {

@@ -148,7 +148,7 @@ func (p *CachePolicy) Lookup(ctx *Ctx, req *httpcodec.Request, resp *Response, n
 		return CacheInvalidate, nil
 	}
 	var rcc ccDirectives
-	if v := req.Lookup("Cache-Control"); v != nil {
+	if req.Lookup("Cache-Control") != nil {
 		rcc = newCC()
 		p.requestCC(req, &rcc)
 	}

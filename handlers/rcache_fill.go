@@ -168,7 +168,11 @@ func (f *CacheFill) Response(status int, head, client, date []byte, length int64
 		f.info.fields = f.p.storedFields(nil, rest, date, nowNs)
 	}
 	f.state = fillCollecting
-	f.openStream(length)
+	if len(f.info.vary) == 0 {
+		// Under Vary a waiter may want another variant than this one:
+		// it looks its own up once the fetch is over.
+		f.openStream(length)
+	}
 	return TeeStore
 }
 

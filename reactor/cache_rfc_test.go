@@ -410,3 +410,35 @@ func TestCacheWaitersReadWhileWriting(t *testing.T) {
 		t.Fatalf("stored: %q %q, origin %d", body, r.Header.Get("Cache-Status"), o.hits.Load())
 	}
 }
+
+// TestCacheVaryCollapsed: a request collapsed onto a fetch of another
+// variant is not given that variant: it looks its own up at the end,
+// and fetches it.
+func TestCacheVaryCollapsed(t *testing.T) {
+	release := make(chan struct{})
+	o := startOrigin(t, func(o *origin, w http.ResponseWriter, r *http.Request) {
+		if o.hits.Load() == 1 {
+			<-release
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Vary", "Accept-Language")
+		fmt.Fprint(w, "lang="+r.Header.Get("Accept-Language"))
+	})
+	s := startCached(t, o.addr, &handlers.CachePolicy{})
+	done := make(chan string, 1)
+	go func() {
+		_, b := cget(t, s, "/vc", "Accept-Language: en")
+		done <- b
+	}()
+	time.Sleep(100 * time.Millisecond)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		close(release)
+	}()
+	if _, b := cget(t, s, "/vc", "Accept-Language: fr"); b != "lang=fr" {
+		t.Fatalf("the collapsed fr request got %q", b)
+	}
+	if b := <-done; b != "lang=en" {
+		t.Fatalf("the en request got %q", b)
+	}
+}

@@ -146,6 +146,10 @@ func (h *Harness) Run(sc Scenario, srv Server) Outcome {
 		out.NA = err.Error()
 		return out
 	}
+	if _, ok := srv.(cacher); sc.Cache && !ok {
+		out.NA = "no response cache"
+		return out
+	}
 	in, err := h.start(sc, srv)
 	if err != nil {
 		out.NA = err.Error()
@@ -187,7 +191,7 @@ func (h *Harness) start(sc Scenario, srv Server) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &instance{env: Env{Dir: dir, Root: h.root, Port: port, CPUs: h.opt.ServerCPUs, MaxConns: h.opt.IdleConns + 1024}}
+	in := &instance{env: Env{Dir: dir, Root: h.root, Port: port, CPUs: h.opt.ServerCPUs, MaxConns: h.opt.IdleConns + 1024, Cache: sc.Cache}}
 	if sc.CGI {
 		if in.env.Root, err = writeCGIRoot(dir); err != nil {
 			return nil, err

@@ -42,6 +42,12 @@ type Scenario struct {
 	// scenario; the others are n/a with NAWhy.
 	Peers []string
 	NAWhy string
+	// Cache puts the backend behind the server's response cache, a 1 s
+	// micro-cache of its 200s with a lock (collapsed forwarding), stale
+	// while updating and background updates: nginx's fastcgi_cache
+	// recipe, gale's cache: {ttl: 1s, stale_while_revalidate: 10s}.
+	// Servers without a response cache are n/a.
+	Cache bool
 }
 
 // allScenarios lists every scenario in report order.
@@ -61,6 +67,7 @@ var allScenarios = []Scenario{
 		Peers: []string{"nginx"}, NAWhy: "no uwsgi_pass-like client compared here (issue 14: gale vs nginx)"},
 	{Name: "cgi-hello", Desc: "#!/bin/sh CGI script, a process per request", Path: cgiURLPath, CGI: true,
 		Peers: []string{"lighttpd", "nginx+fcgiwrap"}, NAWhy: "no CGI of its own (nginx: see nginx+fcgiwrap)"},
+	{Name: "cache-hit", Desc: "hello.php on php-fpm behind the response cache (1 s micro-cache: nearly all hits)", Path: helloURLPath, Backend: "php", Cache: true},
 	{Name: "idle-10k", Desc: "10,000 idle keep-alive connections after one request each", Kind: KindIdle, Path: "/612.bin"},
 	{Name: "slow-500", Desc: "500 slow readers of the 16 MiB file", Kind: KindSlow, Path: "/16m.bin"},
 	{Name: "slowloris", Desc: "4 KiB file with wrk, alone and beside 1,000 connections trickling a header byte every 2 s", Kind: KindLoris, Path: "/4k.bin"},

@@ -25,8 +25,16 @@ type Env struct {
 	UWSGI          string // unix socket of a uwsgi-protocol backend for every request, or ""
 	// CGI: Root holds cgi-bin/hello.sh (cgi-hello); FastCGI, when set, is
 	// then fcgiwrap's socket for /cgi-bin/, not a PHP backend.
-	CGI bool
+	CGI   bool
+	Cache bool // FastCGI responses through the server's response cache (Scenario.Cache)
 }
+
+// cacher is a Server with a response cache; the others are n/a for
+// cache scenarios.
+type cacher interface{ hasCache() }
+
+func (*gale) hasCache()  {}
+func (*nginx) hasCache() {}
 
 // Addr is the host:port the server listens on.
 func (e Env) Addr() string { return "127.0.0.1:" + strconv.Itoa(e.Port) }
@@ -102,7 +110,7 @@ func (g *gale) args(e Env) []string {
 		return []string{"wsgi", "-listen", e.Addr(), "-loops", "1", "-workers", strconv.Itoa(wsgiWorkers),
 			"-python", wsgiPython, "-dir", e.WSGIDir, wsgiAppName}
 	}
-	if e.UWSGI != "" || e.CGI {
+	if e.UWSGI != "" || e.CGI || e.Cache {
 		return append([]string{"-config", filepath.Join(e.Dir, "gale.yaml")}, g.extra...)
 	}
 	if e.Proxy != "" {
@@ -131,6 +139,8 @@ func (g *gale) Config(e Env) string {
 // upstream, CGI locations), or "".
 func (g *gale) yaml(e Env) string {
 	switch {
+	case e.Cache:
+		return g.cacheConfig(e)
 	case e.UWSGI != "":
 		// The budget (max_conns) defaults to 4 per loop: uWSGI's 4 processes.
 		return fmt.Sprintf(`listen: %s
@@ -157,6 +167,23 @@ vhosts:
 
 func (g *gale) Start(e Env) (*Proc, error) {
 	return startWithConfig(e, "gale", "gale.yaml", g.yaml(e), nil, g.bin, g.args(e)...)
+}
+
+// cacheConfig is gale.yaml for a cache scenario: the command line's
+// front controller with a 1 s micro-cache (nginx's fastcgi_cache_valid
+// 200 1s + lock + use_stale updating + background_update).
+func (g *gale) cacheConfig(e Env) string {
+	return fmt.Sprintf(`listen: %s
+loops: 1
+upstreams:
+  php: {backends: ["unix:%s"]}
+vhosts:
+  - root: %s
+    locations:
+      - prefix: /
+        fastcgi: {upstream: php}
+        cache: {ttl: 1s, stale_while_revalidate: 10s}
+`, e.Addr(), e.FastCGI, e.Root)
 }
 
 // nginx is the reference: ratios in the report are relative to it. It gets
@@ -240,6 +267,10 @@ http {
 		}
 		b.WriteString("    }\n")
 	}
+	if e.Cache {
+		fmt.Fprintf(&b, `    fastcgi_cache_path %s/fcache levels=1:2 keys_zone=micro:10m max_size=256m inactive=10m;
+`, e.Dir)
+	}
 	fmt.Fprintf(&b, `    server {
         listen %s reuseport;
         root %s;
@@ -250,8 +281,20 @@ http {
 		// no keep-alive, SCRIPT_FILENAME the script under the root.
 		fmt.Fprintf(&b, "        location /cgi-bin/ {\n            fastcgi_pass unix:%s;\n%s        }\n", e.FastCGI, nginxFastCGIParams)
 	case e.FastCGI != "":
-		b.WriteString("        location ~ \\.php$ {\n            fastcgi_pass backend;\n            fastcgi_keep_conn on;\n" +
-			nginxFastCGIParams + "        }\n")
+		b.WriteString("        location ~ \\.php$ {\n            fastcgi_pass backend;\n            fastcgi_keep_conn on;\n")
+		if e.Cache {
+			// nginx's micro-caching recipe: a 1 s validity, the lock
+			// (collapsed forwarding), stale while updating, background
+			// updates.
+			b.WriteString(`            fastcgi_cache micro;
+            fastcgi_cache_key $scheme$host$request_uri;
+            fastcgi_cache_valid 200 1s;
+            fastcgi_cache_lock on;
+            fastcgi_cache_use_stale updating error timeout;
+            fastcgi_cache_background_update on;
+`)
+		}
+		b.WriteString(nginxFastCGIParams + "        }\n")
 	case e.Proxy != "":
 		// gunicorn's deploy docs: X-Forwarded-For, X-Forwarded-Proto, Host,
 		// proxy_redirect off, buffering on (nginx's default). gale sets the

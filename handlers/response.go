@@ -54,6 +54,16 @@ type Response struct {
 	// unread for this long, then serves it again with Ctx.Paced set (a
 	// rate limit pacing a burst, nginx limit_req without nodelay).
 	Hold time.Duration
+	// HeadMore is more header lines, written after Head (a response
+	// cache hit's Age and Cache-Status, in Ctx.Scratch).
+	HeadMore []byte
+	// OwnDate: Head carries its own Date (a cached response keeps the
+	// application's), so the reactor writes none.
+	OwnDate bool
+	// CacheStatus is the response cache's Cache-Status (RFC 9211), for
+	// the header when HeadMore does not carry it already (a forwarded or
+	// 504 response) and for the access log; "" when uncached.
+	CacheStatus string
 
 	body [4][]byte // backing for Body
 	up   UpstreamRoute
@@ -97,6 +107,8 @@ type UpstreamRoute struct {
 	// the application (static files, never a script's source: see
 	// internalRedirects); nil disables them.
 	Internal Handler
+	// Cache, when set, is the response cache policy of the location.
+	Cache *CachePolicy
 	// Rewritten says an internal rewrite (Redirects.AddRewrite) replaced
 	// the request's path and query with Path and Query, which the
 	// application gets instead of those in the bytes the client sent;
@@ -193,7 +205,8 @@ type Ctx struct {
 
 	// inPage is set while an error page is looked up through the vhost's
 	// locations, whose own error pages must not be tried again.
-	inPage bool
+	inPage   bool
+	cacheKey []byte // the response cache's key being looked up
 }
 
 // InternalHandler is a Handler that serves internal redirects

@@ -23,7 +23,8 @@ const (
 	//	"$http_referer" "$http_user_agent" $request_time "$upstream_addr" $upstream_response_time
 	//
 	// Times are in seconds with millisecond resolution; "-" when there
-	// was no upstream.
+	// was no upstream. A location with a response cache adds its
+	// Cache-Status, quoted ("gale; hit").
 	AccessCombined AccessFormat = iota
 	// AccessJSON is one JSON object per line with the same fields.
 	AccessJSON
@@ -305,6 +306,7 @@ type accessDone struct {
 	end    time.Time // when the response was complete
 	upAddr string    // "" without an upstream
 	upTime time.Duration
+	cache  string // the response cache's Cache-Status ("" when not cached)
 }
 
 // logAccess appends one line for ri and d to the loop's buffer.
@@ -350,6 +352,10 @@ func (l *loop) logAccess(ri *reqInfo, d *accessDone) {
 			b = append(b, `,"upstream_response_time":`...)
 			b = appendSeconds(b, d.upTime)
 		}
+		if d.cache != "" {
+			b = append(b, `,"cache":`...)
+			b = appendJSONString(b, []byte(d.cache))
+		}
 		b = append(b, "}\n"...)
 	} else {
 		b = appendDash(b, ri.field(infoRemote))
@@ -382,6 +388,11 @@ func (l *loop) logAccess(ri *reqInfo, d *accessDone) {
 			b = appendSeconds(b, d.upTime)
 		} else {
 			b = append(b, ` "-" -`...)
+		}
+		if d.cache != "" {
+			b = append(b, ` "`...)
+			b = append(b, d.cache...)
+			b = append(b, '"')
 		}
 		b = append(b, '\n')
 	}

@@ -34,7 +34,7 @@ func (l *loop) accountSync(cs *conn, headLen int) {
 		// Like nginx, the clock is read once per event (here per batch),
 		// not per request: a response made within its batch logs a
 		// request_time of 0.000.
-		d := accessDone{status: resp.Status, bytes: body, end: l.batchStart}
+		d := accessDone{status: resp.Status, bytes: body, end: l.batchStart, cache: resp.CacheStatus}
 		l.logAccess(&l.info, &d)
 	}
 }
@@ -67,7 +67,7 @@ func (r *exchange) startInfo(cs *conn) {
 
 // doneInfo is the end of r's exchange for the access log.
 func (r *exchange) doneInfo(status int) accessDone {
-	d := accessDone{status: status, bytes: r.bodySent, end: time.Now()}
+	d := accessDone{status: status, bytes: r.bodySent, end: time.Now(), cache: r.cstatus}
 	if r.upStats != nil {
 		d.upAddr = r.upStats.addr
 		d.upTime = r.upTime

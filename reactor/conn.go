@@ -202,8 +202,12 @@ func (l *loop) parseBatch(cs *conn) bool {
 		}
 		cs.nreq++
 		if route := l.resp.Upstream; route != nil {
-			off += l.startExchange(cs, route, buf[off:])
-			break
+			if route.Cache == nil || !l.cacheLookup(cs, route) {
+				off += l.startExchange(cs, route, buf[off:])
+				break
+			}
+			// Answered from the cache, as a static response. A request
+			// with a body never is (see CachePolicy.Lookup).
 		}
 		complete := true
 		if l.req.HasBody() {
@@ -258,7 +262,14 @@ func (l *loop) queueResponse(cs *conn, keep bool) int {
 	req, resp := &l.req, &l.resp
 	scratch := l.hctx.Scratch
 	start := len(scratch)
-	scratch = append(scratch, l.date.Line()...)
+	if !resp.OwnDate {
+		scratch = append(scratch, l.date.Line()...)
+	}
+	if resp.CacheStatus != "" && len(resp.HeadMore) == 0 {
+		scratch = append(scratch, "Cache-Status: "...)
+		scratch = append(scratch, resp.CacheStatus...)
+		scratch = append(scratch, "\r\n"...)
+	}
 	switch {
 	case !keep:
 		scratch = append(scratch, "Connection: close\r\n\r\n"...)
@@ -269,8 +280,12 @@ func (l *loop) queueResponse(cs *conn, keep bool) int {
 		scratch = append(scratch, "\r\n"...)
 	}
 	l.hctx.Scratch = scratch
-	l.iov = append(l.iov, resp.Head, scratch[start:])
-	headLen := len(resp.Head) + len(scratch) - start
+	if len(resp.HeadMore) > 0 {
+		l.iov = append(l.iov, resp.Head, resp.HeadMore, scratch[start:])
+	} else {
+		l.iov = append(l.iov, resp.Head, scratch[start:])
+	}
+	headLen := len(resp.Head) + len(resp.HeadMore) + len(scratch) - start
 	for _, b := range resp.Body {
 		if len(b) > 0 {
 			l.iov = append(l.iov, b)

@@ -20,6 +20,7 @@ type exState uint8
 
 const (
 	exReceiving exState = iota // the request body is arriving (takeBody)
+	exCollapsed                // waiting for another request's fetch of its cache key (cache_tee.go)
 	exWaiting                  // in its pool's queue, for a connection (pool.assign)
 	exDialing                  // on a connection being dialed (pool.dial)
 	exSent                     // handed to a connection; nothing back yet (loop.send)
@@ -140,9 +141,30 @@ type exchange struct {
 	writing      int
 	releaseLater bool
 	cancelRec    [16]byte // the in-band cancel, when it has to be queued
+
+	// The response cache (cache_tee.go): the policy of r's location;
+	// fill tees the response into it; waitFill is the fetch r waits
+	// for (exCollapsed); rawReq a copy of the request head, to answer
+	// from the cache once the fetch is over; invKey the key a successful
+	// unsafe request invalidates. cstatus is the Cache-Status sent.
+	cache      *handlers.CachePolicy
+	fill       *handlers.CacheFill
+	waitFill   *handlers.CacheFill
+	rawReq     []byte
+	invKey     []byte
+	invHost    int
+	cstatus    string
+	cacheServe handlers.ServeHow // answer from the cache once the fetch ended (0: no)
+	teeing     bool              // the body goes to fill too
+	canStream  bool              // a waiter written the fetch's response as it arrives
+	streamed   int               // chunks of waitFill's stream written
+	w          *exWaiter         // r as a CacheWaiter (cache_tee.go); kept by recycle
+	// bg: a fetch for the cache alone (a background refresh, or a fill
+	// whose client left): it has no client, and is not abandoned.
+	bg bool
 }
 
-func (r *exchange) abandoned() bool { return r.cs == nil }
+func (r *exchange) abandoned() bool { return r.cs == nil && !r.bg }
 func (r *exchange) sent() bool      { return r.state >= exSent }
 func (r *exchange) gotBytes() bool  { return r.state >= exAnswering }
 
@@ -161,7 +183,12 @@ func protocolOf(u *upstream.Upstream) upstream.Protocol {
 // bytes it took from rest.
 func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byte) int {
 	req := &l.req
-	r := l.newExchange()
+	r := l.pending
+	if r != nil {
+		l.pending = nil
+	} else {
+		r = l.newExchange()
+	}
 	r.cs, r.started, r.internalH, r.hdrRules, r.buffering = cs, l.now, route.Internal, route.Headers, route.Buffering
 	r.p = l.poolFor(route.Upstream)
 	r.isHead = req.Method == httpcodec.MethodHead
@@ -183,7 +210,15 @@ func (l *loop) startExchange(cs *conn, route *handlers.UpstreamRoute, rest []byt
 	if req.Chunked && r.p.proto.Caps().NeedsLength {
 		r.keepChunkedHead(route)
 	} else {
-		r.reqHead.B = l.encodeHead(r.reqHead.B, r.p.proto, cs, req, route, req.ContentLength)
+		hdrs := req.Headers
+		if r.fill != nil {
+			// The cache answers the client's conditionals and ranges;
+			// a revalidation sends the entry's validators.
+			l.condHdrs = r.fill.ConditionalHeaders(l.condHdrs[:0])
+			hdrs = l.condHdrs
+		}
+		r.reqHead.B = l.encodeHead(r.reqHead.B, r.p.proto, cs, req, route, req.ContentLength, hdrs)
+		clear(l.condHdrs)
 		r.headLen = len(r.reqHead.B)
 		// req.Has first: only a request with an Upgrade field costs a
 		// scan of its fields.
@@ -236,14 +271,14 @@ func (l *loop) recycle(r *exchange) {
 	if len(l.freeEx) >= 256 || r.writing > 0 {
 		return // a queued write still refers to r: the collector takes it
 	}
-	rp, held, info, frameAt := r.rp, r.held[:0], r.info, r.frameAt[:0]
+	rp, held, info, frameAt, w := r.rp, r.held[:0], r.info, r.frameAt[:0], r.w
 	if cap(held) > 16<<10 && len(l.freeEx) >= 32 {
 		// Keep few large head buffers: hundreds of concurrent big
 		// responses would otherwise leave 64 KiB each on the free list.
 		held = nil
 	}
 	rp.Reset()
-	*r = exchange{l: l, rp: rp, held: held, info: reqInfo{buf: info.buf[:0]}, frameAt: frameAt}
+	*r = exchange{l: l, rp: rp, held: held, info: reqInfo{buf: info.buf[:0]}, frameAt: frameAt, w: w}
 	r.t.owner = r
 	l.freeEx = append(l.freeEx, r)
 }
@@ -265,6 +300,13 @@ func (r *exchange) segmentDone() {
 // an upstream connection still has them queued (a backend may answer
 // before it read the whole body), as soon as that write ends.
 func (r *exchange) release() {
+	if f := r.fill; f != nil {
+		// Whatever ended r without its fill's end (a response without a
+		// head, a client gone while its body arrived): the key is not
+		// left locked, its waiters go on.
+		r.fill = nil
+		f.Finish(false, r.l.now)
+	}
 	if r.writing > 0 {
 		r.releaseLater = true
 		return
@@ -367,6 +409,10 @@ const maxRequeues = 8
 func (r *exchange) expire(kind timerKind) {
 	switch kind {
 	case timerQueue:
+		if r.state == exCollapsed {
+			r.lockTimeout()
+			return
+		}
 		if r.state == exWaiting {
 			r.p.unqueue(r)
 			r.p.logState("queue timeout")
@@ -410,6 +456,18 @@ func (r *exchange) receiving() bool { return r.state == exReceiving }
 // request leaves the queue, or the backend is told to cancel it (see
 // loop.cancel).
 func (r *exchange) clientGone() {
+	if r.state == exCollapsed {
+		r.waitFill.Leave(r.w)
+		r.waitFill = nil
+	}
+	if r.fill != nil && r.state >= exWaiting && r.state < exEnded {
+		// The cache still wants the response, and others may wait for
+		// it: the fetch goes on without a client (nginx does the same
+		// with proxy_cache).
+		r.accountUpstream(499)
+		r.cs, r.bg = nil, true
+		return
+	}
 	if r.cs != nil && r.tunnel {
 		r.accountUpstream(101) // a tunnel ends when either side closes
 	} else if r.cs != nil {

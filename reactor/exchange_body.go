@@ -60,6 +60,10 @@ func (r *exchange) takeBody(p []byte) int {
 	if r.rawHead != nil && !r.finishChunked() || !r.headFits() {
 		return n
 	}
+	if r.waitFill != nil {
+		r.collapse()
+		return n
+	}
 	r.waitFrom = l.now
 	r.p.assign(r)
 	return n
@@ -134,7 +138,7 @@ func (r *exchange) finishChunked() bool {
 		r.failClient(500)
 		return false
 	}
-	r.reqHead.B = l.encodeHead(r.reqHead.B[:0], r.p.proto, r.cs, &req, &r.route, r.reqLen)
+	r.reqHead.B = l.encodeHead(r.reqHead.B[:0], r.p.proto, r.cs, &req, &r.route, r.reqLen, req.Headers)
 	r.headLen = len(r.reqHead.B)
 	r.rawHead = nil
 	return true

@@ -12,8 +12,9 @@ import (
 )
 
 // encodeHead appends the codec's request head for req, with a body of
-// bodyLen bytes (-1: none).
-func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *httpcodec.Request, route *handlers.UpstreamRoute, bodyLen int64) []byte {
+// bodyLen bytes (-1: none); hdrs are its fields (req.Headers, or the
+// response cache's version of them: see CacheFill.ConditionalHeaders).
+func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *httpcodec.Request, route *handlers.UpstreamRoute, bodyLen int64, hdrs []httpcodec.Header) []byte {
 	ri := &l.ri
 	*ri = cgi.RequestInfo{
 		Method:       req.MethodName,
@@ -26,7 +27,7 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		PathInfo:     route.PathInfo,
 		ServerName:   route.ServerName,
 		Extra:        route.Upstream.Params,
-		Headers:      req.Headers,
+		Headers:      hdrs,
 	}
 	if req.Form == httpcodec.FormAbsolute {
 		// RFC 9112 section 3.2.2: the target's authority replaces Host,
@@ -40,7 +41,7 @@ func (l *loop) encodeHead(dst []byte, proto upstream.Protocol, cs *conn, req *ht
 		ri.Path, ri.Query, ri.Target = route.Path, route.Query, route.Target
 	}
 	if rh := route.RequestHeaders; rh != nil {
-		l.fieldBuf = rh.Apply(l.fieldBuf[:0], req.Headers)
+		l.fieldBuf = rh.Apply(l.fieldBuf[:0], hdrs)
 		ri.Headers = l.fieldBuf
 	}
 	if req.Minor == 0 {

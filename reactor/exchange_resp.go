@@ -78,6 +78,12 @@ func (r *exchange) Data(p []byte) error {
 		}
 	}
 	r.bodyIn += int64(len(p))
+	if r.teeing && !r.fill.Body(p) {
+		r.teeing = false // over the object limit: it only passes through
+	}
+	if r.bg {
+		return nil // for the cache alone
+	}
 	if !r.headSent {
 		// A body announced beyond the head buffer cannot go out in one
 		// write anyway, nor can one the application wants streamed: the
@@ -99,7 +105,7 @@ func (r *exchange) answered() bool {
 	if r.state < exAnswering {
 		r.state = exAnswering
 	}
-	if r.cs == nil {
+	if r.cs == nil && !r.bg {
 		return false
 	}
 	r.l.wheel.schedule(&r.t, timerUpstream, r.l.now, r.p.u.ReadTimeout)
@@ -122,7 +128,8 @@ func (r *exchange) Head(h upstream.ResponseHead) error {
 // as an answer: the request is no longer resent, and the read timeout
 // starts over.
 func (r *exchange) Interim(h upstream.ResponseHead) {
-	if r.minor == 0 || r.headSent || !r.answered() {
+	if r.cs == nil || r.minor == 0 || r.headSent || !r.answered() {
+		// (no client: a fetch for the cache alone)
 		return
 	}
 	b := h.AppendHead(make([]byte, 0, 256))
@@ -148,6 +155,15 @@ func (r *exchange) headIn() {
 		return
 	}
 	r.noBody = r.isHead || st == 204 || st == 304 || st < 200
+	if r.invKey != nil && st >= 200 && st < 400 {
+		r.invalidate()
+	}
+	if r.fill != nil {
+		r.teeHead(st)
+	}
+	if r.bg || r.cacheServe != 0 {
+		return // nothing of it goes to a client as it is
+	}
 	if r.internalH != nil {
 		if t := r.head.AccelRedirect(); len(t) > 0 {
 			r.internal = append(r.internal[:0], t...)
@@ -204,6 +220,9 @@ func (r *exchange) End(appStatus uint32, protoStatus uint8) {
 		r.upEnded(uc)
 		uc.ended(r)
 	}
+	if r.fill != nil && r.head != nil {
+		r.teeEnd()
+	}
 	if r.cs == nil {
 		r.release()
 		return
@@ -222,7 +241,7 @@ func (r *exchange) End(appStatus uint32, protoStatus uint8) {
 		return
 	}
 	switch {
-	case r.internal != nil:
+	case r.internal != nil, r.cacheServe != 0:
 		// served in finishClient, once the upstream read is over
 	case !r.headSent:
 		r.sendHead(false)
@@ -252,6 +271,9 @@ func (r *exchange) sendHead(streaming bool) {
 		// they write theirs.
 		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], b)
 		b = append(b[:0], l.hdrBuf...)
+	}
+	if r.cache != nil {
+		b = r.cacheHead(b, 0)
 	}
 	if r.errStatus != 0 {
 		b = withStatus(b, r.errStatus)
@@ -374,6 +396,16 @@ func (l *loop) finishDone() {
 // finishClient hands the finished response over to its downstream.
 func (r *exchange) finishClient() {
 	cs, keep := r.cs, r.keep
+	if r.cacheServe != 0 && cs != nil && !cs.gone {
+		if r.prepareStored(r.cacheServe) {
+			r.writeCached()
+			return
+		}
+		// Evicted meanwhile: nothing to answer with but the failure.
+		r.cacheServe = 0
+		r.failClient(max(r.status, 502))
+		return
+	}
 	if cs != nil && r.internal == nil {
 		r.accountUpstream(r.status)
 	}
@@ -389,6 +421,9 @@ func (r *exchange) finishClient() {
 // failClient answers the client with an error status (when no head was
 // sent) and closes; after a head, the only honest end is a close.
 func (r *exchange) failClient(status int) {
+	if r.fill != nil && r.staleOnError(status) {
+		return
+	}
 	cs, ended := r.cs, r.state == exEnded
 	r.finish()
 	r.cs = nil

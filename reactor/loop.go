@@ -105,6 +105,18 @@ type loop struct {
 	info       reqInfo   // the synchronous request in hand, for its log line
 	batchStart time.Time // when the current batch was read (access log on)
 	logFrom    *exchange // the exchange an internal redirect serves
+
+	// The response cache (cache_tee.go): the exchange a lookup set up
+	// for startExchange; scratch for the fields of a fetch, a teed head,
+	// and the request and response of an answer from the cache made
+	// after the request's batch.
+	pending  *exchange
+	condHdrs []httpcodec.Header
+	teeBuf   []byte
+	cparser  httpcodec.Parser
+	creq     httpcodec.Request
+	cresp    handlers.Response
+	cacheIov [][]byte
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
@@ -114,6 +126,7 @@ func newLoop(s *Server, el gnet.EventLoop) *loop {
 	l.wheel.init(now, s.cfg.Tick)
 	l.date.Update(now)
 	l.parser.Limits = *s.cfg.Limits
+	l.cparser.Limits = *s.cfg.Limits
 	l.tickTask = gnet.RunnableFunc(func(context.Context) error {
 		l.tick(time.Now())
 		return nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,8 @@ type admin struct {
 	statics   []*handlers.Static
 	upstreams []*upstream.Upstream
 	pools     []*wsgiPool
+	// respCache is the response cache purged and reported (nil: none).
+	respCache atomic.Pointer[handlers.RespCache]
 
 	http *http.Server
 	ln   net.Listener
@@ -47,13 +50,14 @@ func startAdmin(addr string, srv *reactor.Server, statics []*handlers.Static, up
 	}
 	a := &admin{srv: srv, statics: statics, upstreams: ups, ln: ln, done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &collector{a: a})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &collector{a: a}, &cacheCollector{a: a})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("POST /cache/purge", a.purge)
 	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		defer close(a.done)

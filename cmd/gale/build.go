@@ -30,6 +30,11 @@ type generation struct {
 	handler   handlers.Handler
 	upstreams map[string]*liveUpstream    // by name
 	statics   map[string]*handlers.Static // by fingerprint of their config
+	// respCache is the response cache of the locations with a cache
+	// block (nil: none); a reload keeps it, warm, when its size is the
+	// same.
+	respCache   *handlers.RespCache
+	respCacheFP string
 }
 
 // liveUpstream is a running upstream and, when gale spawns its backends,
@@ -271,6 +276,9 @@ func (g *generation) location(cfg *config.Config, vh *config.VHost, loc *config.
 	h, err := g.serving(cfg, vh, loc, rt, prev)
 	if err != nil {
 		return nil, err
+	}
+	if loc.Cache != nil && h != nil {
+		h = &handlers.Cached{Handler: h, Policy: g.cachePolicy(cfg, loc.Cache, prev)}
 	}
 	l, err := withRules(loc, h)
 	if err != nil {

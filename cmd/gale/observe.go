@@ -46,6 +46,7 @@ func (st *state) startObservability(cfg *config.Config, srv *reactor.Server, log
 	}
 	st.admin = adm
 	adm.SetPools(st.gen.wsgiPools())
+	adm.respCache.Store(st.gen.respCache)
 	log.Info("admin listener", "addr", adm.Addr().String())
 	return func() {
 		stopUSR1()

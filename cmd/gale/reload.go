@@ -54,6 +54,7 @@ func (st *state) reload() {
 	if st.admin != nil {
 		st.admin.SetTargets(gen.targets())
 		st.admin.SetPools(gen.wsgiPools())
+		st.admin.respCache.Store(gen.respCache)
 	}
 	st.retire(old, gen)
 	log.Info("configuration reloaded", "file", st.o.config, "vhosts", len(cfg.VHosts), "upstreams", len(cfg.Upstreams))

@@ -122,6 +122,13 @@ type Cache struct {
 	MaxFile Size `yaml:"max_file" default:"1MiB"`
 	// MaxTotal bounds the cache of one root, compressed variants included.
 	MaxTotal Size `yaml:"max_total" default:"256MiB"`
+	// Responses bounds the response cache in RAM, shared by every
+	// location with a cache block and by all event loops. It exists only
+	// when a location has one.
+	Responses Size `yaml:"responses" default:"256MiB"`
+	// MaxResponse is the largest response the response cache stores;
+	// larger ones stream through uncached.
+	MaxResponse Size `yaml:"max_response" default:"8MiB"`
 }
 
 // Upstream is an application: a group of backends (php-fpm pools,
@@ -481,6 +488,48 @@ type Location struct {
 	// Compress compresses the application's responses here; replaces the
 	// vhost's.
 	Compress *Compress `yaml:"compress"`
+	// Cache stores the application's responses here in the response
+	// cache (nginx proxy_cache / fastcgi_cache), with RFC 9111 semantics:
+	// `cache: {}` caches what the application's Cache-Control, Expires
+	// and CDN-Cache-Control allow. For fastcgi, proxy and cgi locations.
+	Cache *LocationCache `yaml:"cache"`
+}
+
+// LocationCache is a location's response cache policy. Responses with
+// Set-Cookie, private or no-store are never stored; a request with
+// Authorization only when the response allows it (RFC 9111 section 3.5).
+type LocationCache struct {
+	// TTL caches a 200, 301 or 404 whose head says nothing of its
+	// freshness, without Set-Cookie, private or Authorization, this long:
+	// micro-caching (1s is typical for dynamic pages). 0: only what the
+	// application marks cacheable is stored.
+	TTL Duration `yaml:"ttl" default:"0s"`
+	// StaleWhileRevalidate serves an entry this long past its freshness
+	// while one background request refreshes it, when the response does
+	// not say (RFC 5861 stale-while-revalidate).
+	StaleWhileRevalidate Duration `yaml:"stale_while_revalidate" default:"0s"`
+	// StaleIfError serves an entry this long past its freshness when the
+	// application fails (5xx, unreachable, timeout), when the response
+	// does not say (RFC 5861 stale-if-error).
+	StaleIfError Duration `yaml:"stale_if_error" default:"0s"`
+	// BypassCookies sends requests carrying a cookie whose name starts
+	// with one of these to the application uncached ("wordpress_logged_in_*");
+	// "wordpress" is the WordPress preset (wordpress_logged_in_*,
+	// wp-postpass_*, comment_author_*, wordpress_sec_*).
+	BypassCookies []string `yaml:"bypass_cookies"`
+	// TagHeader names the response header whose space- or comma-separated
+	// tags an entry can be purged by (Surrogate-Key, Cache-Tag); it is
+	// removed before the client. Empty: no tags.
+	TagHeader string `yaml:"tag_header" default:""`
+	// LockTimeout bounds how long a request waits for the fetch of the
+	// same key in flight before it goes to the application itself.
+	LockTimeout Duration `yaml:"lock_timeout" default:"5s"`
+	// HitForMiss sends the requests for a key whose last response could
+	// not be stored straight to the application, uncollapsed, this long.
+	HitForMiss Duration `yaml:"hit_for_miss" default:"10s"`
+	// CDNCacheControl honours CDN-Cache-Control (RFC 9213) over
+	// Cache-Control.
+	CDNCacheControl *bool `yaml:"cdn_cache_control" default:"true"`
 }
 
 // CGI configures a location's CGI scripts.

@@ -392,6 +392,7 @@ func (v *validator) locations(vp string, vh *VHost) {
 			}
 		}
 		v.rules(p, loc)
+		v.cache(p, loc)
 		if loc.Buffering != "" { // locations made from flags leave it unset: on
 			v.oneOf(p+".buffering", loc.Buffering, "on", "off")
 		}
@@ -620,6 +621,30 @@ func (v *validator) rules(p string, loc *Location) {
 		if _, err := ParseAge(loc.Expires); err != nil {
 			v.errorf(p+".expires", "%s.expires: %v", p, err)
 		}
+	}
+}
+
+// cache checks a location's response cache block.
+func (v *validator) cache(p string, loc *Location) {
+	c := loc.Cache
+	if c == nil {
+		return
+	}
+	p += ".cache"
+	if loc.FastCGI == nil && loc.Proxy == nil && loc.CGI == nil {
+		v.errorf(p, "%s: only a fastcgi, proxy or cgi location has responses to cache", p)
+	}
+	if c.TagHeader != "" && !httpcodec.ValidFieldName(c.TagHeader) {
+		v.errorf(p+".tag_header", "%s.tag_header: bad header name %q", p, c.TagHeader)
+	}
+	for j, ck := range c.BypassCookies {
+		name := strings.TrimSuffix(ck, "*")
+		if !httpcodec.ValidFieldName(name) { // a cookie name is a token too
+			v.errorf(fmt.Sprintf("%s.bypass_cookies[%d]", p, j), "%s.bypass_cookies: bad cookie name %q (want a name or a prefix ending in *)", p, ck)
+		}
+	}
+	if c.LockTimeout == 0 {
+		v.errorf(p+".lock_timeout", "%s.lock_timeout: must be positive", p)
 	}
 }
 

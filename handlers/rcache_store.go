@@ -1,0 +1,398 @@
+package handlers
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The response cache's store: S3-FIFO eviction over append-only byte
+// pages, with an index that holds no pointers.
+//
+// Why not a library: otter (W-TinyLFU) keeps a node with Go pointers per
+// entry, so every GC cycle marks a million objects for a million entries;
+// bigcache is pointer-free but copies the value out on every Get (an
+// allocation per hit). gale needs both: no per-entry pointers and hits
+// that return views.
+//
+// Layout. An entry is one contiguous run of bytes (key, prebuilt heads,
+// body, validators, tags) inside a page, a []byte of pageSize (or one
+// page of its own for a large object). Its fixed-size metadata lives in
+// a slot, a plain struct in a []slot; the index is map[uint64]uint32, hash
+// to slot. None of the three holds a pointer, so the collector scans a
+// few hundred page headers whatever the number of entries.
+//
+// Pages are append-only and never reused: a page leaves the store whole,
+// and the collector frees its bytes once no response still being written
+// holds a view of it. A hit may therefore hand the socket layer views of
+// an entry without copying or reference counting, and an evicted page a
+// slow client still reads stays valid until it is sent.
+//
+// Eviction is S3-FIFO (Yang et al., SOSP 2023) at page granularity: new
+// entries go to a small FIFO (10% of the bytes), entries whose hash a
+// ghost FIFO remembers go to the main FIFO. When the oldest small page is
+// evicted, its entries that were hit since they were stored move to main,
+// the others leave (their hash goes to the ghost); when the oldest main
+// page is evicted, entries hit since their last move are copied to the
+// tail again with one hit less. One-hit wonders so never displace the
+// working set, which is what makes S3-FIFO beat LRU on web traces, and
+// hits only bump an atomic counter (no list to relink under a lock).
+type store struct {
+	shards   []storeShard
+	mask     uint64
+	pageSize int
+}
+
+// entryMeta is an entry's fixed-size metadata, kept in its slot.
+type entryMeta struct {
+	gen      uint32 // the cache's generation when stored (purge all)
+	status   uint16
+	flags    uint16
+	storedAt int64 // response_time, unix ns
+	initAge  int64 // corrected_initial_age, ns
+	lifetime int64 // freshness lifetime, ns
+	swr, sie int64 // stale-while-revalidate, stale-if-error, ns
+	lastMod  int64 // Last-Modified, unix s (0: none)
+	date     int64 // Date, unix s (the response time when the application sent none)
+	// Lengths of the entry's parts, in this order in its bytes.
+	keyN, varyN, headN, bodyN, etagN, tagsN uint32
+	// statusN and clN are the lengths of the head's status line and of
+	// its trailing Content-Length line (see entryMeta.fields).
+	statusN, clN uint32
+	// The compressed variants, after the tags: gzip head and body, zstd
+	// head and body (0: none; see rcache_variants.go).
+	gzHeadN, gzN, zsHeadN, zsN uint32
+}
+
+// Entry flags.
+const (
+	fNoCache        = 1 << iota // revalidate before every reuse
+	fMustRevalidate             // never served stale
+	fVarySpec                   // the entry holds the Vary list of a key, not a response
+	fSoftPurged                 // marked stale by a soft purge
+	fWeakETag                   // the ETag is weak: no ranges by If-Range
+)
+
+// Queues of a slot.
+const (
+	qFree uint8 = iota
+	qSmall
+	qMain
+)
+
+type slot struct {
+	hash   uint64
+	page   uint32
+	off, n uint32
+	queue  uint8
+	freq   uint32 // hits since stored or moved, capped; atomic
+	meta   entryMeta
+}
+
+type page struct {
+	buf   []byte
+	slots []uint32 // slots stored in this page (some may have moved or died)
+	queue uint8
+}
+
+type storeShard struct {
+	mu     sync.RWMutex
+	index  map[uint64]uint32
+	slots  []slot
+	free   []uint32
+	pages  []*page // by id; nil: free id
+	freeID []uint32
+	fifo   [3][]uint32 // page ids per queue, oldest first
+	open   [3]uint32   // the page each queue appends to (+1; 0: none)
+	qBytes [3]int64
+	bytes  int64 // bytes of all pages
+	budget int64
+	ghost  ghostFIFO
+
+	evictions atomic.Uint64
+}
+
+// ghostFIFO remembers the hashes of entries evicted from the small queue.
+type ghostFIFO struct {
+	ring []uint64
+	at   int
+	set  map[uint64]uint8
+}
+
+func (g *ghostFIFO) add(h uint64) {
+	if old := g.ring[g.at]; old != 0 {
+		if g.set[old]--; g.set[old] == 0 {
+			delete(g.set, old)
+		}
+	}
+	g.ring[g.at] = h
+	g.set[h]++
+	g.at = (g.at + 1) % len(g.ring)
+}
+
+func (g *ghostFIFO) has(h uint64) bool { return g.set[h] > 0 }
+
+// newStore makes a store of about total bytes; objects up to maxObject.
+func newStore(total, maxObject int64) *store {
+	n := 1
+	for n < 16 && total/int64(n*2) >= 32<<20 {
+		n *= 2 // shards of at least 32 MiB: page eviction stays fine-grained
+	}
+	per := total / int64(n)
+	ps := int(min(max(per/64, 16<<10), 1<<20))
+	s := &store{shards: make([]storeShard, n), mask: uint64(n - 1), pageSize: ps}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.index = map[uint64]uint32{}
+		sh.budget = per
+		sh.ghost = ghostFIFO{ring: make([]uint64, 4096), set: map[uint64]uint8{}}
+	}
+	return s
+}
+
+func (s *store) shard(h uint64) *storeShard { return &s.shards[(h>>32)&s.mask] }
+
+// get returns a copy of the entry's metadata and a view of its bytes. The
+// view stays valid after the call (pages are never reused).
+func (s *store) get(h uint64) (entryMeta, []byte, bool) {
+	sh := s.shard(h)
+	sh.mu.RLock()
+	i, ok := sh.index[h]
+	if !ok {
+		sh.mu.RUnlock()
+		return entryMeta{}, nil, false
+	}
+	sl := &sh.slots[i]
+	if atomic.LoadUint32(&sl.freq) < 3 {
+		atomic.AddUint32(&sl.freq, 1)
+	}
+	m := sl.meta
+	p := sh.pages[sl.page].buf
+	data := p[sl.off : sl.off+sl.n : sl.off+sl.n]
+	sh.mu.RUnlock()
+	return m, data, true
+}
+
+// put stores an entry under h, replacing any.
+func (s *store) put(h uint64, m entryMeta, data []byte) {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.drop(h)
+	if int64(len(data)) > sh.budget/2 {
+		return
+	}
+	q := qSmall
+	if sh.ghost.has(h) {
+		q = qMain
+	}
+	sh.insert(h, q, 0, m, data, s.pageSize)
+	for sh.over() && sh.evictPage(s.pageSize) {
+	}
+}
+
+// entryCost is what an entry costs beyond its bytes: its slot and its
+// index entry (a map slot of 12 bytes, at most half full after growth).
+const entryCost = int64(unsafe.Sizeof(slot{})) + 32
+
+// over reports whether the shard holds more than its budget: its pages
+// and, per entry, the slot and index entry, so that a million tiny
+// entries are bounded as a few large ones are.
+func (sh *storeShard) over() bool {
+	return sh.bytes+int64(len(sh.slots))*entryCost > sh.budget
+}
+
+// replaceIf replaces the entry under h with (m, data) when ok says the
+// current one is still the one the caller started from; it keeps the
+// entry's place in its queue's order only as far as put does.
+func (s *store) replaceIf(h uint64, ok func(cur *entryMeta) bool, m entryMeta, data []byte) bool {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, found := sh.index[h]
+	if !found || !ok(&sh.slots[i].meta) || int64(len(data)) > sh.budget/2 {
+		return false
+	}
+	q := sh.slots[i].queue
+	f := atomic.LoadUint32(&sh.slots[i].freq)
+	sh.drop(h)
+	sh.insert(h, q, f, m, data, s.pageSize)
+	for sh.over() && sh.evictPage(s.pageSize) {
+	}
+	return true
+}
+
+// del removes the entry under h; false when there was none.
+func (s *store) del(h uint64) bool {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.drop(h)
+}
+
+// update changes the metadata of the entry under h in place.
+func (s *store) update(h uint64, fn func(*entryMeta)) bool {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, ok := sh.index[h]
+	if ok {
+		fn(&sh.slots[i].meta)
+	}
+	return ok
+}
+
+// scan calls fn for every entry; fn returns what to do with it. It holds
+// one shard's lock at a time.
+func (s *store) scan(fn func(m *entryMeta, data []byte) scanAction) int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for h, si := range sh.index {
+			sl := &sh.slots[si]
+			p := sh.pages[sl.page].buf
+			switch fn(&sl.meta, p[sl.off:sl.off+sl.n:sl.off+sl.n]) {
+			case scanDelete:
+				sh.drop(h)
+				n++
+			case scanMarked:
+				n++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+type scanAction uint8
+
+const (
+	scanKeep   scanAction = iota
+	scanDelete            // remove the entry
+	scanMarked            // fn changed the entry's metadata
+)
+
+// usage reports the bytes of pages held and the number of entries.
+func (s *store) usage() (bytes int64, entries int, evictions uint64) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		bytes += sh.bytes + int64(len(sh.slots))*entryCost
+		entries += len(sh.index)
+		sh.mu.RUnlock()
+		evictions += sh.evictions.Load()
+	}
+	return
+}
+
+// drop unlinks the entry under h; its bytes stay in their page until the
+// page is evicted.
+func (sh *storeShard) drop(h uint64) bool {
+	i, ok := sh.index[h]
+	if !ok {
+		return false
+	}
+	delete(sh.index, h)
+	sh.slots[i].queue = qFree
+	sh.free = append(sh.free, i)
+	return true
+}
+
+// insert copies data into the open page of queue q and indexes it.
+func (sh *storeShard) insert(h uint64, q uint8, freq uint32, m entryMeta, data []byte, pageSize int) {
+	pid, off := sh.room(q, len(data), pageSize)
+	pg := sh.pages[pid]
+	copy(pg.buf[off:], data)
+	var i uint32
+	if n := len(sh.free); n > 0 {
+		i = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+	} else {
+		sh.slots = append(sh.slots, slot{})
+		i = uint32(len(sh.slots) - 1)
+	}
+	sh.slots[i] = slot{hash: h, page: pid, off: uint32(off), n: uint32(len(data)), queue: q, freq: freq, meta: m}
+	pg.slots = append(pg.slots, i)
+	sh.index[h] = i
+}
+
+// room finds n bytes at the end of queue q's open page, opening a new page
+// when they do not fit (a page of their own for a large object).
+func (sh *storeShard) room(q uint8, n, pageSize int) (uint32, int) {
+	if o := sh.open[q]; o != 0 {
+		pg := sh.pages[o-1]
+		if len(pg.buf)+n <= cap(pg.buf) {
+			off := len(pg.buf)
+			pg.buf = pg.buf[:off+n]
+			return o - 1, off
+		}
+	}
+	size := pageSize
+	if n > pageSize/2 {
+		size = n // a page of its own: no large tail left empty
+	}
+	pg := &page{buf: make([]byte, n, size), queue: q}
+	var id uint32
+	if k := len(sh.freeID); k > 0 {
+		id = sh.freeID[k-1]
+		sh.freeID = sh.freeID[:k-1]
+		sh.pages[id] = pg
+	} else {
+		sh.pages = append(sh.pages, pg)
+		id = uint32(len(sh.pages) - 1)
+	}
+	sh.fifo[q] = append(sh.fifo[q], id)
+	sh.bytes += int64(size)
+	sh.qBytes[q] += int64(size)
+	if size == pageSize {
+		sh.open[q] = id + 1
+	}
+	return id, 0
+}
+
+// evictPage evicts the oldest page of the small queue when it holds more
+// than its 10%, else of the main queue; false when there is none.
+func (sh *storeShard) evictPage(pageSize int) bool {
+	q := qMain
+	if len(sh.fifo[qSmall]) > 0 && (sh.qBytes[qSmall] > sh.budget/10 || len(sh.fifo[qMain]) == 0) {
+		q = qSmall
+	}
+	if len(sh.fifo[q]) == 0 {
+		return false
+	}
+	id := sh.fifo[q][0]
+	sh.fifo[q] = sh.fifo[q][1:]
+	if sh.open[q] == id+1 {
+		sh.open[q] = 0
+	}
+	pg := sh.pages[id]
+	sh.pages[id] = nil
+	sh.bytes -= int64(cap(pg.buf))
+	sh.qBytes[q] -= int64(cap(pg.buf))
+	for _, si := range pg.slots {
+		sl := sh.slots[si]
+		if sl.queue == qFree || sl.page != id {
+			continue // dropped, or moved out of this page already
+		}
+		f := atomic.LoadUint32(&sh.slots[si].freq)
+		delete(sh.index, sl.hash)
+		sh.slots[si].queue = qFree
+		sh.free = append(sh.free, si)
+		switch {
+		case q == qSmall && f > 0:
+			sh.insert(sl.hash, qMain, 0, sl.meta, pg.buf[sl.off:sl.off+sl.n], pageSize)
+		case q == qMain && f > 0:
+			sh.insert(sl.hash, qMain, f-1, sl.meta, pg.buf[sl.off:sl.off+sl.n], pageSize)
+		default:
+			if q == qSmall {
+				sh.ghost.add(sl.hash)
+			}
+			sh.evictions.Add(1)
+		}
+	}
+	// Only now: a page opened for the moves above must not take id while
+	// this loop still tells the victim's slots by it.
+	sh.freeID = append(sh.freeID, id)
+	return true
+}

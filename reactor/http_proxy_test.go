@@ -24,6 +24,7 @@ import (
 	"github.com/gale-http/gale/reactor"
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/httpproxy"
+	"golang.org/x/sys/unix"
 )
 
 // startProxy runs gale with every request proxied to the HTTP backend at
@@ -640,5 +641,73 @@ func TestIdleBudgetElsewhere(t *testing.T) {
 		if d := time.Since(began); resp.StatusCode != 200 || body != "ok" || d > time.Second {
 			t.Fatalf("request %d: %d %q after %v", i, resp.StatusCode, body, d.Round(time.Millisecond))
 		}
+	}
+}
+
+// TestUnixBacklogFull: a unix-socket backend whose listen queue is full
+// (connect fails with EAGAIN) does not fail the request: the dial falls
+// back to one that waits for room, and the request is answered once the
+// backend accepts again.
+func TestUnixBacklogFull(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), sock)
+	ln, err := net.FileListener(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// Fill the queue: connects that nobody accepts, until one would block.
+	var fillers []int
+	defer func() {
+		for _, c := range fillers {
+			unix.Close(c)
+		}
+	}()
+	for i := 0; i < 16; i++ {
+		c, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fillers = append(fillers, c)
+		if err := unix.Connect(c, &unix.SockaddrUnix{Name: sock}); err == unix.EAGAIN {
+			break
+		}
+	}
+	s := startProxy(t, "unix:"+sock, "", nil)
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(s.url("/x"))
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- fmt.Sprintf("%d %s", resp.StatusCode, b)
+	}()
+	select {
+	case g := <-got:
+		t.Fatalf("answered while the backend's queue was full: %s", g)
+	case <-time.After(300 * time.Millisecond):
+	}
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	select {
+	case g := <-got:
+		if g != "200 ok" {
+			t.Fatalf("after the backend accepted again: %s", g)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer after the backend accepted again")
 	}
 }

@@ -2,8 +2,11 @@ package reactor
 
 import (
 	"context"
+	"errors"
 	"net"
+	"os"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -174,6 +177,9 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 		b.ProbeDone()
 	}
 	dialer, _ := p.proto.(upstream.Dialer)
+	if dialer == nil && b.Network == "unix" && p.dialUnixHere(b, uc) {
+		return
+	}
 	go func() {
 		var c net.Conn
 		var err error
@@ -185,8 +191,7 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 			c, err = dialer.Dial(ctx, b)
 			cancel()
 		} else {
-			d := net.Dialer{Timeout: u.ConnectTimeout}
-			c, err = d.Dial(b.Network, b.Address)
+			c, err = dialWaiting(b, u.ConnectTimeout)
 		}
 		if err == nil {
 			_, err = el.Enroll(gnet.NewContext(context.Background(), uc), c)
@@ -202,6 +207,66 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 			}))
 		}
 	}()
+}
+
+// dialWaiting dials b within timeout. A unix socket whose listen queue
+// is full refuses at once (EAGAIN) where a TCP one would let the SYN wait:
+// such a connect is retried, 5 ms doubling to 100 ms, until the timeout,
+// so that a backend behind on its accepts makes requests wait, not fail.
+func dialWaiting(b *upstream.Backend, timeout time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(timeout)
+	pause := 5 * time.Millisecond
+	for {
+		d := net.Dialer{Deadline: deadline}
+		c, err := d.Dial(b.Network, b.Address)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().Add(pause).After(deadline) {
+			return c, err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// unixAttacher is gale's gnet patch: a socket connected on the loop
+// joins it without a goroutine (internal/gnet/GALE.md).
+type unixAttacher interface {
+	AttachUnix(fd int, path string, ctx any) error
+}
+
+// dialUnixHere connects to a unix-socket backend on the loop itself: such
+// a connect completes at once or fails at once, so it needs none of the
+// goroutine, the Go poller registration, the dup and the task of a dial
+// off the loop, which cost a backend that takes one request per connection
+// (uWSGI, gunicorn's sync workers) more CPU than the request. It reports
+// whether it settled the dial (connected, or failed for good: the failure
+// is handled from a task, as an async dial's is); false when the backend's
+// listen queue is full (EAGAIN), for the blocking dial to wait for room.
+func (p *pool) dialUnixHere(b *upstream.Backend, uc *upConn) bool {
+	ua, ok := p.l.el.(unixAttacher)
+	if !ok {
+		return false
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		if err = unix.Connect(fd, &unix.SockaddrUnix{Name: b.Address}); err != nil {
+			unix.Close(fd)
+			if err == unix.EAGAIN {
+				return false
+			}
+		}
+	}
+	if err == nil {
+		err = ua.AttachUnix(fd, b.Address, uc) // runs upOpen
+	}
+	if err != nil {
+		err = &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: b.Address, Net: "unix"}, Err: os.NewSyscallError("connect", err)}
+		_ = p.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			uc.l.stamp()
+			uc.l.dialFailed(uc, err)
+			return nil
+		}))
+	}
+	return true
 }
 
 // probeTimeout bounds the wait for a capability probe's answer:

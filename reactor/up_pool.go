@@ -1,10 +1,9 @@
 package reactor
 
 import (
-	"slices"
-
 	"context"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 
 	"github.com/gale-http/gale/upstream"

@@ -31,7 +31,8 @@ type Upstream struct {
 	Balance  Balance
 
 	// MaxConns caps connections per backend across all loops; 0 means the
-	// backend's FCGI_MAX_CONNS when it reports one, else 4 per event loop.
+	// backend's FCGI_MAX_CONNS when it reports one, else 4 per event loop
+	// (8 for a protocol with one request per connection).
 	MaxConns int
 	// MaxMux caps requests multiplexed on one connection when the backend
 	// allows it (FCGI_MPXS_CONNS=1).
@@ -297,6 +298,17 @@ func (u *Upstream) Init(loops int) {
 	limit := u.MaxConns
 	if limit <= 0 {
 		limit = 4 * max(loops, 1)
+		if u.Protocol != nil && !u.Protocol.Caps().KeepAlive {
+			// One request per connection (uWSGI, SCGI): a worker that
+			// finishes closes its connection and waits in accept for the
+			// next, so a budget of one connection per worker leaves
+			// workers idle while the next connection is made. Twice that
+			// keeps the next requests waiting in the backend's listen
+			// queue, as nginx's uwsgi_pass does, and still far below its
+			// size (uWSGI's 100), whose overflow is refused connections:
+			// beyond the budget, requests wait in gale's queue.
+			limit = 8 * max(loops, 1)
+		}
 	}
 	for _, b := range u.Backends {
 		b.limit.Store(int32(limit))

@@ -419,6 +419,9 @@ func (l *loop) upIdle(uc *upConn) {
 		// or said this one ends (HTTP's Connection: close): reusing it
 		// would race its close. Closing frees the budget for a fresh
 		// connection.
+		if uc.served == 1 && caps.KeepAlive {
+			uc.b.OneShot()
+		}
 		l.upClose(uc)
 		return
 	}

@@ -144,6 +144,10 @@ type Backend struct {
 
 	conns     atomic.Int32 // open or dialing, all loops
 	limit     atomic.Int32 // current budget
+	// base is the default budget when none is configured (0: one is):
+	// limit is twice it while b serves one request per connection
+	// (OneShot), base again once a connection is reused.
+	base atomic.Int32
 	fails     atomic.Int32
 	downUntil atomic.Int64 // unix nanos
 	probed    atomic.Bool
@@ -202,6 +206,9 @@ const (
 // b keeps connections open, whatever it did before.
 func (b *Backend) ObserveReuse() {
 	b.keeps.Store(true)
+	if base := b.base.Load(); base > 0 {
+		b.limit.CompareAndSwap(2*base, base) // see OneShot
+	}
 	if b.noKeepUntil.Load() != 0 {
 		b.noKeepUntil.Store(0)
 	}
@@ -312,6 +319,23 @@ func (u *Upstream) Init(loops int) {
 	}
 	for _, b := range u.Backends {
 		b.limit.Store(int32(limit))
+		if u.MaxConns <= 0 {
+			b.base.Store(int32(4 * max(loops, 1)))
+		}
+	}
+}
+
+// OneShot records that a connection to b ended after its one request
+// because b would not keep it (an HTTP backend answering
+// "Connection: close", as gunicorn's sync workers do; a FastCGI one that
+// closes). With a budget of one connection per worker, each worker would
+// wait in accept while its next connection is made: the default budget
+// doubles, so the next requests wait in b's listen queue instead, as they
+// do behind nginx, still far below its size. A configured budget or one the
+// backend reported (FCGI_MAX_CONNS) is left alone.
+func (b *Backend) OneShot() {
+	if base := b.base.Load(); base > 0 {
+		b.limit.CompareAndSwap(base, 2*base)
 	}
 }
 
@@ -444,6 +468,7 @@ func (b *Backend) StartProbe() bool { return b.probed.CompareAndSwap(false, true
 func (b *Backend) SetValues(u *Upstream, maxConns, maxReqs int, mpxs bool) {
 	defer b.known.Store(true)
 	if u.MaxConns <= 0 && maxConns > 0 {
+		b.base.Store(0) // the backend's word: not doubled (OneShot)
 		b.limit.Store(int32(maxConns))
 	}
 	b.maxReqs.Store(int32(maxReqs))

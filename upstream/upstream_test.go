@@ -215,3 +215,35 @@ func TestDisable(t *testing.T) {
 		t.Errorf("a managed upstream's backend was marked down")
 	}
 }
+
+// TestOneShotBudget: the default budget doubles while a backend serves
+// one request per connection and comes back once one is reused; a
+// configured budget and one the backend reported are left alone.
+func TestOneShotBudget(t *testing.T) {
+	u := &Upstream{Backends: []*Backend{{Network: "unix", Address: "/a"}}}
+	u.Init(2)
+	b := u.Backends[0]
+	if b.Limit() != 8 {
+		t.Fatalf("default budget %d, want 8", b.Limit())
+	}
+	b.OneShot()
+	b.OneShot()
+	if b.Limit() != 16 {
+		t.Fatalf("after one-shot connections: %d, want 16", b.Limit())
+	}
+	b.ObserveReuse()
+	if b.Limit() != 8 {
+		t.Fatalf("after a reuse: %d, want 8", b.Limit())
+	}
+	b.SetValues(u, 5, 0, false)
+	b.OneShot()
+	if b.Limit() != 5 {
+		t.Fatalf("a reported FCGI_MAX_CONNS changed: %d, want 5", b.Limit())
+	}
+	c := &Upstream{MaxConns: 3, Backends: []*Backend{{Network: "unix", Address: "/b"}}}
+	c.Init(2)
+	c.Backends[0].OneShot()
+	if c.Backends[0].Limit() != 3 {
+		t.Fatalf("a configured budget changed: %d, want 3", c.Backends[0].Limit())
+	}
+}

@@ -142,12 +142,12 @@ type Backend struct {
 	Network string // "tcp" or "unix"
 	Address string
 
-	conns     atomic.Int32 // open or dialing, all loops
-	limit     atomic.Int32 // current budget
+	conns atomic.Int32 // open or dialing, all loops
+	limit atomic.Int32 // current budget
 	// base is the default budget when none is configured (0: one is):
 	// limit is twice it while b serves one request per connection
 	// (OneShot), base again once a connection is reused.
-	base atomic.Int32
+	base      atomic.Int32
 	fails     atomic.Int32
 	downUntil atomic.Int64 // unix nanos
 	probed    atomic.Bool

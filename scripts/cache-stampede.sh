@@ -9,6 +9,7 @@ gale=${1:?usage: cache-stampede.sh GALE_BINARY}
 d=$(mktemp -d /tmp/gale-stampede.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$d"' EXIT
 mkdir -p "$d/www" "$d/fcache"
+echo ok > "$d/www/ok.txt"
 cat > "$d/www/slow.php" <<PHP
 <?php
 file_put_contents('$d/hits.log', getmypid()."\n", FILE_APPEND | LOCK_EX);
@@ -85,7 +86,12 @@ for srv in gale:39901 nginx:39902; do
   for k in 1 2 3; do
     : > "$d/hits.log"
     r=$(taskset -c 1 "$d/burst" -url "http://127.0.0.1:$port/slow.php?$name$k$RANDOM" -n 500)
-    echo "stampede $name run $k: $r backend_requests=$(hits)"
+    echo "stampede $name run $k (500 new connections): $r backend_requests=$(hits)"
+  done
+  for k in 1 2 3; do
+    : > "$d/hits.log"
+    r=$(taskset -c 1 "$d/burst" -warm "http://127.0.0.1:$port/ok.txt" -url "http://127.0.0.1:$port/slow.php?w$name$k$RANDOM" -n 500)
+    echo "stampede $name run $k (on 500 open connections): $r backend_requests=$(hits)"
   done
   for k in 1 2; do
     : > "$d/hits.log"

@@ -17,6 +17,7 @@ import (
 func main() {
 	url := flag.String("url", "", "the URL every request asks for")
 	n := flag.Int("n", 500, "concurrent requests")
+	warm := flag.String("warm", "", "a URL each client fetches first, so the burst goes on open keep-alive connections")
 	flag.Parse()
 	if *url == "" || *n < 1 {
 		fmt.Fprintln(os.Stderr, "usage: burst -url URL [-n N]")
@@ -26,11 +27,19 @@ func main() {
 	lat := make([]time.Duration, *n)
 	failed := make([]bool, *n)
 	start := make(chan struct{})
-	var wg sync.WaitGroup
+	var wg, ready sync.WaitGroup
 	for i := range *n {
 		wg.Add(1)
+		ready.Add(1)
 		go func() {
 			defer wg.Done()
+			if *warm != "" {
+				if resp, err := c.Get(*warm); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+			ready.Done()
 			<-start
 			t0 := time.Now()
 			resp, err := c.Get(*url)
@@ -44,6 +53,7 @@ func main() {
 			failed[i] = resp.StatusCode != 200 || len(b) == 0
 		}()
 	}
+	ready.Wait()
 	close(start)
 	wg.Wait()
 	bad := 0

@@ -4,6 +4,7 @@
 # 1,000,000 distinct keys by wrk (a Lua script numbers the paths); gale's
 # RSS before and after, against 64 MiB + 10 % + the baseline.
 #   go build -o /tmp/gale ./cmd/gale && scripts/cache-1m-keys.sh /tmp/gale
+# GOMEMLIMIT in the environment is passed to gale (e.g. GOMEMLIMIT=80MiB).
 set -euo pipefail
 gale=${1:?usage: cache-1m-keys.sh GALE_BINARY}
 d=$(mktemp -d /tmp/gale-1m.XXXXXX)
@@ -29,7 +30,7 @@ request = function()
 end
 LUA
 sleep 0.5
-taskset -c 0 "$gale" -config "$d/gale.yaml" >"$d/gale.log" 2>&1 &
+taskset -c 0 env ${GOMEMLIMIT:+GOMEMLIMIT=$GOMEMLIMIT} "$gale" -config "$d/gale.yaml" >"$d/gale.log" 2>&1 &
 pid=$!
 sleep 1
 curl -s -o /dev/null http://127.0.0.1:39951/warm

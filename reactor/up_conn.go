@@ -238,9 +238,9 @@ type unixAttacher interface {
 // goroutine, the Go poller registration, the dup and the task of a dial
 // off the loop, which cost a backend that takes one request per connection
 // (uWSGI, gunicorn's sync workers) more CPU than the request. It reports
-// whether it settled the dial (connected, or failed for good: the failure
-// is handled from a task, as an async dial's is); false when the backend's
-// listen queue is full (EAGAIN), for the blocking dial to wait for room.
+// whether it settled the dial (connected or failed for good; either is
+// handled from a task, as an async dial's is); false when the backend's
+// listen queue is full (EAGAIN), for the dial that waits for room.
 func (p *pool) dialUnixHere(b *upstream.Backend, uc *upConn) bool {
 	ua, ok := p.l.el.(unixAttacher)
 	if !ok {
@@ -255,17 +255,19 @@ func (p *pool) dialUnixHere(b *upstream.Backend, uc *upConn) bool {
 			}
 		}
 	}
-	if err == nil {
-		err = ua.AttachUnix(fd, b.Address, uc) // runs upOpen
-	}
-	if err != nil {
-		err = &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: b.Address, Net: "unix"}, Err: os.NewSyscallError("connect", err)}
-		_ = p.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			uc.l.stamp()
-			uc.l.dialFailed(uc, err)
-			return nil
-		}))
-	}
+	// The connection joins the loop from a task, as an async dial's does:
+	// upOpen must not run inside whatever called dial (a connection's
+	// close resending its requests, say), which expects it later.
+	_ = p.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		uc.l.stamp()
+		if err == nil {
+			err = ua.AttachUnix(fd, b.Address, uc) // runs upOpen
+		}
+		if err != nil {
+			uc.l.dialFailed(uc, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: b.Address, Net: "unix"}, Err: os.NewSyscallError("connect", err)})
+		}
+		return nil
+	}))
 	return true
 }
 

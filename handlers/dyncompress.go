@@ -205,25 +205,32 @@ func (e *StreamEncoder) Coding() Coding { return e.coding }
 // decodes to everything written so far. Writes to memory cannot fail.
 func (e *StreamEncoder) Write(p []byte) []byte {
 	e.out.b = e.out.b[:0]
-	if e.coding == CodingGzip {
-		e.gz.Write(p)
-		e.gz.Flush()
-	} else {
-		e.zs.Write(p)
-		e.zs.Flush()
-	}
+	w := e.coder()
+	w.Write(p)
+	w.Flush()
 	return e.out.b
+}
+
+// codingWriter is what gzip.Writer and zstd.Encoder both are.
+type codingWriter interface {
+	Write(p []byte) (int, error)
+	Flush() error
+	Close() error
+}
+
+// coder is e's encoder for its coding.
+func (e *StreamEncoder) coder() codingWriter {
+	if e.coding == CodingGzip {
+		return e.gz
+	}
+	return e.zs
 }
 
 // Close ends the stream: the result, valid until Release, is its last
 // bytes (the coding's trailer).
 func (e *StreamEncoder) Close() []byte {
 	e.out.b = e.out.b[:0]
-	if e.coding == CodingGzip {
-		e.gz.Close()
-	} else {
-		e.zs.Close()
-	}
+	e.coder().Close()
 	return e.out.b
 }
 
@@ -243,13 +250,9 @@ func (e *StreamEncoder) Release() {
 // the whole encoded stream.
 func (e *StreamEncoder) Whole(p []byte) []byte {
 	e.out.b = e.out.b[:0]
-	if e.coding == CodingGzip {
-		e.gz.Write(p)
-		e.gz.Close()
-	} else {
-		e.zs.Write(p)
-		e.zs.Close()
-	}
+	w := e.coder()
+	w.Write(p)
+	w.Close()
 	return e.out.b
 }
 

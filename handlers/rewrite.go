@@ -66,10 +66,9 @@ func (rd *Redirects) rewrite(ctx *Ctx, req *httpcodec.Request, resp *Response, r
 	rawPath, query, hasQuery := bytes.Cut(target, []byte{'?'})
 	pathAt := len(b)
 	b, err := httpcodec.NormalizePath(b, rawPath)
+	ctx.Scratch = b
 	if err != nil {
-		ctx.Scratch = b
-		resp.Status = 400
-		resp.Close = true
+		errorFor(ctx, req, resp, 400)
 		return
 	}
 	path := b[pathAt:len(b):len(b)]

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gale-http/gale/httpcodec"
@@ -56,6 +57,9 @@ func TestRewrites(t *testing.T) {
 	} {
 		*next = seenReq{}
 		r := serveReq(t, rd, parseReq(t, "GET", tc.target))
+		if tc.status == 400 && !strings.HasPrefix(r.head, "HTTP/1.1 400 ") {
+			t.Errorf("%s: a 400 without its head: %q", tc.target, r.head)
+		}
 		if r.resp.Status != tc.status || next.path != tc.path || next.query != tc.query {
 			t.Errorf("%s: %d path %q query %q, want %d %q %q", tc.target, r.resp.Status, next.path, next.query, tc.status, tc.path, tc.query)
 		}

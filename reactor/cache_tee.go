@@ -136,13 +136,7 @@ func (r *exchange) streamFrom(f *handlers.CacheFill) {
 		r.headSent, r.chunkedTE, r.status = true, v.Chunked, v.Status
 		r.cstatus = "gale; fwd=uri-miss; collapsed"
 		b := append(l.hctx.Scratch[:0], v.Head...)
-		switch {
-		case !r.keep:
-			b = append(b, "Connection: close\r\n"...)
-		case r.minor == 0:
-			b = append(b, "Connection: keep-alive\r\n"...)
-		}
-		b = append(b, "\r\n"...)
+		b = endHead(b, r.keep, r.minor)
 		cs.sendResponse(r, b)
 		l.hctx.Scratch = b[:0]
 	}
@@ -335,13 +329,7 @@ func (r *exchange) writeCached() {
 	if !resp.OwnDate {
 		b = append(b, l.date.Line()...)
 	}
-	switch {
-	case !r.keep:
-		b = append(b, "Connection: close\r\n"...)
-	case r.minor == 0:
-		b = append(b, "Connection: keep-alive\r\n"...)
-	}
-	b = append(b, "\r\n"...)
+	b = endHead(b, r.keep, r.minor)
 	l.hctx.Scratch = b
 	ps := append(l.cacheIov[:0], resp.Head, resp.HeadMore, b[start:])
 	for _, p := range resp.Body {

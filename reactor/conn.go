@@ -270,14 +270,9 @@ func (l *loop) queueResponse(cs *conn, keep bool) int {
 		scratch = append(scratch, resp.CacheStatus...)
 		scratch = append(scratch, "\r\n"...)
 	}
-	switch {
-	case !keep:
-		scratch = append(scratch, "Connection: close\r\n\r\n"...)
+	scratch = endHead(scratch, keep, req.Minor)
+	if !keep {
 		cs.closeAfter = true
-	case req.Minor == 0:
-		scratch = append(scratch, "Connection: keep-alive\r\n\r\n"...)
-	default:
-		scratch = append(scratch, "\r\n"...)
 	}
 	l.hctx.Scratch = scratch
 	if len(resp.HeadMore) > 0 {

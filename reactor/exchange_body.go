@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"os"
+	"slices"
 
 	"github.com/gale-http/gale/handlers"
 	"github.com/gale-http/gale/httpcodec"
@@ -111,21 +112,19 @@ func (r *exchange) spoolFailed(err error) {
 func (r *exchange) keepChunkedHead(route *handlers.UpstreamRoute) {
 	r.rawHead = append(r.rawHead[:0], r.l.rawHead...)
 	r.route = *route
-	// The route's views go into routeBuf, one after the other; a nil one
-	// stays nil (no PATH_INFO, no query).
-	b := r.routeBuf[:0]
-	for _, v := range []*[]byte{&r.route.ScriptName, &r.route.PathInfo, &r.route.Path, &r.route.Query, &r.route.Target} {
+	// The route's views are copied into routeBuf, grown once first so that
+	// no append moves a view already taken; a nil one stays nil (no
+	// PATH_INFO, no query).
+	rt := &r.route
+	b := slices.Grow(r.routeBuf[:0], len(rt.ScriptName)+len(rt.PathInfo)+len(rt.Path)+len(rt.Query)+len(rt.Target))
+	for _, v := range [...]*[]byte{&rt.ScriptName, &rt.PathInfo, &rt.Path, &rt.Query, &rt.Target} {
 		if *v != nil {
+			k := len(b)
 			b = append(b, *v...)
+			*v = b[k:len(b):len(b)]
 		}
 	}
 	r.routeBuf = b
-	for _, v := range []*[]byte{&r.route.ScriptName, &r.route.PathInfo, &r.route.Path, &r.route.Query, &r.route.Target} {
-		if *v != nil {
-			n := len(*v)
-			*v, b = b[:n:n], b[n:]
-		}
-	}
 }
 
 // finishChunked encodes the head of a chunked request now that the length

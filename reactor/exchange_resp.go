@@ -132,8 +132,9 @@ func (r *exchange) Interim(h upstream.ResponseHead) {
 		// (no client: a fetch for the cache alone)
 		return
 	}
-	b := h.AppendHead(make([]byte, 0, 256))
-	r.cs.sendResponse(r, append(b, "\r\n"...))
+	l := r.l
+	l.hdrBuf = append(h.AppendHead(l.hdrBuf[:0]), "\r\n"...)
+	r.cs.sendResponse(r, l.hdrBuf) // a view for the call: copied if held
 }
 
 // HeadRequest implements upstream.HeadStream.
@@ -265,12 +266,14 @@ func (r *exchange) sendHead(streaming bool) {
 	l := r.l
 	r.headSent = true
 	st, cl := r.head.StatusCode(), r.head.Length()
-	b := r.head.AppendHead(l.hctx.Scratch[:0])
+	var b []byte
 	if hr := r.hdrRules; hr != nil && r.errStatus == 0 && hr.Applies(st) {
-		// Through the loop's spare buffer: the rules read the head while
-		// they write theirs.
-		l.hdrBuf = hr.AppendHead(l.hdrBuf[:0], b)
-		b = append(b[:0], l.hdrBuf...)
+		// The codec's head goes to the loop's spare buffer, and the rules
+		// rewrite it from there into the scratch.
+		l.hdrBuf = r.head.AppendHead(l.hdrBuf[:0])
+		b = hr.AppendHead(l.hctx.Scratch[:0], l.hdrBuf)
+	} else {
+		b = r.head.AppendHead(l.hctx.Scratch[:0])
 	}
 	if r.cache != nil {
 		b = r.cacheHead(b, 0)
@@ -317,13 +320,7 @@ func (r *exchange) sendHead(streaming bool) {
 		r.chunkedTE = true
 		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	}
-	switch {
-	case !r.keep:
-		b = append(b, "Connection: close\r\n"...)
-	case r.minor == 0:
-		b = append(b, "Connection: keep-alive\r\n"...)
-	}
-	b = append(b, "\r\n"...)
+	b = endHead(b, r.keep, r.minor)
 	l.hctx.Scratch = b
 	switch {
 	case len(body) == 0 || r.noBody:

@@ -59,8 +59,8 @@ type loop struct {
 	dialHook func(uc *upConn)
 	// internalBuf holds the synthetic request line of an internal redirect.
 	internalBuf []byte
-	// hdrBuf is where a location's header rules rewrite an application's
-	// response head (exchange.sendHead); fieldBuf holds a request's fields
+	// hdrBuf holds an application's response head for a location's header
+	// rules to rewrite (exchange.sendHead), or a 103's (Interim); fieldBuf holds a request's fields
 	// as a location's request header rules leave them (encodeHead).
 	hdrBuf   []byte
 	fieldBuf []httpcodec.Header

@@ -57,6 +57,19 @@ func (q *outQueue) lend(f *os.File, n int64) {
 	q.file, q.fileOff, q.fileLeft, q.borrowed, q.spool, q.fileFD = f, 0, n, true, false, int(f.Fd())
 }
 
+// endHead appends the end of a response head: "Connection: close" when
+// the connection ends after it, "Connection: keep-alive" to an HTTP/1.0
+// client whose connection stays, then the blank line.
+func endHead(b []byte, keep bool, minor uint8) []byte {
+	switch {
+	case !keep:
+		return append(b, "Connection: close\r\n\r\n"...)
+	case minor == 0:
+		return append(b, "Connection: keep-alive\r\n\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
+
 // pending counts the bytes still to be written, in memory and in a
 // spool file; a nil queue has none.
 func (q *outQueue) pending() int64 {

@@ -587,35 +587,10 @@ func (v *validator) rules(p string, loc *Location) {
 		}
 	}
 	if h := loc.Headers; h != nil {
-		hp := p + ".headers"
-		for _, m := range []struct {
-			key string
-			m   map[string]string
-		}{{"set", h.Set}, {"add", h.Add}} {
-			for _, name := range sortedKeys(m.m) {
-				np := hp + "." + m.key + "." + name
-				v.headerName(np, name)
-				if !httpcodec.ValidFieldValue(m.m[name]) {
-					v.errorf(np, "%s: bad header value %q", np, m.m[name])
-				}
-			}
-		}
-		for j, name := range h.Remove {
-			v.headerName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
-		}
+		v.headerRules(p+".headers", map[string]map[string]string{"set": h.Set, "add": h.Add}, h.Remove, ownHeaders)
 	}
 	if h := loc.RequestHeaders; h != nil {
-		hp := p + ".request_headers"
-		for _, name := range sortedKeys(h.Set) {
-			np := hp + ".set." + name
-			v.requestHeaderName(np, name)
-			if !httpcodec.ValidFieldValue(h.Set[name]) {
-				v.errorf(np, "%s: bad header value %q", np, h.Set[name])
-			}
-		}
-		for j, name := range h.Remove {
-			v.requestHeaderName(fmt.Sprintf("%s.remove[%d]", hp, j), name)
-		}
+		v.headerRules(p+".request_headers", map[string]map[string]string{"set": h.Set}, h.Remove, framingHeaders)
 	}
 	if loc.Expires != "" {
 		if _, err := ParseAge(loc.Expires); err != nil {
@@ -648,35 +623,55 @@ func (v *validator) cache(p string, loc *Location) {
 	}
 }
 
-// ownHeaders are the fields gale writes itself: framing and the
-// connection's, which a rule changing would break the response.
-var ownHeaders = []string{"content-length", "transfer-encoding", "connection", "date", "server", "keep-alive", "upgrade", "trailer"}
-
-func (v *validator) headerName(path, name string) {
-	if !httpcodec.ValidFieldName(name) {
-		v.errorf(path, "%s: bad header name %q", path, name)
-		return
-	}
-	for _, o := range ownHeaders {
-		if strings.EqualFold(name, o) {
-			v.errorf(path, "%s: %s is gale's own header: it cannot be changed", path, name)
+// headerRules checks the header rules at path hp: the fields each of
+// valued sets (by its key: set, add) gives a value, and those remove
+// drops, none of them in reserved.
+func (v *validator) headerRules(hp string, valued map[string]map[string]string, remove []string, reserved *reservedFields) {
+	for _, key := range []string{"set", "add"} {
+		m := valued[key]
+		for _, name := range sortedKeys(m) {
+			np := hp + "." + key + "." + name
+			v.headerName(np, name, reserved)
+			if !httpcodec.ValidFieldValue(m[name]) {
+				v.errorf(np, "%s: bad header value %q", np, m[name])
+			}
 		}
+	}
+	for j, name := range remove {
+		v.headerName(fmt.Sprintf("%s.remove[%d]", hp, j), name, reserved)
 	}
 }
 
-// framingHeaders are the request fields that say how the request is
-// framed or hop-by-hop: gale decides them, a rule changing them would
-// smuggle.
-var framingHeaders = []string{"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect"}
+// reservedFields are header fields a rule may not touch, and why.
+type reservedFields struct {
+	names []string
+	why   string
+}
 
-func (v *validator) requestHeaderName(path, name string) {
+// ownHeaders are the response fields gale writes itself: framing and the
+// connection's, which a rule changing would break the response.
+var ownHeaders = &reservedFields{
+	names: []string{"content-length", "transfer-encoding", "connection", "date", "server", "keep-alive", "upgrade", "trailer"},
+	why:   "is gale's own header: it cannot be changed",
+}
+
+// framingHeaders are the request fields that say how the request is
+// framed or are hop-by-hop: gale decides them, a rule changing them would
+// smuggle.
+var framingHeaders = &reservedFields{
+	names: []string{"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect"},
+	why:   "frames the request: it cannot be changed",
+}
+
+// headerName checks one field name of a rule at path.
+func (v *validator) headerName(path, name string, reserved *reservedFields) {
 	if !httpcodec.ValidFieldName(name) {
 		v.errorf(path, "%s: bad header name %q", path, name)
 		return
 	}
-	for _, o := range framingHeaders {
+	for _, o := range reserved.names {
 		if strings.EqualFold(name, o) {
-			v.errorf(path, "%s: %s frames the request: it cannot be changed", path, name)
+			v.errorf(path, "%s: %s %s", path, name, reserved.why)
 		}
 	}
 }

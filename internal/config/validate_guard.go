@@ -25,7 +25,7 @@ func (v *validator) guard() {
 				v.errorf(p, "%s: %v", p, err)
 			}
 		}
-		v.headerName("real_ip.header", r.Header)
+		v.headerName("real_ip.header", r.Header, ownHeaders)
 	}
 	if lc := c.LimitConn; lc != nil {
 		if lc.Max <= 0 {

@@ -231,46 +231,61 @@ func startUWSGISlow(t *testing.T, extra ...string) (*server, *logBuffer) {
 	return startUWSGIGaleSocket(t, startUWSGIApp(t, uwsgiSlowApp, append([]string{"--socket", "ADDR"}, extra...)...))
 }
 
-// TestUWSGIUnderLoad: uWSGI recycling its workers every 2 seconds
+// TestUWSGIUnderLoad: uWSGI killing workers stuck past 1 s (--harakiri),
+// then, in a uWSGI of its own, recycling its workers every 2 seconds
 // (--max-worker-lifetime; Debian's uWSGI 2.0.21 ignores --max-requests,
-// which is passed too) and killing one stuck past 1 s (--harakiri) while 32
-// clients keep 2 workers busy: every request but the harakiri'd ones is
-// answered 200 by some worker, those get a 502 or 504, and gale keeps
-// serving.
+// which is passed too), while 32 clients keep 2 workers busy: every
+// request but the harakiri'd ones is answered 200 by some worker, those
+// get a 502 or 504, and gale keeps serving. (Apart: a worker retiring at
+// its lifetime finishes its request, a stuck one too, instead of being
+// harakiri'd.)
 func TestUWSGIUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	s, logs := startUWSGISlow(t, "--max-requests", "10", "--min-worker-lifetime", "1", "--max-worker-lifetime", "2", "--harakiri", "1")
-	// 1,000 quick requests, 3 of them stuck for 3 s.
-	stuck := map[int]bool{100: true, 500: true, 900: true}
-	res := loadRun(s, 1000, 32, func(i int) string {
-		if stuck[i] {
-			return "3000"
-		}
-		return "0"
-	})
-	pids := map[string]bool{}
-	for i, r := range res {
-		switch {
-		case stuck[i]:
-			if r.code != 502 && r.code != 504 {
-				t.Errorf("stuck request %d: %d %q, want 502 or 504", i, r.code, r.body)
+	check := func(t *testing.T, res []loadResult, stuck map[int]bool) map[string]bool {
+		pids := map[string]bool{}
+		for i, r := range res {
+			switch {
+			case stuck[i]:
+				if r.code != 502 && r.code != 504 {
+					t.Errorf("stuck request %d: %d %q, want 502 or 504", i, r.code, r.body)
+				}
+			case r.code != 200 || !strings.HasPrefix(r.body, "pid="):
+				t.Errorf("request %d: %d %q", i, r.code, r.body)
+			default:
+				pids[r.body] = true
 			}
-		case r.code != 200 || !strings.HasPrefix(r.body, "pid="):
-			t.Errorf("request %d: %d %q", i, r.code, r.body)
-		default:
-			pids[r.body] = true
 		}
+		return pids
 	}
-	// The run lasts seconds: workers were replaced under load (by harakiri
-	// and by lifetime), and none of it reached a client.
-	if len(pids) < 4 {
-		t.Errorf("%d distinct worker pids served 997 requests: uWSGI did not recycle them", len(pids))
-	}
-	if t.Failed() {
-		t.Logf("gale's log:\n%s", lastLines(logs.String(), 30))
-	}
+	t.Run("harakiri", func(t *testing.T) {
+		s, logs := startUWSGISlow(t, "--harakiri", "1")
+		// 300 quick requests, 2 of them stuck for 3 s.
+		stuck := map[int]bool{50: true, 200: true}
+		check(t, loadRun(s, 300, 32, func(i int) string {
+			if stuck[i] {
+				return "3000"
+			}
+			return "0"
+		}), stuck)
+		if t.Failed() {
+			t.Logf("gale's log:\n%s", lastLines(logs.String(), 30))
+		}
+	})
+	t.Run("recycling", func(t *testing.T) {
+		s, logs := startUWSGISlow(t, "--max-requests", "10", "--min-worker-lifetime", "1", "--max-worker-lifetime", "2")
+		// 1,000 requests of 10 ms on 2 workers: some 5 s, so each worker
+		// is replaced at least once under load, and none of it reaches a
+		// client.
+		pids := check(t, loadRun(s, 1000, 32, func(int) string { return "10" }), nil)
+		if len(pids) < 4 {
+			t.Errorf("%d distinct worker pids served 1,000 requests: uWSGI did not recycle them", len(pids))
+		}
+		if t.Failed() {
+			t.Logf("gale's log:\n%s", lastLines(logs.String(), 30))
+		}
+	})
 }
 
 // TestUWSGIListenQueueBurst: 300 requests at once to 2 uWSGI workers with

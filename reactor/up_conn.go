@@ -463,6 +463,15 @@ func (l *loop) upIdle(uc *upConn) {
 		l.upClose(uc)
 		return
 	}
+	if uc.sentAt.IsZero() {
+		// Dialed for requests whose clients left before it opened: it
+		// never carried one. A backend with a worker per connection
+		// (gunicorn's sync workers, uWSGI, php-fpm) may have accepted it
+		// and blocks that worker reading a request that will not come;
+		// nginx never holds such a connection either.
+		l.upClose(uc)
+		return
+	}
 	uc.p.pushIdle(uc)
 	l.wheel.schedule(&uc.t, timerUpIdle, l.now, uc.p.u.IdleTimeout)
 }

@@ -233,7 +233,9 @@ func TestRespCacheStoreBound(t *testing.T) {
 	}
 	for round := 0; round < 20; round++ {
 		for i := 0; i < hot; i++ {
-			st.get(uint64(i+1)<<20 | 1)
+			if _, _, pin, ok := st.get(uint64(i+1)<<20 | 1); ok {
+				pin.Release()
+			}
 		}
 		for j := 0; j < 500; j++ { // 20 x 500 KB of one-hit wonders: 5x the budget
 			st.put(uint64(round*1000+j+1)<<32|2, entryMeta{}, body)
@@ -244,7 +246,8 @@ func TestRespCacheStoreBound(t *testing.T) {
 	}
 	kept := 0
 	for i := 0; i < hot; i++ {
-		if _, _, ok := st.get(uint64(i+1)<<20 | 1); ok {
+		if _, _, pin, ok := st.get(uint64(i+1)<<20 | 1); ok {
+			pin.Release()
 			kept++
 		}
 	}

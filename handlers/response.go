@@ -60,6 +60,10 @@ type Response struct {
 	// OwnDate: Head carries its own Date (a cached response keeps the
 	// application's), so the reactor writes none.
 	OwnDate bool
+	// Pin, when set, keeps the bytes Head and Body are views of valid (a
+	// response cache page, unmapped once evicted and unpinned): the
+	// reactor releases it once they were written or copied.
+	Pin Pin
 	// CacheStatus is the response cache's Cache-Status (RFC 9211), for
 	// the header when HeadMore does not carry it already (a forwarded or
 	// 504 response) and for the access log; "" when uncached.

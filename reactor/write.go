@@ -50,6 +50,10 @@ type outQueue struct {
 	// buffered upstream responses (*budget); returned when views drain.
 	charged int
 	budget  *int
+	// pins keep the response cache pages views point into mapped;
+	// released when views drain (a page evicted meanwhile is unmapped
+	// then, not under a slow client's read).
+	pins []handlers.Pin
 }
 
 // lend queues a file owned by someone else, from its start.
@@ -114,7 +118,7 @@ func (l *loop) outOf(cs *conn) *outQueue {
 func (l *loop) putOut(cs *conn) {
 	if q := cs.out; q != nil && q.empty() {
 		cs.out = nil
-		*q = outQueue{views: q.views[:0]}
+		*q = outQueue{views: q.views[:0], pins: q.pins[:0]}
 		if len(l.freeOut) < maxFreeOut {
 			l.freeOut = append(l.freeOut, q)
 		}
@@ -200,6 +204,16 @@ func (q *outQueue) drained() {
 		bytebufferpool.Put(q.own)
 		q.own = nil
 	}
+	q.pins = releasePins(q.pins)
+}
+
+// releasePins releases pins and returns the slice emptied for reuse.
+func releasePins(pins []handlers.Pin) []handlers.Pin {
+	for i, p := range pins {
+		p.Release()
+		pins[i] = nil
+	}
+	return pins[:0]
 }
 
 // take moves iov into the queue. Pieces that live in scratch (reused for the
@@ -274,10 +288,18 @@ func (l *loop) flush(cs *conn) {
 		} else {
 			q := l.outOf(cs)
 			q.take(l.iov, l.hctx.Scratch)
+			// The queue keeps views of cache pages: their pins go with
+			// them, before pump may drain (and release) them.
+			q.pins = append(q.pins, l.pins...)
+			clear(l.pins)
+			l.pins = l.pins[:0]
 			q.moved = true
 			l.pump(cs)
 		}
 	}
+	// Written, or copied into gnet's outbound buffer (Writev keeps no
+	// view), or dropped with the connection: the pages may go.
+	l.pins = releasePins(l.pins)
 	clear(l.iov)
 	l.iov = l.iov[:0]
 	l.hctx.Scratch = l.hctx.Scratch[:0]

@@ -21,7 +21,7 @@ func TestEntryIndex(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	keys := make([]uint64, 0, 1<<15)
 	for i := range 1 << 14 {
-		keys = append(keys, uint64(i)<<20|1)           // same low bits
+		keys = append(keys, uint64(i)<<20|1)            // same low bits
 		keys = append(keys, uint64(i)|0xABCD<<32|1<<62) // same high bits
 	}
 	for step := range 200_000 {
@@ -85,7 +85,7 @@ func TestStorePinnedPage(t *testing.T) {
 		t.Fatal("not stored")
 	}
 	pg := pin
-	st.del(1) // (a hit entry would move to the main queue, a copy)
+	st.del(1)                         // (a hit entry would move to the main queue, a copy)
 	for i := uint64(2); i < 40; i++ { // 7.6 MB through a 1 MiB store
 		st.put(i<<32, entryMeta{}, big)
 	}

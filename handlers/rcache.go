@@ -41,7 +41,9 @@ type CacheStats struct {
 	Collapsed, StaleServed, Stored, Purged                                     atomic.Uint64
 }
 
-// Usage reports the bytes the cache holds, its entries and evictions.
+// Usage reports the bytes the cache holds (its mappings: pages, slots,
+// index, and evicted pages still pinned by responses being sent), its
+// entries and evictions.
 func (c *RespCache) Usage() (bytes int64, entries int, evictions uint64) { return c.st.usage() }
 
 // NewRespCache makes a cache of about size bytes, storing responses of up

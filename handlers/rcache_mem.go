@@ -25,17 +25,25 @@ import (
 // osPage is the kernel's page size: mappings are made of whole pages.
 var osPage = unix.Getpagesize()
 
+// mapped counts the bytes of every cache's mappings, for tests that
+// check nothing is left mapped.
+var mapped atomic.Int64
+
 // mapAnon maps n bytes (rounded up to whole pages) of private anonymous
 // memory, zeroed, touched (and so resident) only as it is written.
 func mapAnon(n int) ([]byte, error) {
 	n = (n + osPage - 1) &^ (osPage - 1)
-	return unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err == nil {
+		mapped.Add(int64(n))
+	}
+	return b, err
 }
 
 // unmap returns a mapping made by mapAnon to the kernel.
 func unmap(b []byte) {
-	if b != nil {
-		_ = unix.Munmap(b)
+	if b != nil && unix.Munmap(b) == nil {
+		mapped.Add(-int64(len(b)))
 	}
 }
 

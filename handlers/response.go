@@ -20,6 +20,8 @@ import (
 // Head and Body either point to shared immutable bytes (a cache entry), or
 // were appended to the Ctx scratch buffer; the reactor keeps them untouched
 // until they are written. A handler never copies a cached body per client.
+// Bytes of the response cache are valid only while Pin is held: the
+// reactor hands it on with the views and releases it once they are out.
 type Response struct {
 	// Status is the response status code, for logs and metrics.
 	Status int

@@ -25,7 +25,8 @@ const maxIovecs = 1024
 const sendfileChunk = 1 << 20
 
 // outQueue holds what a connection still has to write when it could not go
-// straight to the socket: views of shared immutable bytes (cache entries),
+// straight to the socket: views of shared immutable bytes (cache entries,
+// whose response cache pages pins keeps mapped),
 // one pooled buffer with copies of per-request bytes (heads built in the
 // loop's scratch), then a file range sent with sendfile. gale writes these
 // itself, bypassing gnet's outbound buffer, so a slow reader costs no copy

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -70,11 +71,17 @@ func TestCacheEvictedUnderSlowClient(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // the hit is queued, mostly unsent
 
-	// Purge the entry and push its page out; store /big again, a new
-	// version, in pages mapped after the old one went (or would have).
+	// The client reads its first half slowly while the entry is purged
+	// and its page pushed out, and /big stored again (a new version) in
+	// pages mapped after the old one went (or would have); then it waits
+	// for the rest of the eviction, and reads the other half.
 	if n := c.PurgeKey("example.com/big", false); n != 1 {
 		t.Fatalf("purge: %d", n)
 	}
+	rest, read := make(chan struct{}), make(chan error, 1)
+	go func() { read <- readBig(slow, bigSize, rest) }()
+	restOnce := sync.OnceFunc(func() { close(rest) })
+	defer restOnce() // a failure below must not leave the reader waiting
 	for i := range 2 * budget / fillSize {
 		cget(t, s, fmt.Sprintf("/fill/%d", i))
 	}
@@ -88,28 +95,9 @@ func TestCacheEvictedUnderSlowClient(t *testing.T) {
 	if ev < 2*budget/fillSize {
 		t.Fatalf("%d evictions: the big page may not have gone", ev)
 	}
-
-	slow.SetReadDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReaderSize(slow, 4096)
-	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
-	if err != nil {
+	restOnce()
+	if err := <-read; err != nil {
 		t.Fatal(err)
-	}
-	if resp.Header.Get("X-Version") != "1" || resp.ContentLength != bigSize {
-		t.Fatalf("slow client's head: %v", resp.Header)
-	}
-	buf := make([]byte, 4096)
-	for at := 0; at < bigSize; {
-		n, err := resp.Body.Read(buf)
-		for i := range n {
-			if buf[i] != bigByte(1, at+i) {
-				t.Fatalf("byte %d: %#x, want %#x", at+i, buf[i], bigByte(1, at+i))
-			}
-		}
-		at += n
-		if err != nil && at < bigSize {
-			t.Fatalf("after %d bytes: %v", at, err)
-		}
 	}
 
 	// Written: the evicted page is released, and unmapped, which the
@@ -125,4 +113,37 @@ func TestCacheEvictedUnderSlowClient(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// readBig reads the response to GET /big from c, slowly (4 KiB a
+// millisecond), checking every byte against version 1; past half the
+// body it waits for rest to close.
+func readBig(c net.Conn, size int, rest chan struct{}) error {
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 4096), &http.Request{Method: "GET"})
+	if err != nil {
+		return err
+	}
+	if resp.Header.Get("X-Version") != "1" || resp.ContentLength != int64(size) {
+		return fmt.Errorf("slow client's head: %v", resp.Header)
+	}
+	buf := make([]byte, 4096)
+	for at := 0; at < size; {
+		if at >= size/2 && rest != nil {
+			<-rest
+			rest = nil
+		}
+		n, err := resp.Body.Read(buf)
+		for i := range n {
+			if buf[i] != bigByte(1, at+i) {
+				return fmt.Errorf("byte %d: %#x, want %#x", at+i, buf[i], bigByte(1, at+i))
+			}
+		}
+		at += n
+		if err != nil && at < size {
+			return fmt.Errorf("after %d bytes: %w", at, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
 }

@@ -41,7 +41,9 @@ type CacheStats struct {
 	Collapsed, StaleServed, Stored, Purged                                     atomic.Uint64
 }
 
-// Usage reports the bytes the cache holds, its entries and evictions.
+// Usage reports the bytes the cache holds (its mappings: pages, slots,
+// index, and evicted pages still pinned by responses being sent), its
+// entries and evictions.
 func (c *RespCache) Usage() (bytes int64, entries int, evictions uint64) { return c.st.usage() }
 
 // NewRespCache makes a cache of about size bytes, storing responses of up
@@ -159,6 +161,7 @@ func (p *CachePolicy) Lookup(ctx *Ctx, req *httpcodec.Request, resp *Response, n
 	}
 	nowNs := now.UnixNano()
 	f := p.find(ctx, req, nowNs)
+	defer f.unpin() // (serve takes the pin to the response)
 	if f.found {
 		age := f.age(nowNs)
 		switch {
@@ -291,6 +294,18 @@ type found struct {
 	found   bool
 	m       entryMeta
 	data    []byte
+	// pg is data's page, pinned by f while pinned says so (serve hands
+	// the pin on to the response).
+	pg     *page
+	pinned bool
+}
+
+// unpin releases f's pin on the entry's page, unless it was handed on.
+func (f *found) unpin() {
+	if f.pinned {
+		f.pg.Release()
+		f.pinned = false
+	}
 }
 
 // age is the entry's current age (RFC 9111 section 4.2.3), ns.
@@ -309,23 +324,32 @@ func (p *CachePolicy) find(ctx *Ctx, req *httpcodec.Request, nowNs int64) found 
 	ctx.cacheKey = key
 	var f found
 	f.primary = maphash.Bytes(c.seed, key)
-	m, data, ok := c.st.get(f.primary)
-	if !ok || m.gen != c.gen.Load() || string(data[:m.keyN]) != string(key) {
+	m, data, pin, ok := c.st.get(f.primary)
+	if !ok {
+		return f
+	}
+	if m.gen != c.gen.Load() || string(data[:m.keyN]) != string(key) {
+		pin.Release()
 		return f
 	}
 	if m.flags&fVarySpec != 0 {
 		names := data[m.keyN : m.keyN+m.varyN]
 		key = appendVariant(key, names, m.storedAt, req.Headers)
+		pin.Release() // names are read: the list's page may go
 		ctx.cacheKey = key
 		h := maphash.Bytes(c.seed, key)
-		if m, data, ok = c.st.get(h); !ok || m.gen != c.gen.Load() || string(data[:m.keyN]) != string(key) {
+		if m, data, pin, ok = c.st.get(h); !ok {
+			return f
+		}
+		if m.gen != c.gen.Load() || string(data[:m.keyN]) != string(key) {
+			pin.Release()
 			return f
 		}
 		f.hash = h
 	} else {
 		f.hash = f.primary
 	}
-	f.found, f.m, f.data = true, m, data
+	f.found, f.m, f.data, f.pg, f.pinned = true, m, data, pin, true
 	return f
 }
 

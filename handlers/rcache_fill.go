@@ -23,11 +23,13 @@ type CacheFill struct {
 	background bool
 	registered bool // in the cache's inflight table (under Cache.mu)
 	// The entry being revalidated, when there is one: a view of its
-	// bytes (pages are never reused) and its metadata.
+	// bytes, its page pinned until Finish (a 304 rebuilds the entry from
+	// them), and its metadata.
 	stale     bool
 	staleHash uint64
 	staleMeta entryMeta
 	staleData []byte
+	stalePin  *page
 
 	state   fillState
 	status  int
@@ -84,9 +86,18 @@ func (p *CachePolicy) newFill(req *httpcodec.Request, f *found, nowNs int64) *Ca
 		}
 	}
 	if f.found {
-		fl.stale, fl.staleHash, fl.staleMeta, fl.staleData = true, f.hash, f.m, f.data
+		f.pg.pin() // a pin of its own: f's (or the response's) is held meanwhile
+		fl.stale, fl.staleHash, fl.staleMeta, fl.staleData, fl.stalePin = true, f.hash, f.m, f.data, f.pg
 	}
 	return fl
+}
+
+// unpinStale lets the revalidated entry's page go.
+func (f *CacheFill) unpinStale() {
+	if f.stalePin != nil {
+		f.stalePin.Release()
+		f.stalePin, f.staleData = nil, nil
+	}
 }
 
 // Background reports whether the fill is a background refresh: its
@@ -228,6 +239,7 @@ func (f *CacheFill) Finish(complete bool, now time.Time) bool {
 		f.state = fillDone
 		f.release(stored)
 	}
+	f.unpinStale()
 	return stored
 }
 
@@ -270,9 +282,13 @@ func (f *CacheFill) store(nowNs int64) {
 	key := f.key
 	if len(in.vary) > 0 {
 		stamp := nowNs
-		m, d, ok := c.st.get(f.primary)
-		if ok && m.flags&fVarySpec != 0 && m.gen == c.gen.Load() && string(d[:m.keyN]) == string(key) &&
-			string(d[m.keyN:m.keyN+m.varyN]) == string(in.vary) {
+		m, d, pin, ok := c.st.get(f.primary)
+		same := ok && m.flags&fVarySpec != 0 && m.gen == c.gen.Load() && string(d[:m.keyN]) == string(key) &&
+			string(d[m.keyN:m.keyN+m.varyN]) == string(in.vary)
+		if ok {
+			pin.Release()
+		}
+		if same {
 			stamp = m.storedAt // the same list: keep its variants
 		} else {
 			spec := entryMeta{gen: c.gen.Load(), flags: fVarySpec, storedAt: stamp,
@@ -368,6 +384,9 @@ func (f *CacheFill) merge(head, date []byte, nowNs int64) {
 	f.stream.mu.Unlock()
 	key := sd[:sm.keyN]
 	m, data := f.build(key, nowNs)
+	f.stream.mu.Lock()
+	f.stream.chunks, f.stream.size = nil, 0 // views of the stale page: not past its pin
+	f.stream.mu.Unlock()
 	f.p.Cache.st.put(f.staleHash, m, data)
 	f.release(true)
 }

@@ -18,8 +18,13 @@ import (
 // Cache-Status key), all its variants with it.
 func (c *RespCache) PurgeKey(key string, soft bool) int {
 	if !soft {
-		m, d, ok := c.st.get(maphash.String(c.seed, key))
-		if !ok || string(d[:m.keyN]) != key {
+		m, d, pin, ok := c.st.get(maphash.String(c.seed, key))
+		if !ok {
+			return 0
+		}
+		same := string(d[:m.keyN]) == key
+		pin.Release()
+		if !same {
 			return 0
 		}
 		c.st.del(maphash.String(c.seed, key))

@@ -61,6 +61,8 @@ func (m *entryMeta) fields(d []byte) []byte {
 // client's validators match, a 206 for one satisfiable range.
 func (p *CachePolicy) serve(ctx *Ctx, req *httpcodec.Request, resp *Response, f *found, age int64, kind hitKind) {
 	m, d := &f.m, f.data
+	// The views below stay valid until the reactor has written them.
+	resp.Pin, f.pinned = f.pg, false
 	resp.OwnDate = true
 	body := m.body(d)
 	switch {
@@ -179,6 +181,7 @@ func (p *CachePolicy) serveRange(ctx *Ctx, req *httpcodec.Request, resp *Respons
 func (p *CachePolicy) ServeStored(ctx *Ctx, req *httpcodec.Request, resp *Response, now time.Time, how ServeHow) bool {
 	nowNs := now.UnixNano()
 	f := p.find(ctx, req, nowNs)
+	defer f.unpin() // (serve takes the pin to the response)
 	if !f.found {
 		return false
 	}

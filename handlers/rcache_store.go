@@ -1,13 +1,15 @@
 package handlers
 
 import (
+	"encoding/binary"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 )
 
 // The response cache's store: S3-FIFO eviction over append-only byte
-// pages, with an index that holds no pointers.
+// pages, with an index that holds no pointers, all of it off the Go heap.
 //
 // Why not a library: otter (W-TinyLFU) keeps a node with Go pointers per
 // entry, so every GC cycle marks a million objects for a million entries;
@@ -16,17 +18,21 @@ import (
 // that return views.
 //
 // Layout. An entry is one contiguous run of bytes (key, prebuilt heads,
-// body, validators, tags) inside a page, a []byte of pageSize (or one
-// page of its own for a large object). Its fixed-size metadata lives in
-// a slot, a plain struct in a []slot; the index is map[uint64]uint32, hash
-// to slot. None of the three holds a pointer, so the collector scans a
-// few hundred page headers whatever the number of entries.
+// body, validators, tags) inside a page, an anonymous mapping of pageSize
+// (or one page of its own for a large object), after a record header
+// naming its slot. Its fixed-size metadata lives in the slot, a plain
+// struct in the shard's slot table; the index is an open-addressing table
+// from hash to slot. All three are mappings (rcache_mem.go,
+// rcache_index.go): the collector scans a few hundred page headers
+// whatever the number of entries, and what the process holds for the
+// cache is what the cache counts against its budget — pages, slots and
+// index together — not twice that once the heap has grown.
 //
 // Pages are append-only and never reused: a page leaves the store whole,
-// and the collector frees its bytes once no response still being written
-// holds a view of it. A hit may therefore hand the socket layer views of
-// an entry without copying or reference counting, and an evicted page a
-// slow client still reads stays valid until it is sent.
+// and is unmapped once no view of it is pinned (page.retire). A hit
+// hands the socket layer views of an entry without copying, with a pin
+// the socket layer releases once the bytes are out, and an evicted page
+// a slow client still reads stays mapped until it is sent.
 //
 // Eviction is S3-FIFO (Yang et al., SOSP 2023) at page granularity: new
 // entries go to a small FIFO (10% of the bytes), entries whose hash a
@@ -80,26 +86,26 @@ const (
 	qMain
 )
 
+// slot is an entry's place in the shard: in the slot table, off the heap
+// (no pointers in it).
 type slot struct {
 	hash   uint64
-	page   uint32
-	off, n uint32
+	page   uint32 // page id; for a free slot, the next free slot + 1
+	off, n uint32 // the entry's bytes in its page (after its record header)
 	queue  uint8
 	freq   uint32 // hits since stored or moved, capped; atomic
 	meta   entryMeta
 }
 
-type page struct {
-	buf   []byte
-	slots []uint32 // slots stored in this page (some may have moved or died)
-	queue uint8
-}
+// recHeader is the size of a record's header in a page: its slot and its
+// length, so that evicting a page walks its entries without a per-entry
+// list on the heap.
+const recHeader = 8
 
 type storeShard struct {
 	mu     sync.RWMutex
-	index  map[uint64]uint32
-	slots  []slot
-	free   []uint32
+	idx    entryIndex
+	slots  slotTable
 	pages  []*page // by id; nil: free id
 	freeID []uint32
 	fifo   [3][]uint32 // page ids per queue, oldest first
@@ -108,6 +114,9 @@ type storeShard struct {
 	bytes  int64 // bytes of all pages
 	budget int64
 	ghost  ghostFIFO
+	// pinned is the bytes of pages evicted while still pinned, not yet
+	// unmapped (page.retire); they count against the budget.
+	pinned atomic.Int64
 
 	evictions atomic.Uint64
 }
@@ -143,34 +152,60 @@ func newStore(total, maxObject int64) *store {
 	s := &store{shards: make([]storeShard, n), mask: uint64(n - 1), pageSize: ps}
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.index = map[uint64]uint32{}
 		sh.budget = per
 		sh.ghost = ghostFIFO{ring: make([]uint64, 4096), set: map[uint64]uint8{}}
+		// The budget pays for at most this many slots (over counts them),
+		// so the reservation never runs out; it is only address space
+		// until used. A failed reservation leaves a shard that stores
+		// nothing.
+		sh.slots, _ = newSlotTable(int(per/int64(unsafe.Sizeof(slot{}))) + 2)
 	}
+	// The mappings are the store's own: when a reload leaves the store
+	// behind, they go back to the kernel (pinned pages once released).
+	runtime.AddCleanup(s, closeShards, s.shards)
 	return s
+}
+
+// closeShards unmaps what the shards hold.
+func closeShards(shards []storeShard) {
+	for i := range shards {
+		sh := &shards[i]
+		sh.mu.Lock()
+		for id, pg := range sh.pages {
+			if pg != nil {
+				sh.pages[id] = nil
+				pg.retire()
+			}
+		}
+		sh.slots.close()
+		sh.idx.close()
+		sh.mu.Unlock()
+	}
 }
 
 func (s *store) shard(h uint64) *storeShard { return &s.shards[(h>>32)&s.mask] }
 
-// get returns a copy of the entry's metadata and a view of its bytes. The
-// view stays valid after the call (pages are never reused).
-func (s *store) get(h uint64) (entryMeta, []byte, bool) {
+// get returns a copy of the entry's metadata, a view of its bytes and
+// the page holding them, pinned: the view is valid until the caller
+// releases the pin (pg.Release), which it must do once.
+func (s *store) get(h uint64) (entryMeta, []byte, *page, bool) {
 	sh := s.shard(h)
 	sh.mu.RLock()
-	i, ok := sh.index[h]
+	i, ok := sh.idx.get(h, sh.slots.all)
 	if !ok {
 		sh.mu.RUnlock()
-		return entryMeta{}, nil, false
+		return entryMeta{}, nil, nil, false
 	}
-	sl := &sh.slots[i]
+	sl := &sh.slots.all[i]
 	if atomic.LoadUint32(&sl.freq) < 3 {
 		atomic.AddUint32(&sl.freq, 1)
 	}
 	m := sl.meta
-	p := sh.pages[sl.page].buf
-	data := p[sl.off : sl.off+sl.n : sl.off+sl.n]
+	pg := sh.pages[sl.page]
+	pg.pin()
+	data := pg.mem[sl.off : sl.off+sl.n : sl.off+sl.n]
 	sh.mu.RUnlock()
-	return m, data, true
+	return m, data, pg, true
 }
 
 // put stores an entry under h, replacing any.
@@ -191,16 +226,16 @@ func (s *store) put(h uint64, m entryMeta, data []byte) {
 	}
 }
 
-// entryCost is what an entry costs beyond its bytes: its slot and its
-// index entry (a map slot of 12 bytes, at most half full after growth).
-const entryCost = int64(unsafe.Sizeof(slot{})) + 32
-
-// over reports whether the shard holds more than its budget: its pages
-// and, per entry, the slot and index entry, so that a million tiny
-// entries are bounded as a few large ones are.
-func (sh *storeShard) over() bool {
-	return sh.bytes+int64(len(sh.slots))*entryCost > sh.budget
+// held is what the shard holds: its pages, the part of its slot table in
+// use, its index, and evicted pages still pinned.
+func (sh *storeShard) held() int64 {
+	return sh.bytes + sh.slots.bytes() + sh.idx.bytes() + sh.pinned.Load()
 }
+
+// over reports whether the shard holds more than its budget: per entry,
+// the slot and index entry count as well as the bytes, so that a million
+// tiny entries are bounded as a few large ones are.
+func (sh *storeShard) over() bool { return sh.held() > sh.budget }
 
 // replaceIf replaces the entry under h with (m, data) when ok says the
 // current one is still the one the caller started from; it keeps the
@@ -209,17 +244,17 @@ func (s *store) replaceIf(h uint64, ok func(cur *entryMeta) bool, m entryMeta, d
 	sh := s.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, found := sh.index[h]
-	if !found || !ok(&sh.slots[i].meta) || int64(len(data)) > sh.budget/2 {
+	i, found := sh.idx.get(h, sh.slots.all)
+	if !found || !ok(&sh.slots.all[i].meta) || int64(len(data)) > sh.budget/2 {
 		return false
 	}
-	q := sh.slots[i].queue
-	f := atomic.LoadUint32(&sh.slots[i].freq)
+	q := sh.slots.all[i].queue
+	f := atomic.LoadUint32(&sh.slots.all[i].freq)
 	sh.drop(h)
-	sh.insert(h, q, f, m, data, s.pageSize)
+	stored := sh.insert(h, q, f, m, data, s.pageSize)
 	for sh.over() && sh.evictPage(s.pageSize) {
 	}
-	return true
+	return stored
 }
 
 // del removes the entry under h; false when there was none.
@@ -235,26 +270,29 @@ func (s *store) update(h uint64, fn func(*entryMeta)) bool {
 	sh := s.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, ok := sh.index[h]
+	i, ok := sh.idx.get(h, sh.slots.all)
 	if ok {
-		fn(&sh.slots[i].meta)
+		fn(&sh.slots.all[i].meta)
 	}
 	return ok
 }
 
 // scan calls fn for every entry; fn returns what to do with it. It holds
-// one shard's lock at a time.
+// one shard's lock at a time; the views it passes are valid during fn.
 func (s *store) scan(fn func(m *entryMeta, data []byte) scanAction) int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for h, si := range sh.index {
-			sl := &sh.slots[si]
-			p := sh.pages[sl.page].buf
+		for si := range sh.slots.all[:sh.slots.n] {
+			sl := &sh.slots.all[si]
+			if sl.queue == qFree {
+				continue
+			}
+			p := sh.pages[sl.page].mem
 			switch fn(&sl.meta, p[sl.off:sl.off+sl.n:sl.off+sl.n]) {
 			case scanDelete:
-				sh.drop(h)
+				sh.drop(sl.hash)
 				n++
 			case scanMarked:
 				n++
@@ -273,13 +311,14 @@ const (
 	scanMarked            // fn changed the entry's metadata
 )
 
-// usage reports the bytes of pages held and the number of entries.
+// usage reports the bytes the store holds (pages, slots, index, evicted
+// pages still pinned), the number of entries and evictions.
 func (s *store) usage() (bytes int64, entries int, evictions uint64) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		bytes += sh.bytes + int64(len(sh.slots))*entryCost
-		entries += len(sh.index)
+		bytes += sh.held()
+		entries += sh.idx.n
 		sh.mu.RUnlock()
 		evictions += sh.evictions.Load()
 	}
@@ -289,50 +328,60 @@ func (s *store) usage() (bytes int64, entries int, evictions uint64) {
 // drop unlinks the entry under h; its bytes stay in their page until the
 // page is evicted.
 func (sh *storeShard) drop(h uint64) bool {
-	i, ok := sh.index[h]
+	i, ok := sh.idx.get(h, sh.slots.all)
 	if !ok {
 		return false
 	}
-	delete(sh.index, h)
-	sh.slots[i].queue = qFree
-	sh.free = append(sh.free, i)
+	sh.idx.del(h, sh.slots.all)
+	sh.slots.release(i)
 	return true
 }
 
-// insert copies data into the open page of queue q and indexes it.
-func (sh *storeShard) insert(h uint64, q uint8, freq uint32, m entryMeta, data []byte, pageSize int) {
-	pid, off := sh.room(q, len(data), pageSize)
-	pg := sh.pages[pid]
-	copy(pg.buf[off:], data)
-	var i uint32
-	if n := len(sh.free); n > 0 {
-		i = sh.free[n-1]
-		sh.free = sh.free[:n-1]
-	} else {
-		sh.slots = append(sh.slots, slot{})
-		i = uint32(len(sh.slots) - 1)
+// insert copies data into the open page of queue q, after a record header,
+// and indexes it; false when there was no memory for it.
+func (sh *storeShard) insert(h uint64, q uint8, freq uint32, m entryMeta, data []byte, pageSize int) bool {
+	si, ok := sh.slots.alloc()
+	if !ok {
+		return false
 	}
-	sh.slots[i] = slot{hash: h, page: pid, off: uint32(off), n: uint32(len(data)), queue: q, freq: freq, meta: m}
-	pg.slots = append(pg.slots, i)
-	sh.index[h] = i
+	pid, off, ok := sh.room(q, recHeader+len(data), pageSize)
+	if !ok {
+		sh.slots.release(si)
+		return false
+	}
+	pg := sh.pages[pid]
+	binary.NativeEndian.PutUint32(pg.mem[off:], si)
+	binary.NativeEndian.PutUint32(pg.mem[off+4:], uint32(len(data)))
+	off += recHeader
+	copy(pg.mem[off:], data)
+	sh.slots.all[si] = slot{hash: h, page: pid, off: uint32(off), n: uint32(len(data)), queue: q, freq: freq, meta: m}
+	if !sh.idx.set(h, si) {
+		sh.slots.release(si) // its record stays, dead, until the page goes
+		return false
+	}
+	return true
 }
 
 // room finds n bytes at the end of queue q's open page, opening a new page
-// when they do not fit (a page of their own for a large object).
-func (sh *storeShard) room(q uint8, n, pageSize int) (uint32, int) {
+// when they do not fit (a page of its own for a large object).
+func (sh *storeShard) room(q uint8, n, pageSize int) (uint32, int, bool) {
 	if o := sh.open[q]; o != 0 {
 		pg := sh.pages[o-1]
-		if len(pg.buf)+n <= cap(pg.buf) {
-			off := len(pg.buf)
-			pg.buf = pg.buf[:off+n]
-			return o - 1, off
+		if pg.used+n <= len(pg.mem) {
+			off := pg.used
+			pg.used += n
+			return o - 1, off, true
 		}
 	}
 	size := pageSize
 	if n > pageSize/2 {
 		size = n // a page of its own: no large tail left empty
 	}
-	pg := &page{buf: make([]byte, n, size), queue: q}
+	mem, err := mapAnon(size)
+	if err != nil {
+		return 0, 0, false
+	}
+	pg := &page{mem: mem, used: n, sh: sh, queue: q}
 	var id uint32
 	if k := len(sh.freeID); k > 0 {
 		id = sh.freeID[k-1]
@@ -343,12 +392,12 @@ func (sh *storeShard) room(q uint8, n, pageSize int) (uint32, int) {
 		id = uint32(len(sh.pages) - 1)
 	}
 	sh.fifo[q] = append(sh.fifo[q], id)
-	sh.bytes += int64(size)
-	sh.qBytes[q] += int64(size)
+	sh.bytes += int64(len(mem))
+	sh.qBytes[q] += int64(len(mem))
 	if size == pageSize {
 		sh.open[q] = id + 1
 	}
-	return id, 0
+	return id, 0, true
 }
 
 // evictPage evicts the oldest page of the small queue when it holds more
@@ -368,31 +417,36 @@ func (sh *storeShard) evictPage(pageSize int) bool {
 	}
 	pg := sh.pages[id]
 	sh.pages[id] = nil
-	sh.bytes -= int64(cap(pg.buf))
-	sh.qBytes[q] -= int64(cap(pg.buf))
-	for _, si := range pg.slots {
-		sl := sh.slots[si]
-		if sl.queue == qFree || sl.page != id {
+	sh.bytes -= int64(len(pg.mem))
+	sh.qBytes[q] -= int64(len(pg.mem))
+	for off := 0; off < pg.used; {
+		si := binary.NativeEndian.Uint32(pg.mem[off:])
+		n := binary.NativeEndian.Uint32(pg.mem[off+4:])
+		at := uint32(off + recHeader)
+		off += recHeader + int(n)
+		sl := sh.slots.all[si]
+		if sl.queue == qFree || sl.page != id || sl.off != at {
 			continue // dropped, or moved out of this page already
 		}
-		f := atomic.LoadUint32(&sh.slots[si].freq)
-		delete(sh.index, sl.hash)
-		sh.slots[si].queue = qFree
-		sh.free = append(sh.free, si)
+		f := atomic.LoadUint32(&sh.slots.all[si].freq)
+		sh.idx.del(sl.hash, sh.slots.all)
+		sh.slots.release(si)
+		moved := false
 		switch {
 		case q == qSmall && f > 0:
-			sh.insert(sl.hash, qMain, 0, sl.meta, pg.buf[sl.off:sl.off+sl.n], pageSize)
+			moved = sh.insert(sl.hash, qMain, 0, sl.meta, pg.mem[at:at+n], pageSize)
 		case q == qMain && f > 0:
-			sh.insert(sl.hash, qMain, f-1, sl.meta, pg.buf[sl.off:sl.off+sl.n], pageSize)
-		default:
-			if q == qSmall {
-				sh.ghost.add(sl.hash)
-			}
+			moved = sh.insert(sl.hash, qMain, f-1, sl.meta, pg.mem[at:at+n], pageSize)
+		case q == qSmall:
+			sh.ghost.add(sl.hash)
+		}
+		if !moved {
 			sh.evictions.Add(1)
 		}
 	}
 	// Only now: a page opened for the moves above must not take id while
 	// this loop still tells the victim's slots by it.
 	sh.freeID = append(sh.freeID, id)
+	pg.retire()
 	return true
 }

@@ -38,8 +38,12 @@ func (c *RespCache) compressLater(h uint64, storedAt int64) {
 
 // addVariants builds and publishes the variants of one entry.
 func (c *RespCache) addVariants(h uint64, storedAt int64) {
-	m, d, ok := c.st.get(h)
-	if !ok || m.storedAt != storedAt || m.gzN+m.zsN > 0 {
+	m, d, pin, ok := c.st.get(h)
+	if !ok {
+		return
+	}
+	defer pin.Release() // d is read until the new entry is built
+	if m.storedAt != storedAt || m.gzN+m.zsN > 0 {
 		return
 	}
 	body := m.body(d)

@@ -20,6 +20,8 @@ import (
 // Head and Body either point to shared immutable bytes (a cache entry), or
 // were appended to the Ctx scratch buffer; the reactor keeps them untouched
 // until they are written. A handler never copies a cached body per client.
+// Bytes of the response cache are valid only while Pin is held: the
+// reactor hands it on with the views and releases it once they are out.
 type Response struct {
 	// Status is the response status code, for logs and metrics.
 	Status int
@@ -60,6 +62,10 @@ type Response struct {
 	// OwnDate: Head carries its own Date (a cached response keeps the
 	// application's), so the reactor writes none.
 	OwnDate bool
+	// Pin, when set, keeps the bytes Head and Body are views of valid (a
+	// response cache page, unmapped once evicted and unpinned): the
+	// reactor releases it once they were written or copied.
+	Pin Pin
 	// CacheStatus is the response cache's Cache-Status (RFC 9211), for
 	// the header when HeadMore does not carry it already (a forwarded or
 	// 504 response) and for the access log; "" when uncached.

@@ -337,6 +337,11 @@ func (r *exchange) writeCached() {
 		r.bodySent += int64(len(p))
 	}
 	cs.sendResponse(r, ps...)
+	if resp.Pin != nil {
+		// sendResponse wrote the views or copied what it could not.
+		resp.Pin.Release()
+		resp.Pin = nil
+	}
 	clear(ps)
 	l.cacheIov = ps[:0]
 	l.hctx.Scratch = l.hctx.Scratch[:0]

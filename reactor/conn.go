@@ -286,6 +286,10 @@ func (l *loop) queueResponse(cs *conn, keep bool) int {
 			l.iov = append(l.iov, b)
 		}
 	}
+	if resp.Pin != nil {
+		l.pins = append(l.pins, resp.Pin) // until flush
+		resp.Pin = nil
+	}
 	if resp.File != nil {
 		q := l.outOf(cs)
 		q.setFile(resp.File, resp.FileOff, resp.FileLen, resp.FileRef)

@@ -117,6 +117,9 @@ type loop struct {
 	creq     httpcodec.Request
 	cresp    handlers.Response
 	cacheIov [][]byte
+	// pins hold the response cache pages that views on iov point into,
+	// until flush has written or copied them (write.go).
+	pins []handlers.Pin
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

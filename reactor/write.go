@@ -25,7 +25,8 @@ const maxIovecs = 1024
 const sendfileChunk = 1 << 20
 
 // outQueue holds what a connection still has to write when it could not go
-// straight to the socket: views of shared immutable bytes (cache entries),
+// straight to the socket: views of shared immutable bytes (cache entries,
+// whose response cache pages pins keeps mapped),
 // one pooled buffer with copies of per-request bytes (heads built in the
 // loop's scratch), then a file range sent with sendfile. gale writes these
 // itself, bypassing gnet's outbound buffer, so a slow reader costs no copy
@@ -50,6 +51,10 @@ type outQueue struct {
 	// buffered upstream responses (*budget); returned when views drain.
 	charged int
 	budget  *int
+	// pins keep the response cache pages views point into mapped;
+	// released when views drain (a page evicted meanwhile is unmapped
+	// then, not under a slow client's read).
+	pins []handlers.Pin
 }
 
 // lend queues a file owned by someone else, from its start.
@@ -114,7 +119,7 @@ func (l *loop) outOf(cs *conn) *outQueue {
 func (l *loop) putOut(cs *conn) {
 	if q := cs.out; q != nil && q.empty() {
 		cs.out = nil
-		*q = outQueue{views: q.views[:0]}
+		*q = outQueue{views: q.views[:0], pins: q.pins[:0]}
 		if len(l.freeOut) < maxFreeOut {
 			l.freeOut = append(l.freeOut, q)
 		}
@@ -200,6 +205,16 @@ func (q *outQueue) drained() {
 		bytebufferpool.Put(q.own)
 		q.own = nil
 	}
+	q.pins = releasePins(q.pins)
+}
+
+// releasePins releases pins and returns the slice emptied for reuse.
+func releasePins(pins []handlers.Pin) []handlers.Pin {
+	for i, p := range pins {
+		p.Release()
+		pins[i] = nil
+	}
+	return pins[:0]
 }
 
 // take moves iov into the queue. Pieces that live in scratch (reused for the
@@ -274,10 +289,18 @@ func (l *loop) flush(cs *conn) {
 		} else {
 			q := l.outOf(cs)
 			q.take(l.iov, l.hctx.Scratch)
+			// The queue keeps views of cache pages: their pins go with
+			// them, before pump may drain (and release) them.
+			q.pins = append(q.pins, l.pins...)
+			clear(l.pins)
+			l.pins = l.pins[:0]
 			q.moved = true
 			l.pump(cs)
 		}
 	}
+	// Written, or copied into gnet's outbound buffer (Writev keeps no
+	// view), or dropped with the connection: the pages may go.
+	l.pins = releasePins(l.pins)
 	clear(l.iov)
 	l.iov = l.iov[:0]
 	l.hctx.Scratch = l.hctx.Scratch[:0]

@@ -97,7 +97,7 @@ var (
 	descRCStored    = prometheus.NewDesc("gale_response_cache_stored_total", "Responses stored.", nil, nil)
 	descRCPurged    = prometheus.NewDesc("gale_response_cache_purged_total", "Entries purged or invalidated by the admin listener.", nil, nil)
 	descRCEvictions = prometheus.NewDesc("gale_response_cache_evictions_total", "Entries evicted for room.", nil, nil)
-	descRCBytes     = prometheus.NewDesc("gale_response_cache_bytes", "Memory held by the response cache's pages.", nil, nil)
+	descRCBytes     = prometheus.NewDesc("gale_response_cache_bytes", "Memory the response cache holds outside the Go heap: pages, slots, index, and evicted pages still being sent.", nil, nil)
 	descRCEntries   = prometheus.NewDesc("gale_response_cache_entries", "Entries in the response cache.", nil, nil)
 )
 

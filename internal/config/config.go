@@ -123,8 +123,9 @@ type Cache struct {
 	// MaxTotal bounds the cache of one root, compressed variants included.
 	MaxTotal Size `yaml:"max_total" default:"256MiB"`
 	// Responses bounds the response cache in RAM, shared by every
-	// location with a cache block and by all event loops. It exists only
-	// when a location has one.
+	// location with a cache block and by all event loops: entries, their
+	// metadata and index, all outside the Go heap, so that it is what the
+	// process holds for the cache. It exists only when a location has one.
 	Responses Size `yaml:"responses" default:"256MiB"`
 	// MaxResponse is the largest response the response cache stores;
 	// larger ones stream through uncached.

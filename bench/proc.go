@@ -84,8 +84,12 @@ func (p *Proc) LogTail() string {
 }
 
 // Stop asks the process to terminate, then kills its process group if it has
-// not gone within three seconds.
+// not gone within three seconds. Whatever is left of the group once it has
+// gone is killed too: a master that exits at SIGTERM may leave its forked
+// workers running (fcgiwrap -c N does), which would hold CPU and sockets
+// into the next scenario and outlive the harness.
 func (p *Proc) Stop() {
+	defer func() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }()
 	if p.Exited() {
 		return
 	}

@@ -216,8 +216,9 @@ func TestDisable(t *testing.T) {
 	}
 }
 
-// TestOneShotBudget: the default budget doubles while a backend serves
-// one request per connection and comes back once one is reused; a
+// TestOneShotBudget: the default budget becomes OneShotBudget while a
+// backend serves one request per connection and comes back once one is
+// reused; a
 // configured budget and one the backend reported are left alone.
 func TestOneShotBudget(t *testing.T) {
 	u := &Upstream{Backends: []*Backend{{Network: "unix", Address: "/a"}}}
@@ -228,8 +229,8 @@ func TestOneShotBudget(t *testing.T) {
 	}
 	b.OneShot()
 	b.OneShot()
-	if b.Limit() != 16 {
-		t.Fatalf("after one-shot connections: %d, want 16", b.Limit())
+	if b.Limit() != OneShotBudget {
+		t.Fatalf("after one-shot connections: %d, want %d", b.Limit(), OneShotBudget)
 	}
 	b.ObserveReuse()
 	if b.Limit() != 8 {

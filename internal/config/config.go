@@ -151,8 +151,10 @@ type Upstream struct {
 	// when Spawn starts the backends (their sockets are the backends).
 	Backends []string `yaml:"backends"`
 	// MaxConns caps connections per backend across all loops; 0 means the
-	// backend's FCGI_MAX_CONNS when it reports one, else 4 per loop. Set
-	// it to php-fpm's pm.max_children.
+	// backend's FCGI_MAX_CONNS when it reports one, else 4 per loop, or 64
+	// for a backend that takes one request per connection (uwsgi, SCGI,
+	// an HTTP app that closes each one). Set it to php-fpm's
+	// pm.max_children.
 	MaxConns int `yaml:"max_conns" default:"0"`
 	// MaxMux caps requests multiplexed on one connection, for backends
 	// that allow it (FCGI_MPXS_CONNS).

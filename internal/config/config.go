@@ -190,7 +190,9 @@ type Upstream struct {
 // (standard library only, Python 3.9 or later, shipped inside gale): a
 // process per worker, each with one unix socket and one connection, so
 // requests wait in gale's FIFO queue (503 after timeouts.queue), never in
-// a kernel backlog. A worker gets requests once the application is
+// a kernel backlog, but for the upstream's pipeline (one GET per busy
+// worker by default, in its socket, so that it does not sleep between
+// requests). A worker gets requests once the application is
 // imported; it is replaced, the new one started before the old one
 // drains, after max_requests or above max_rss; a request past
 // timeouts.read gets 504 and its worker is killed and replaced. SIGHUP

@@ -15,6 +15,7 @@ log says which request printed them.
 """
 
 import argparse
+import gc
 import importlib
 import io
 import os
@@ -352,11 +353,8 @@ class Response:
             name, value = h
             if "\n" in name or "\r" in name or ":" in name or "\n" in value or "\r" in value:
                 raise ValueError("bad header %r" % (h,))
-            if len(name) == 14 and name.lower() == "content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    pass
+            if len(name) == 14 and name.lower() == "content-length" and value.isascii() and value.isdigit():
+                length = int(value)
         self.status, self.headers, self.length = status, list(headers), length
         return self.write
 
@@ -658,6 +656,10 @@ def main():
         traceback.print_exc()
         sys.stderr.flush()
         sys.exit(3)
+    # What the import built lives as long as the worker: out of the
+    # collector's sight, a full collection need not walk it again.
+    gc.collect()
+    gc.freeze()
     Worker(app, listen(args.socket), status, args.max_requests).serve_forever()
 
 

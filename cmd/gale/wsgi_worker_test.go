@@ -107,6 +107,12 @@ def streamed(environ, start_response):
     return iter([b"b", b"c"])
 
 
+def unsized(environ, start_response):
+    """A Content-Length that is not a length announces nothing."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "-1")])
+    return iter([b"a", b"b"])
+
+
 def bare(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
     return [b"Hello, World!"]
@@ -114,7 +120,7 @@ def bare(environ, start_response):
 
 def writes():
     report = {}
-    for app in (sized, listed, empty, streamed):
+    for app in (sized, listed, empty, streamed, unsized):
         state.clear()
         a, b = socket.socketpair()
         a.sendall(request(0))
@@ -215,6 +221,7 @@ func TestWSGIWorkerWrites(t *testing.T) {
 		"listed":   {Writes: 2, Stdout: head + "\r\nhello", Ended: true},
 		"empty":    {Writes: 1, Stdout: "Status: 204 No Content\r\n\r\n", Ended: true},
 		"streamed": {Writes: 4, Stdout: head + "\r\nabc", Ended: true},
+		"unsized":  {Writes: 3, Stdout: head + "Content-Length: -1\r\n\r\nab", Ended: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("worker writes\n got %+v\nwant %+v", got, want)

@@ -164,7 +164,7 @@ def frame(rtype, rid, data):
     n = len(data)
     if n <= MAX_CONTENT:
         pad = -n % 8
-        return HEADER.pack(VERSION, rtype, rid, n, pad) + data + PADDING[pad]
+        return b"".join((HEADER.pack(VERSION, rtype, rid, n, pad), data, PADDING[pad]))
     out = []
     view = memoryview(data)
     while view:
@@ -395,7 +395,7 @@ class Response:
             out = frame(STDOUT, self.rid, self.head() + data)
         elif data:
             out = frame(STDOUT, self.rid, data)
-        self.conn.sendall(out + errors.take() + end_record(self.rid))
+        self.conn.sendall(b"".join((out, errors.take(), end_record(self.rid))))
 
 
 def error_page(resp):
@@ -407,8 +407,9 @@ def error_page(resp):
 
 ERROR_BODY = b"Internal Server Error\n"
 
-# The environ keys every request has (PEP 3333): CGI defaults its params
-# override, and the wsgi.* constants that override any param.
+# The environ keys every request has (PEP 3333): CGI variables with
+# defaults, which gale's params override, and the wsgi.* constants, which
+# override any param.
 ENVIRON_DEFAULTS = {
     "REQUEST_METHOD": "GET",
     "SCRIPT_NAME": "",

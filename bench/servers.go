@@ -107,8 +107,9 @@ func (g *gale) Check() error {
 
 func (g *gale) args(e Env) []string {
 	if e.WSGIDir != "" {
-		return []string{"wsgi", "-listen", e.Addr(), "-loops", "1", "-workers", strconv.Itoa(wsgiWorkers),
-			"-python", wsgiPython, "-dir", e.WSGIDir, wsgiAppName}
+		a := []string{"wsgi", "-listen", e.Addr(), "-loops", "1", "-workers", strconv.Itoa(wsgiWorkers),
+			"-python", wsgiPython, "-dir", e.WSGIDir}
+		return append(append(a, g.extra...), wsgiAppName) // flags before the application
 	}
 	if e.UWSGI != "" || e.CGI || e.Cache {
 		return append([]string{"-config", filepath.Join(e.Dir, "gale.yaml")}, g.extra...)

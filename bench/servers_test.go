@@ -225,3 +225,13 @@ func TestNginxNoPushVariant(t *testing.T) {
 		}
 	}
 }
+
+// -gale-flags reach every gale command line, `gale wsgi`'s too, before
+// its application (the flag package stops at the first argument).
+func TestGaleFlagsReachWSGI(t *testing.T) {
+	g := &gale{bin: "gale", extra: []string{"-pipeline", "8"}}
+	args := g.args(Env{WSGIDir: "/srv/app", Port: 8080})
+	if n := len(args); n < 3 || args[n-3] != "-pipeline" || args[n-2] != "8" || args[n-1] != wsgiAppName {
+		t.Errorf("gale wsgi arguments %q: want -gale-flags, then the application", args)
+	}
+}

@@ -418,6 +418,58 @@ func TestEngineTimeoutResendsPipelined(t *testing.T) {
 	}
 }
 
+// Beyond the second request on a connection that carries one at a time,
+// a request is pipelined only while the ones ahead are expected (their
+// recent average) to end within the window: a fresh connection, whose
+// average starts at the window, takes one behind its first; fast requests
+// let it carry up to the limit; slow ones bring it back. (The window is an
+// hour so that the test's real clock never matters.)
+func TestEnginePipelineDepthFollowsRequestTime(t *testing.T) {
+	u := &upstream.Upstream{MaxConns: 1, Pipeline: 4, PipelineWindow: time.Hour, ReadTimeout: 2 * time.Hour}
+	r := newRig(t, u, upstream.Caps{KeepAlive: true, Pipeline: true})
+	u.Backends[0].ObserveReuse() // the backend keeps connections: pipelining allowed
+	var ex [6]*exchange
+	get := func(i int) *exchange {
+		ex[i] = r.request(r.client(), fmt.Sprintf("/%d", i))
+		return ex[i]
+	}
+	get(0)
+	gc := r.connect(0)
+	uc := ex[0].up
+	if get(1); ex[1].up != uc {
+		t.Fatal("the second request was not pipelined behind the first")
+	}
+	if get(2); ex[2].state != exWaiting {
+		t.Fatalf("a fresh connection took a third request (state %d): nothing says the first two are quick", ex[2].state)
+	}
+	r.answer(gc, ex[0].id, "0", true)
+	if ex[2].up != uc || uc.proto.Live() != 2 {
+		t.Fatalf("the queued request did not go behind the running one: on it %v, live %d", ex[2].up == uc, uc.proto.Live())
+	}
+	uc.perRequest = time.Minute // quick requests: two or three ahead take minutes
+	if get(3); ex[3].up != uc {
+		t.Fatal("a request behind two quick ones was queued")
+	}
+	if get(4); ex[4].up != uc {
+		t.Fatal("a request behind three quick ones was queued")
+	}
+	if get(5); ex[5].state != exWaiting || uc.proto.Live() != 4 {
+		t.Fatalf("a fifth request went beyond the limit of 4: state %d, live %d", ex[5].state, uc.proto.Live())
+	}
+	uc.perRequest = 25 * time.Minute // slow ones: three ahead would take over the hour
+	r.answer(gc, ex[1].id, "1", true)
+	if ex[5].state != exWaiting {
+		t.Fatalf("a request went behind three slow ones: state %d", ex[5].state)
+	}
+	if uc.perRequest >= 25*time.Minute {
+		t.Errorf("the average did not follow a quick request: %v", uc.perRequest)
+	}
+	r.answer(gc, ex[2].id, "2", true)
+	if ex[5].up != uc {
+		t.Fatalf("a request was not pipelined behind two whose average (%v) fits the window twice", uc.perRequest)
+	}
+}
+
 // A protocol error in the read that also ended another request: that
 // request's client is answered, and nothing new is given to the broken
 // connection.

@@ -66,6 +66,11 @@ type upConn struct {
 	// for a connection that carries one at a time: a request is pipelined
 	// only behind one that began within the upstream's Window.
 	busySince time.Time
+	// perRequest is the backend's recent time per request on this
+	// connection, an average over the last few (the Window until one
+	// ends): a third request or more goes behind the others only while
+	// they are expected to take less than the Window in all.
+	perRequest time.Duration
 
 	inStalled bool
 	reused    bool // has completed at least one request
@@ -136,17 +141,21 @@ func (uc *upConn) room() bool {
 // pipelines reports whether uc may take a request behind the one it
 // carries at now: the backend does not multiplex but keeps connections
 // open (its limit is then above 1), the connection is healthy with a free
-// slot, and the request ahead began within the upstream's Window.
+// slot, the request ahead began within the upstream's Window, and, behind
+// two or more, those are expected to end within the Window too.
 func (uc *upConn) pipelines(now time.Time) bool {
+	w := uc.p.u.Window()
+	live := uc.proto.Live()
 	return uc.state == ucOpen && uc.proto.Quarantined() == 0 && !uc.out.busy() &&
-		!uc.muxes() && uc.room() && now.Sub(uc.busySince) < uc.p.u.Window()
+		!uc.muxes() && uc.room() && now.Sub(uc.busySince) < w &&
+		(live < 2 || time.Duration(live)*uc.perRequest < w)
 }
 
 // dial opens a connection to b for r. The dial runs on its own goroutine
 // (net.Dialer enforces the connect timeout), then the socket is enrolled
 // into this loop: the loop never blocks on it.
 func (p *pool) dial(b *upstream.Backend, r *exchange) {
-	uc := &upConn{l: p.l, p: p, b: b, name: b.String(), state: ucDialing}
+	uc := &upConn{l: p.l, p: p, b: b, name: b.String(), state: ucDialing, perRequest: p.u.Window()}
 	uc.st = p.l.statsFor(uc)
 	uc.t.owner = uc
 	uc.proto = p.proto.NewConn(max(p.u.MaxMux, p.u.Pipeline))
@@ -399,9 +408,12 @@ func (l *loop) upTraffic(uc *upConn) {
 
 // ended records on uc the clean end of r's response.
 func (uc *upConn) ended(r *exchange) {
+	end := r.sentAt.Add(r.upTime)
+	// r began when it was sent or when the one ahead of it ended.
+	uc.perRequest += (end.Sub(uc.busySince) - uc.perRequest) / 8
 	if uc.proto.Live() > 0 {
 		// A pipelined request is next: the backend starts it now.
-		uc.busySince = r.sentAt.Add(r.upTime)
+		uc.busySince = end
 	}
 	uc.reused = true
 	uc.served++

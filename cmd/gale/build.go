@@ -199,9 +199,13 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 		u.Params = append(u.Params, [2]string{k, c.Params[k]})
 	}
 	if lu.wsgi != nil {
-		// One connection per worker, and no request pipelined behind
-		// another: gale's FIFO queue holds what no worker is free for.
-		u.MaxConns, u.Pipeline = 1, 1
+		// One connection per worker: gale's FIFO queue holds what no
+		// worker is free for, but for the upstream's pipeline (GETs
+		// waiting in a busy worker's socket, as for php-fpm): a worker
+		// that finds its next request there does not sleep, and a
+		// sleep and a wakeup cost a Python worker more than a Flask
+		// hello's own work.
+		u.MaxConns = 1
 	}
 	u.Init(loops)
 	lu.u = u

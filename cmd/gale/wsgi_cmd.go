@@ -15,10 +15,11 @@ import (
 // wsgiCommand is `gale wsgi MODULE:CALLABLE`: the application and its
 // static files, what the flags of the subcommand say.
 type wsgiCommand struct {
-	w       config.WSGI
-	static  []config.StaticMount
-	timeout time.Duration
-	queue   time.Duration
+	w        config.WSGI
+	static   []config.StaticMount
+	timeout  time.Duration
+	queue    time.Duration
+	pipeline int
 }
 
 // staticFlags collects the repeatable -static flag.
@@ -74,6 +75,7 @@ func runWSGI(args []string) error {
 	fs.StringVar(&maxRSS, "max-rss", "0", "replace a worker whose resident memory grows above this, e.g. 512MiB (0: no limit)")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "a request with no answer for this long gets 504 and its worker is killed and replaced")
 	fs.DurationVar(&c.queue, "queue-timeout", 10*time.Second, "a request that waits this long for a free worker gets 503")
+	fs.IntVar(&c.pipeline, "pipeline", 8, "requests a worker's connection may carry when every worker is busy: a GET or HEAD waits in its socket instead of gale's queue, behind a request begun less than 20ms ago and, from the third on, only while the ones ahead average under 20ms in all (1: off)")
 	fs.Var(&static, "static", "serve a URL prefix from a directory, /prefix/=dir (repeatable; default /static/=./static when it exists)")
 	fs.StringVar(&o.admin, "admin", "", "admin listener for /metrics, /healthz, /readyz, host:port")
 	fs.StringVar(&o.accessLog, "access-log", "", "access log: a file, \"-\" or \"stdout\" (default: none)")
@@ -132,4 +134,5 @@ func (c *wsgiCommand) apply(cfg *config.Config) {
 	u := cfg.Upstreams["app"]
 	u.Timeouts.Read = config.Duration(c.timeout)
 	u.Timeouts.Queue = config.Duration(c.queue)
+	u.Pipeline = c.pipeline
 }

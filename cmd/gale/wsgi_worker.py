@@ -15,6 +15,7 @@ log says which request printed them.
 """
 
 import argparse
+import gc
 import importlib
 import io
 import os
@@ -33,7 +34,12 @@ KEEP_CONN = 1
 REQUEST_COMPLETE, CANT_MPX_CONN, OVERLOADED, UNKNOWN_ROLE = 0, 1, 2, 3
 
 HEADER = struct.Struct("!BBHHBx")
+LONG = struct.Struct("!I")
+END_BODY = struct.Struct("!IB3x")
+PADDING = [b"\0" * n for n in range(8)]
 MAX_CONTENT = 65535
+# A record's content and padding fit in one recv of this size.
+RECV_SIZE = 65536
 # Bodies up to this size stay in memory; larger ones go to a temp file.
 SPOOL_MEMORY = 1 << 20
 
@@ -86,83 +92,123 @@ class ClientGone(Exception):
 
 
 class Conn:
-    """One FastCGI connection from gale."""
+    """One FastCGI connection from gale.
+
+    It reads into its own buffer, RECV_SIZE at a time, and slices records
+    out of it: gale writes a request's records together, so one recv
+    usually brings a whole request (a file object would cost two reads per
+    record, each a Python-level call)."""
 
     def __init__(self, sock):
         self.sock = sock
-        self.rfile = sock.makefile("rb", buffering=65536)
+        self.buf = b""  # bytes received, parsed up to pos
+        self.pos = 0
 
     def read_record(self):
         """Returns (type, request id, content) or None at a clean EOF."""
-        head = self.rfile.read(HEADER.size)
-        if not head:
+        buf, pos = self.buf, self.pos
+        if len(buf) - pos < 8 and not self.fill(8):
             return None
-        if len(head) < HEADER.size:
-            raise ProtocolError("truncated record header")
-        version, rtype, rid, clen, plen = HEADER.unpack(head)
+        buf, pos = self.buf, self.pos
+        version, rtype, rid, clen, plen = HEADER.unpack_from(buf, pos)
         if version != VERSION:
             raise ProtocolError("FastCGI version %d" % version)
-        body = self.rfile.read(clen + plen)
-        if len(body) < clen + plen:
-            raise ProtocolError("truncated record")
-        return rtype, rid, body[:clen]
+        end = pos + 8 + clen + plen
+        if len(buf) < end:
+            self.fill(8 + clen + plen)
+            buf, pos = self.buf, self.pos
+            end = pos + 8 + clen + plen
+        self.pos = end
+        return rtype, rid, buf[pos + 8:end - plen]
+
+    def fill(self, need):
+        """Receives until need bytes are buffered past pos. False at EOF
+        before any (a clean end between records); a record cut short is a
+        ProtocolError."""
+        rest = self.buf[self.pos:]
+        chunks, have = [rest], len(rest)
+        while have < need:
+            data = self.sock.recv(max(RECV_SIZE, need - have))
+            if not data:
+                if have == 0:
+                    return False
+                raise ProtocolError("truncated record")
+            chunks.append(data)
+            have += len(data)
+        self.buf, self.pos = b"".join(chunks), 0
+        return True
 
     def send(self, rtype, rid, data=b""):
         """Writes data as records of rtype (an empty one when data is)."""
-        out = []
-        view = memoryview(data)
-        while True:
-            chunk = view[:MAX_CONTENT]
-            pad = -len(chunk) % 8
-            out.append(HEADER.pack(VERSION, rtype, rid, len(chunk), pad))
-            out.append(chunk)
-            if pad:
-                out.append(b"\0" * pad)
-            view = view[MAX_CONTENT:]
-            if not view:
-                break
+        self.sendall(frame(rtype, rid, data))
+
+    def sendall(self, data):
         try:
-            self.sock.sendall(b"".join(out))
+            self.sock.sendall(data)
         except OSError as e:
             raise ClientGone(str(e)) from e
 
     def end_request(self, rid, app_status=0, protocol_status=REQUEST_COMPLETE):
-        self.send(END_REQUEST, rid, struct.pack("!IB3x", app_status, protocol_status))
+        self.sendall(end_record(rid, app_status, protocol_status))
 
     def close(self):
         try:
-            self.rfile.close()
             self.sock.close()
         except OSError:
             pass
 
 
-def decode_pairs(data):
-    """FastCGI name-value pairs, as latin-1 native strings (PEP 3333)."""
-    pairs, i, n = {}, 0, len(data)
+def frame(rtype, rid, data):
+    """data as records of rtype, padded to 8 bytes (an empty record when
+    data is)."""
+    n = len(data)
+    if n <= MAX_CONTENT:
+        pad = -n % 8
+        return b"".join((HEADER.pack(VERSION, rtype, rid, n, pad), data, PADDING[pad]))
+    out = []
+    view = memoryview(data)
+    while view:
+        chunk = view[:MAX_CONTENT]
+        pad = -len(chunk) % 8
+        out += (HEADER.pack(VERSION, rtype, rid, len(chunk), pad), chunk, PADDING[pad])
+        view = view[MAX_CONTENT:]
+    return b"".join(out)
 
-    def length():
-        nonlocal i
-        if i >= n:
-            raise ProtocolError("truncated name-value pair")
-        if data[i] < 128:
-            i += 1
-            return data[i - 1]
-        if i + 4 > n:
-            raise ProtocolError("truncated name-value pair")
-        v = struct.unpack("!I", data[i:i + 4])[0] & 0x7FFFFFFF
-        i += 4
-        return v
 
-    while i < n:
-        nl = length()
-        vl = length()
-        if i + nl + vl > n:
-            raise ProtocolError("truncated name-value pair")
-        name = data[i:i + nl].decode("latin-1")
-        value = data[i + nl:i + nl + vl].decode("latin-1")
-        i += nl + vl
-        pairs[name] = value
+def end_record(rid, app_status=0, protocol_status=REQUEST_COMPLETE):
+    """FCGI_END_REQUEST for rid."""
+    return HEADER.pack(VERSION, END_REQUEST, rid, 8, 0) + END_BODY.pack(app_status, protocol_status)
+
+
+def decode_pairs(data, pairs):
+    """Adds the FastCGI name-value pairs in data to the dict pairs, as
+    latin-1 native strings (PEP 3333), and returns it. The block is decoded
+    once and the names and values sliced out of the text: a decode per
+    string costs more than the rest of the loop."""
+    text = data.decode("latin-1")
+    i, n = 0, len(data)
+    try:
+        while i < n:
+            nl = data[i]
+            if nl < 128:
+                i += 1
+            else:
+                nl = LONG.unpack_from(data, i)[0] & 0x7FFFFFFF
+                i += 4
+            vl = data[i]
+            if vl < 128:
+                i += 1
+            else:
+                vl = LONG.unpack_from(data, i)[0] & 0x7FFFFFFF
+                i += 4
+            j = i + nl
+            k = j + vl
+            if k > n:
+                raise ProtocolError("truncated name-value pair")
+            pairs[text[i:j]] = text[j:k]
+            i = k
+    except (IndexError, struct.error):
+        raise ProtocolError("truncated name-value pair") from None
     return pairs
 
 
@@ -245,11 +291,17 @@ class Errors:
 
     def flush(self):
         if self.pending:
-            data, self.pending = self.pending, ""
             try:
-                self.conn.send(STDERR, self.rid, data.encode("utf-8", "backslashreplace"))
+                self.conn.sendall(self.take())
             except ClientGone:
                 pass
+
+    def take(self):
+        """The pending text as FCGI_STDERR records (b"" when none)."""
+        if not self.pending:
+            return b""
+        data, self.pending = self.pending, ""
+        return frame(STDERR, self.rid, data.encode("utf-8", "backslashreplace"))
 
 
 class FileWrapper:
@@ -278,6 +330,8 @@ class Response:
         self.status = None
         self.headers = None
         self.sent = False
+        self.length = None  # the Content-Length header's value, if any
+        self.count = 0  # body bytes written
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info:
@@ -292,12 +346,16 @@ class Response:
             raise TypeError("status must be a str, not %s" % type(status).__name__)
         if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
             raise ValueError("status %r is not 'NNN Reason'" % status)
+        length = None
         for h in headers:
             if type(h) is not tuple or len(h) != 2 or type(h[0]) is not str or type(h[1]) is not str:
                 raise TypeError("headers must be (str, str) tuples, got %r" % (h,))
-            if "\n" in h[0] + h[1] or "\r" in h[0] + h[1] or ":" in h[0]:
+            name, value = h
+            if "\n" in name or "\r" in name or ":" in name or "\n" in value or "\r" in value:
                 raise ValueError("bad header %r" % (h,))
-        self.status, self.headers = status, list(headers)
+            if len(name) == 14 and name.lower() == "content-length" and value.isascii() and value.isdigit():
+                length = int(value)
+        self.status, self.headers, self.length = status, list(headers), length
         return self.write
 
     def write(self, data):
@@ -305,25 +363,72 @@ class Response:
             raise AssertionError("write() before start_response")
         if type(data) is not bytes:
             raise TypeError("response data must be bytes, not %s" % type(data).__name__)
+        self.count += len(data)
         if not self.sent:
-            self.send_head(data)
+            self.conn.sendall(frame(STDOUT, self.rid, self.head() + data))
         elif data:
             self.conn.send(STDOUT, self.rid, data)
 
-    def send_head(self, body=b""):
-        lines = ["Status: %s\r\n" % self.status]
-        lines += ["%s: %s\r\n" % h for h in self.headers]
-        lines.append("\r\n")
+    def last(self, data):
+        """Checks a block the application yielded; True when it completes
+        the body its Content-Length announced. PEP 3333 lets the server stop
+        iterating there, and the block can then go out with END_REQUEST."""
+        if self.status is None:
+            raise AssertionError("the application yielded before start_response")
+        if type(data) is not bytes:
+            raise TypeError("response data must be bytes, not %s" % type(data).__name__)
+        return self.length is not None and self.count + len(data) >= self.length
+
+    def head(self):
+        """The response head as FCGI_STDOUT content, marked sent."""
         self.sent = True
-        self.conn.send(STDOUT, self.rid, "".join(lines).encode("latin-1") + body)
+        return ("Status: %s\r\n%s\r\n" % (self.status, "".join(["%s: %s\r\n" % h for h in self.headers]))).encode("latin-1")
+
+    def finish(self, data, errors):
+        """Sends what is left of the response in one write: the head if it
+        is not out yet, the last block data, the pending wsgi.errors text
+        and END_REQUEST. gale then reads the whole response at once, and
+        the worker pays one send, not three."""
+        self.count += len(data)
+        out = b""
+        if not self.sent:
+            out = frame(STDOUT, self.rid, self.head() + data)
+        elif data:
+            out = frame(STDOUT, self.rid, data)
+        self.conn.sendall(b"".join((out, errors.take(), end_record(self.rid))))
 
 
 def error_page(resp):
     """A 500 for an error before anything was sent."""
-    body = b"Internal Server Error\n"
     resp.status, resp.headers = "500 Internal Server Error", [
-        ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    resp.send_head(body)
+        ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(ERROR_BODY)))]
+    return ERROR_BODY
+
+
+ERROR_BODY = b"Internal Server Error\n"
+
+# The environ keys every request has (PEP 3333): CGI variables with
+# defaults, which gale's params override, and the wsgi.* constants, which
+# override any param.
+ENVIRON_DEFAULTS = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "localhost",
+    "SERVER_PORT": "80",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+}
+ENVIRON_WSGI = {
+    "wsgi.version": (1, 0),
+    "wsgi.input_terminated": True,
+    "wsgi.multithread": False,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "wsgi.file_wrapper": FileWrapper,
+}
+# The spool of a request without a body: never read (Input stops at 0).
+NO_BODY = io.BytesIO()
 
 
 class Worker:
@@ -364,11 +469,12 @@ class Worker:
             req = self.read_request(conn)
             if req is None:
                 return
-            rid, keep, params, body, length = req
+            rid, keep, environ, body = req
             try:
-                self.run(conn, rid, params, body, length)
+                self.run(conn, rid, environ)
             finally:
-                body.close()
+                if body is not None:
+                    body.close()
             self.served += 1
             if self.served == self.max_requests:
                 self.tell("recycle")
@@ -376,9 +482,10 @@ class Worker:
                 return
 
     def read_request(self, conn):
-        """Reads records up to a whole request: (id, keep_conn, params,
-        body spool, length); None at EOF."""
-        rid, keep, params, body = 0, False, bytearray(), None
+        """Reads records up to a whole request: (id, keep_conn, environ,
+        body spool or None); None at EOF. environ has every CGI variable
+        and wsgi.input."""
+        rid, keep, params, body = 0, False, [], None
         params_done = False
         while True:
             rec = conn.read_record()
@@ -393,7 +500,7 @@ class Worker:
             if rtype == BEGIN_REQUEST:
                 if len(content) < 3:
                     raise ProtocolError("short BEGIN_REQUEST")
-                role, flags = struct.unpack("!HB", content[:3])
+                role, flags = content[0] << 8 | content[1], content[2]
                 if rid:
                     conn.end_request(r, protocol_status=CANT_MPX_CONN)
                     continue
@@ -401,38 +508,44 @@ class Worker:
                     conn.end_request(r, protocol_status=UNKNOWN_ROLE)
                     continue
                 rid, keep = r, bool(flags & KEEP_CONN)
-                params, params_done = bytearray(), False
-                body = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+                params, params_done, body = [], False, None
                 continue
             if r != rid:
                 continue  # a stray record of a request already ended
             if rtype == ABORT_REQUEST:
                 conn.end_request(rid, app_status=1)
-                body.close()
+                if body is not None:
+                    body.close()
                 if not keep:
                     return None
                 rid, body = 0, None
                 continue
             if rtype == PARAMS:
                 if content:
-                    params += content
+                    params.append(content)
                 else:
                     params_done = True
                 continue
             if rtype == STDIN:
                 if content:
+                    if body is None:
+                        body = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
                     body.write(content)
                     continue
                 if not params_done:
                     raise ProtocolError("STDIN ended before PARAMS")
-                env = decode_pairs(bytes(params))
-                size = body.tell()
-                body.seek(0)
+                environ = decode_pairs(params[0] if len(params) == 1 else b"".join(params), dict(ENVIRON_DEFAULTS))
+                environ.update(ENVIRON_WSGI)
+                size = 0
+                if body is not None:
+                    size = body.tell()
+                    body.seek(0)
                 try:
-                    length = int(env.get("CONTENT_LENGTH") or 0)
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
                 except ValueError:
                     length = 0
-                return rid, keep, env, body, max(0, min(length, size))
+                environ["wsgi.input"] = Input(NO_BODY if body is None else body, max(0, min(length, size)))
+                return rid, keep, environ, body
             if rtype == DATA:
                 continue
             raise ProtocolError("unexpected record type %d" % rtype)
@@ -440,56 +553,45 @@ class Worker:
     def management(self, conn, rtype, content):
         if rtype == GET_VALUES:
             known = {"FCGI_MAX_CONNS": "1", "FCGI_MAX_REQS": "1", "FCGI_MPXS_CONNS": "0"}
-            asked = decode_pairs(content)
+            asked = decode_pairs(content, {})
             conn.send(GET_VALUES_RESULT, 0, encode_pairs([(k, known[k]) for k in asked if k in known]))
             return
         conn.send(UNKNOWN_TYPE, 0, bytes([rtype]) + b"\0" * 7)
 
-    def run(self, conn, rid, params, body, length):
+    def run(self, conn, rid, environ):
         """Runs the application for one request and sends its response."""
         global current
-        environ = dict(params)
-        environ.setdefault("REQUEST_METHOD", "GET")
-        environ.setdefault("SCRIPT_NAME", "")
-        environ.setdefault("PATH_INFO", "")
-        environ.setdefault("QUERY_STRING", "")
-        environ.setdefault("SERVER_NAME", "localhost")
-        environ.setdefault("SERVER_PORT", "80")
-        environ.setdefault("SERVER_PROTOCOL", "HTTP/1.1")
         # gale's SERVER_NAME is the Host header, port included; WSGI's is
         # the name alone (the port is SERVER_PORT).
         name, port = environ["SERVER_NAME"], environ["SERVER_PORT"]
         if name.endswith(":" + port):
             environ["SERVER_NAME"] = name[:-len(port) - 1]
-        for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if environ.get(k) == "":
-                del environ[k]
+        # gale sends both, empty when the request has no body.
+        if not environ.get("CONTENT_TYPE", True):
+            del environ["CONTENT_TYPE"]
+        if not environ.get("CONTENT_LENGTH", True):
+            del environ["CONTENT_LENGTH"]
         https = environ.get("HTTPS", "").lower() in ("on", "1") or environ.get("REQUEST_SCHEME") == "https"
-        errors = Errors(conn, rid)
-        environ.update({
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "https" if https else "http",
-            "wsgi.input": Input(body, length),
-            "wsgi.input_terminated": True,
-            "wsgi.errors": errors,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-            "wsgi.file_wrapper": FileWrapper,
-        })
+        environ["wsgi.url_scheme"] = "https" if https else "http"
+        environ["wsgi.errors"] = errors = Errors(conn, rid)
         current = "%s %s" % (environ["REQUEST_METHOD"], environ.get("REQUEST_URI") or environ["PATH_INFO"])
         resp = Response(conn, rid)
         try:
             result = None
+            tail = b""  # the last block, sent with END_REQUEST
             try:
                 result = self.app(environ, resp.start_response)
+                # A list's last block is known before it is reached.
+                left = len(result) if type(result) is list or type(result) is tuple else -1
                 for data in result:
+                    left -= 1
+                    if resp.last(data) or left == 0:
+                        tail = data
+                        break
                     if data:
                         resp.write(data)
-                    elif resp.status is None:
-                        raise AssertionError("the application yielded before start_response")
-                if not resp.sent:
-                    resp.write(b"")
+                if resp.status is None:
+                    raise AssertionError("the application returned before start_response")
             finally:
                 if result is not None and hasattr(result, "close"):
                     result.close()
@@ -500,14 +602,16 @@ class Worker:
             if resp.sent:
                 # The head is out: only a cut connection tells gale, and
                 # through it the client, that the response is incomplete.
+                errors.flush()
                 raise ClientGone("application error after the response began")
-            error_page(resp)
+            tail = error_page(resp)
         finally:
             current = ""
-            errors.flush()
             sys.stdout.flush()
             sys.stderr.flush()
-        conn.end_request(rid)
+        # The last block waited for close(): what gale reads next is the
+        # whole rest of the response, END_REQUEST included.
+        resp.finish(tail, errors)
 
 
 def load(spec):
@@ -553,6 +657,10 @@ def main():
         traceback.print_exc()
         sys.stderr.flush()
         sys.exit(3)
+    # What the import built lives as long as the worker: out of the
+    # collector's sight, a full collection need not walk it again.
+    gc.collect()
+    gc.freeze()
     Worker(app, listen(args.socket), status, args.max_requests).serve_forever()
 
 

@@ -162,7 +162,9 @@ type Upstream struct {
 	// Pipeline is how many requests a connection to a backend that serves
 	// one request at a time (php-fpm) may carry when max_conns is used up:
 	// a GET or HEAD waits in the worker's socket instead of gale's queue,
-	// only behind a request that began less than 20 ms ago. 1 turns it off.
+	// only behind a request that began less than 20 ms ago, and beyond the
+	// second only while the requests ahead, at the connection's recent
+	// time per request, would end within those 20 ms. 1 turns it off.
 	Pipeline int `yaml:"pipeline" default:"2"`
 	// Balance picks a backend for a new connection: round_robin or
 	// least_conn.
@@ -193,7 +195,9 @@ type Upstream struct {
 // (standard library only, Python 3.9 or later, shipped inside gale): a
 // process per worker, each with one unix socket and one connection, so
 // requests wait in gale's FIFO queue (503 after timeouts.queue), never in
-// a kernel backlog. A worker gets requests once the application is
+// a kernel backlog, but for the upstream's pipeline (GETs in a busy
+// worker's socket, so that it does not sleep between requests; `gale
+// wsgi -pipeline` is 8, the key's default 2). A worker gets requests once the application is
 // imported; it is replaced, the new one started before the old one
 // drains, after max_requests or above max_rss; a request past
 // timeouts.read gets 504 and its worker is killed and replaced. SIGHUP

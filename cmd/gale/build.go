@@ -207,6 +207,12 @@ func buildUpstream(log *slog.Logger, name string, c *config.Upstream, loops int,
 		// hello's own work.
 		u.MaxConns = 1
 	}
+	if u.Pipeline == 0 {
+		u.Pipeline = 2
+		if lu.wsgi != nil {
+			u.Pipeline = wsgiPipeline
+		}
+	}
 	u.Init(loops)
 	lu.u = u
 	if lu.wsgi != nil {

@@ -12,6 +12,13 @@ import (
 	"github.com/gale-http/gale/internal/config"
 )
 
+// wsgiPipeline is how many requests a worker's connection may carry by
+// default (the upstream's Pipeline): a Python worker that finds its next
+// request in its socket does not sleep, and a sleep and a wakeup cost it
+// more than a small request's own work. Beyond the second, a request waits
+// there only while the ones ahead would end within the pipeline window.
+const wsgiPipeline = 8
+
 // wsgiCommand is `gale wsgi MODULE:CALLABLE`: the application and its
 // static files, what the flags of the subcommand say.
 type wsgiCommand struct {
@@ -75,7 +82,7 @@ func runWSGI(args []string) error {
 	fs.StringVar(&maxRSS, "max-rss", "0", "replace a worker whose resident memory grows above this, e.g. 512MiB (0: no limit)")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "a request with no answer for this long gets 504 and its worker is killed and replaced")
 	fs.DurationVar(&c.queue, "queue-timeout", 10*time.Second, "a request that waits this long for a free worker gets 503")
-	fs.IntVar(&c.pipeline, "pipeline", 8, "requests a worker's connection may carry when every worker is busy: a GET or HEAD waits in its socket instead of gale's queue, behind a request begun less than 20ms ago and, from the third on, only while the ones ahead average under 20ms in all (1: off)")
+	fs.IntVar(&c.pipeline, "pipeline", wsgiPipeline, "requests a worker's connection may carry when every worker is busy: a GET or HEAD waits in its socket instead of gale's queue, behind a request begun less than 20ms ago and, from the third on, only while the ones ahead average under 20ms in all (1: off)")
 	fs.Var(&static, "static", "serve a URL prefix from a directory, /prefix/=dir (repeatable; default /static/=./static when it exists)")
 	fs.StringVar(&o.admin, "admin", "", "admin listener for /metrics, /healthz, /readyz, host:port")
 	fs.StringVar(&o.accessLog, "access-log", "", "access log: a file, \"-\" or \"stdout\" (default: none)")

@@ -164,8 +164,10 @@ type Upstream struct {
 	// a GET or HEAD waits in the worker's socket instead of gale's queue,
 	// only behind a request that began less than 20 ms ago, and beyond the
 	// second only while the requests ahead, at the connection's recent
-	// time per request, would end within those 20 ms. 1 turns it off.
-	Pipeline int `yaml:"pipeline" default:"2"`
+	// time per request, would end within those 20 ms. 1 turns it off; 0
+	// (the default) means 2, or 8 for a wsgi upstream, whose Python workers
+	// pay more for a sleep and a wakeup than a small request's own work.
+	Pipeline int `yaml:"pipeline" default:"0"`
 	// Balance picks a backend for a new connection: round_robin or
 	// least_conn.
 	Balance string `yaml:"balance" default:"round_robin"`
@@ -196,8 +198,8 @@ type Upstream struct {
 // process per worker, each with one unix socket and one connection, so
 // requests wait in gale's FIFO queue (503 after timeouts.queue), never in
 // a kernel backlog, but for the upstream's pipeline (GETs in a busy
-// worker's socket, so that it does not sleep between requests; `gale
-// wsgi -pipeline` is 8, the key's default 2). A worker gets requests once the application is
+// worker's socket, so that it does not sleep between requests: 8 deep
+// unless the upstream's pipeline says otherwise). A worker gets requests once the application is
 // imported; it is replaced, the new one started before the old one
 // drains, after max_requests or above max_rss; a request past
 // timeouts.read gets 504 and its worker is killed and replaced. SIGHUP

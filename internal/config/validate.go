@@ -176,8 +176,8 @@ func (v *validator) upstream(name string, u *Upstream) {
 	if u.MaxMux < 1 {
 		v.errorf(p+".max_mux", "%s.max_mux: must be 1 or more", p)
 	}
-	if u.Pipeline < 1 || u.Pipeline > 16 {
-		v.errorf(p+".pipeline", "%s.pipeline: must be 1 (off) to 16", p)
+	if u.Pipeline < 0 || u.Pipeline > 16 {
+		v.errorf(p+".pipeline", "%s.pipeline: must be 1 (off) to 16, or 0 (the default)", p)
 	}
 	if u.MaxFails < 1 {
 		v.errorf(p+".max_fails", "%s.max_fails: must be 1 or more", p)

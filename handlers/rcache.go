@@ -57,6 +57,11 @@ func NewRespCache(size, maxObject int64) *RespCache {
 	return c
 }
 
+// Err reports why the cache cannot store (part of) what it is given: the
+// kernel refused to map its memory (a strict overcommit policy, a
+// memory limit). nil when it is whole.
+func (c *RespCache) Err() error { return c.st.err }
+
 // CachePolicy is what one location caches and how: the location's
 // `cache:` block. It is read-only once serving.
 type CachePolicy struct {

@@ -89,3 +89,24 @@ func TestStoreUnmappedWhenDropped(t *testing.T) {
 		t.Fatalf("%d bytes still mapped after the last pin's release", n)
 	}
 }
+
+// TestRespCacheErrWhenMemoryRefused: a cache whose memory the kernel will
+// not map says so (gale logs it) instead of silently storing nothing. A
+// petabyte of slots is more address space than a process has.
+func TestRespCacheErrWhenMemoryRefused(t *testing.T) {
+	before := mapped.Load()
+	if c := NewRespCache(64<<20, 1<<20); c.Err() != nil {
+		t.Fatalf("a 64 MiB cache: %v", c.Err())
+	}
+	if c := NewRespCache(1<<50, 1<<20); c.Err() == nil {
+		t.Fatal("a 1 PiB cache reports no error")
+	}
+	// What was reserved goes back before the next test counts mappings.
+	for deadline := time.Now().Add(5 * time.Second); mapped.Load() > before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes still mapped after both caches were dropped", mapped.Load()-before)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,7 @@ import (
 // working set, which is what makes S3-FIFO beat LRU on web traces, and
 // hits only bump an atomic counter (no list to relink under a lock).
 type store struct {
+	err      error // a shard's reservation failed: it stores nothing
 	shards   []storeShard
 	mask     uint64
 	pageSize int
@@ -157,8 +159,11 @@ func newStore(total, maxObject int64) *store {
 		// The budget pays for at most this many slots (over counts them),
 		// so the reservation never runs out; it is only address space
 		// until used. A failed reservation leaves a shard that stores
-		// nothing.
-		sh.slots, _ = newSlotTable(int(per/int64(unsafe.Sizeof(slot{}))) + 2)
+		// nothing (RespCache.Err says so).
+		var err error
+		if sh.slots, err = newSlotTable(int(per/int64(unsafe.Sizeof(slot{}))) + 2); err != nil && s.err == nil {
+			s.err = fmt.Errorf("reserving %d bytes of slots: %w", per, err)
+		}
 	}
 	// The mappings are the store's own: when a reload leaves the store
 	// behind, they go back to the kernel (pinned pages once released).

@@ -21,6 +21,9 @@ func (g *generation) cachePolicy(cfg *config.Config, lc *config.LocationCache, p
 			g.respCache = prev.respCache
 		} else {
 			g.respCache = handlers.NewRespCache(int64(cfg.Cache.Responses), int64(cfg.Cache.MaxResponse))
+			if err := g.respCache.Err(); err != nil {
+				g.log.Error("response cache: memory refused, some responses will not be cached", "size", int64(cfg.Cache.Responses), "err", err)
+			}
 		}
 		g.respCacheFP = fp
 	}

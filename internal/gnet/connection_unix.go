@@ -12,7 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 //
-// Modified by the gale authors (read pauses): see GALE.md.
+// Modified by the gale authors (read pauses, the poll callback): see GALE.md.
 
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
@@ -67,7 +67,7 @@ func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localA
 		remoteAddr:     remoteAddr,
 		pollAttachment: netpoll.PollAttachment{FD: fd},
 	}
-	c.pollAttachment.Callback = c.processIO
+	c.setPollCallback()
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
 }

@@ -20,14 +20,23 @@ import (
 // test failed.
 func startPeer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(bin)
-	if err != nil {
-		t.Fatalf("%s is not installed (make test-deps)", bin)
-	}
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	args = append([]string(nil), args...)
 	for i := range args {
 		args[i] = strings.ReplaceAll(args[i], "ADDR", addr)
+	}
+	runPeer(t, bin, args...)
+	testenv.WaitPort(t, addr, 10*time.Second)
+	return addr
+}
+
+// runPeer starts bin with args until the test ends (SIGTERM, then SIGKILL
+// after 5 s) and returns its output, which is logged when the test failed.
+func runPeer(t *testing.T, bin string, args ...string) *logBuffer {
+	t.Helper()
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		t.Fatalf("%s is not installed (make test-deps)", bin)
 	}
 	cmd := exec.Command(path, args...)
 	out := &logBuffer{}
@@ -49,8 +58,7 @@ func startPeer(t *testing.T, bin string, args ...string) string {
 			t.Logf("%s output:\n%s", filepath.Base(bin), lastLines(out.String(), 20))
 		}
 	})
-	testenv.WaitPort(t, addr, 10*time.Second)
-	return addr
+	return out
 }
 
 // writeApp writes a Python application's source to app.py in a fresh

@@ -5,10 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -20,26 +19,7 @@ func startGunicornUnix(t *testing.T, n int) string {
 	t.Helper()
 	app := writeApp(t, "def app(env, sr):\n    sr('200 OK', [('Content-Type', 'text/plain')])\n    return [b'ok']\n")
 	sock := filepath.Join(t.TempDir(), "app.sock")
-	cmd := exec.Command("/usr/bin/gunicorn", "-b", "unix:"+sock, "-w", string(rune('0'+n)), "--chdir", filepath.Dir(app), "app:app")
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("gunicorn: %v (make test-deps)", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("gunicorn output:\n%s", lastLines(out.String(), 20))
-		}
-	})
+	out := runPeer(t, "/usr/bin/gunicorn", "-b", "unix:"+sock, "-w", strconv.Itoa(n), "--chdir", filepath.Dir(app), "app:app")
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()

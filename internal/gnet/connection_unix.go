@@ -12,7 +12,8 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 //
-// Modified by the gale authors (read pauses, the poll callback): see GALE.md.
+// Modified by the gale authors (read pauses, the poll callback, a stream
+// connection's Sockaddr): see GALE.md.
 
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
@@ -57,11 +58,13 @@ type conn struct {
 	readPaused     bool                   // gale: out of the poller for reads (PauseRead)
 }
 
-func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
+// gale: sa is not kept: only datagram sockets read remote (Sendto), and
+// keeping accept's Sockaddr cost every connection 32 bytes or more of heap
+// that remoteAddr already holds.
+func newStreamConn(proto string, fd int, el *eventloop, _ unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
 	c = &conn{
 		fd:             fd,
 		proto:          proto,
-		remote:         sa,
 		loop:           el,
 		localAddr:      localAddr,
 		remoteAddr:     remoteAddr,

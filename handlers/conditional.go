@@ -94,13 +94,18 @@ func etagListMatch(list, etag []byte, weak bool) bool {
 	return false
 }
 
-// parseHTTPDate parses an HTTP-date into Unix seconds. The common case, a
-// client echoing our Last-Modified, costs a compare; IMF-fixdate is parsed
-// by hand and the obsolete formats of RFC 9110 section 5.6.7 by package time.
+// parseHTTPDate parses an HTTP-date into Unix seconds; the common case, a
+// client echoing our Last-Modified, costs a compare.
 func parseHTTPDate(b []byte, m *fileMeta) (int64, bool) {
 	if string(b) == m.lastMod {
 		return m.mtimeSec, true
 	}
+	return httpDate(b)
+}
+
+// httpDate parses an HTTP-date (RFC 9110 section 5.6.7) into unix seconds:
+// IMF-fixdate by hand, the obsolete formats by package time.
+func httpDate(b []byte) (int64, bool) {
 	if t, ok := parseIMFFixdate(b); ok {
 		return t, true
 	}

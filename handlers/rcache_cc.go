@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"time"
 )
 
 // ccDirectives are the Cache-Control directives the response cache acts
@@ -207,19 +206,6 @@ func validCDNCacheControl(v []byte) bool {
 		}
 	}
 	return true
-}
-
-// httpDate parses an HTTP-date (RFC 9110 section 5.6.7) into unix seconds.
-func httpDate(b []byte) (int64, bool) {
-	if t, ok := parseIMFFixdate(b); ok {
-		return t, true
-	}
-	for _, layout := range [...]string{"Monday, 02-Jan-06 15:04:05 GMT", time.ANSIC} {
-		if t, err := time.Parse(layout, string(b)); err == nil {
-			return t.Unix(), true
-		}
-	}
-	return 0, false
 }
 
 // storableStatus reports whether gale understands a status (RFC 9111

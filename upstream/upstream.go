@@ -141,6 +141,10 @@ func (u *Upstream) Retired() bool { return u.retired.Load() }
 type Backend struct {
 	Network string // "tcp" or "unix"
 	Address string
+	// label is String's answer, made once by Upstream.Init: a connection
+	// is named by it, and a backend that takes one request per
+	// connection is dialed for every request.
+	label string
 
 	conns atomic.Int32 // open or dialing, all loops
 	limit atomic.Int32 // current budget
@@ -278,6 +282,9 @@ func ParseAddrs(list string) ([]*Backend, error) {
 
 // String is the address as configured, for logs.
 func (b *Backend) String() string {
+	if b.label != "" {
+		return b.label
+	}
 	if b.Network == "unix" {
 		return "unix:" + b.Address
 	}
@@ -310,6 +317,7 @@ func (u *Upstream) Init(loops int) {
 		}
 	}
 	for _, b := range u.Backends {
+		b.label = b.String()
 		b.limit.Store(int32(limit))
 		if u.MaxConns <= 0 {
 			b.base.Store(int32(4 * max(loops, 1)))

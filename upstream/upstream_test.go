@@ -248,3 +248,17 @@ func TestOneShotBudget(t *testing.T) {
 		t.Fatalf("a configured budget changed: %d, want 3", c.Backends[0].Limit())
 	}
 }
+
+var nameSink string
+
+// TestBackendStringAllocs: a backend's name is made once by Init; a
+// backend that takes one request per connection is dialed (and its
+// connection named) for every request.
+func TestBackendStringAllocs(t *testing.T) {
+	u := &Upstream{Backends: []*Backend{{Network: "unix", Address: "/run/app.sock"}}}
+	u.Init(1)
+	b := u.Backends[0]
+	if n := testing.AllocsPerRun(100, func() { nameSink = b.String() }); n != 0 || b.String() != "unix:/run/app.sock" {
+		t.Fatalf("%q: %v allocations", b.String(), n)
+	}
+}

@@ -59,9 +59,13 @@ type upConn struct {
 	out     segQueue
 	t       timerNode
 	pending []*exchange // assigned while dialing
-	st      *backendStats
-	served  int
-	sentAt  time.Time // when the first request went out on this connection
+	// first holds pending's first request, so that a dial (one per
+	// request to a backend that takes one per connection) allocates no
+	// slice for it.
+	first  [1]*exchange
+	st     *backendStats
+	served int
+	sentAt time.Time // when the first request went out on this connection
 	// busySince is when the backend began the request it is working on,
 	// for a connection that carries one at a time: a request is pipelined
 	// only behind one that began within the upstream's Window.
@@ -159,7 +163,8 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 	uc.st = p.l.statsFor(uc)
 	uc.t.owner = uc
 	uc.proto = p.proto.NewConn(max(p.u.MaxMux, p.u.Pipeline))
-	uc.pending = append(uc.pending, r)
+	uc.first[0] = r
+	uc.pending = uc.first[:]
 	r.state = exDialing
 	p.conns = append(p.conns, uc)
 	if p.l.dialHook != nil {
@@ -298,6 +303,7 @@ func (l *loop) upOpen(uc *upConn, c gnet.Conn) {
 		}
 		l.send(uc, r)
 	}
+	uc.first[0] = nil
 	if uc.proto.Idle() {
 		l.upIdle(uc)
 	}

@@ -9,11 +9,12 @@
 
 package gnet
 
-import (
-	"net"
+import "net"
 
-	"golang.org/x/sys/unix"
-)
+// unnamedUnix is the local address of every attached socket (unbound):
+// one shared value rather than one per connection, which for a backend
+// that takes one request per connection is one per request.
+var unnamedUnix = &net.UnixAddr{Net: "unix"}
 
 // AttachUnix adds fd, a non-blocking unix stream socket already connected
 // to path, to the event loop as a connection whose context is ctx; OnOpen
@@ -21,7 +22,7 @@ import (
 // one of its callbacks or tasks). On error fd is closed.
 func (el *eventloop) AttachUnix(fd int, path string, ctx any) error {
 	remote := &net.UnixAddr{Name: path, Net: "unix"}
-	c := newStreamConn("unix", fd, el, &unix.SockaddrUnix{Name: path}, &net.UnixAddr{Net: "unix"}, remote)
+	c := newStreamConn("unix", fd, el, nil, unnamedUnix, remote)
 	c.ctx = ctx
 	return el.register0(c)
 }

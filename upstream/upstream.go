@@ -330,10 +330,11 @@ func (u *Upstream) Init(loops int) {
 // its workers close each connection and take the next from their listen
 // queue, so requests must wait there, not in gale's queue. With a budget
 // of a connection or two per worker, a worker that finishes finds the
-// queue empty and sleeps until gale, told of the close, connects again:
-// measured with uWSGI and gunicorn (4 workers, wrk -c64, one CPU), 8
-// connections gave 0.8× nginx's rps at twice its p99, 64 gave 0.95× at its
-// p99 (nginx puts every request in the listen queue). 64 stays below
+// queue empty and sleeps until gale, told of the close, connects again.
+// `go run ./bench -servers gale,nginx -scenarios gunicorn-flask -runs 2`
+// (4 sync workers): 1.02× nginx's rps at its p99 (27.8 against 27.1 ms);
+// with -gale-flags "-fastcgi-max-conns 8", 0.86× at twice it (53.4 ms).
+// nginx puts every request in the listen queue. 64 stays below
 // uWSGI's default listen queue (100), whose overflow refuses connections;
 // beyond the budget requests wait in gale's FIFO queue.
 const OneShotBudget = 64

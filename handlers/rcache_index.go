@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"math/bits"
 	"unsafe"
 )
 
@@ -83,7 +84,7 @@ func (x *entryIndex) grow() bool {
 	old, oldMem := x.b, x.mem
 	x.mem = mem
 	x.b = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), n)
-	x.shift = uint(64 - bitsLen(n))
+	x.shift = uint(64 - bits.TrailingZeros(uint(n))) // n is a power of two
 	for _, e := range old {
 		if e != 0 {
 			x.put(e)
@@ -91,15 +92,6 @@ func (x *entryIndex) grow() bool {
 	}
 	unmap(oldMem)
 	return true
-}
-
-// bitsLen is log2 of a power of two.
-func bitsLen(n int) int {
-	k := 0
-	for 1<<k < n {
-		k++
-	}
-	return k
 }
 
 // del removes h; false when it was not indexed. The buckets after it

@@ -374,9 +374,6 @@ func (g *generation) cgi(cfg *config.Config, vh *config.VHost, loc *config.Locat
 			MaxConns:     c.MaxScripts,
 			ReadTimeout:  c.Timeout.D(),
 			QueueTimeout: c.Queue.D(),
-			// A connection dialed for a request that left meanwhile
-			// waits for the next one; not for long, it holds a slot.
-			IdleTimeout: 2 * time.Second,
 		}
 		for _, k := range sortedKeys(c.Env) {
 			u.Params = append(u.Params, [2]string{k, c.Env[k]})

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,14 @@ import (
 	"github.com/gale-http/gale/upstream"
 	"github.com/gale-http/gale/upstream/cgiexec"
 )
+
+// The CGI supervisor lives as long as the process: started before any
+// test counts goroutines and fds, it is not a leak of the first CGI test.
+func init() {
+	if err := cgiexec.Start(); err != nil {
+		panic(err)
+	}
+}
 
 // cgiScripts are the scripts of the CGI tests, below cgi-bin/ (mode 0755
 // unless named *.noexec; *.py and *.php are run by their interpreters).
@@ -50,6 +60,7 @@ sys.stdout.write("len=%d cl=%s sha256=%s" % (len(body), os.environ.get("CONTENT_
 	"garbage.sh":   "#!/bin/sh\necho 'this is no header'\necho\n",
 	"sleep.sh":     "#!/bin/sh\nsleep 30.77\necho 'Content-Type: text/plain'\necho\necho late\n",
 	"nap.sh":       "#!/bin/sh\nsleep 0.05\nprintf 'Content-Type: text/plain\\r\\n\\r\\nnapped'\n",
+	"rest.sh":      "#!/bin/sh\nsleep 1\nprintf 'Content-Type: text/plain\\r\\n\\r\\nrested'\n",
 	"plain.noexec": "#!/bin/sh\necho 'Content-Type: text/plain'\necho\necho ran\n",
 }
 
@@ -329,5 +340,44 @@ func TestCGICap(t *testing.T) {
 	t.Logf("peak %d script processes", peak.Load())
 	if live, zombies := scriptProcs("nap.sh"); live+zombies > 0 {
 		t.Fatalf("%d scripts left, %d zombies", live, zombies)
+	}
+}
+
+// TestCGIRunningScriptsCostNoGoroutine: a running script is watched, not
+// waited for: 8 scripts running at once add no goroutine per script (the
+// os/exec runner this replaced held three each: its request, its wait and
+// its stderr), and each still answers.
+func TestCGIRunningScriptsCostNoGoroutine(t *testing.T) {
+	const n = 8
+	s, _ := startCGI(t, n, 10*time.Second)
+	before := runtime.NumGoroutine()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /cgi-bin/rest.sh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = c
+	}
+	deadline := time.Now().Add(900 * time.Millisecond)
+	for live, _ := scriptProcs("rest.sh"); live < n; live, _ = scriptProcs("rest.sh") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d scripts running", live, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if grew := runtime.NumGoroutine() - before; grew >= n {
+		t.Errorf("%d scripts running: %d goroutines more", n, grew)
+	}
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b, err := io.ReadAll(c)
+		if err != nil || !bytes.HasPrefix(b, []byte("HTTP/1.1 200 ")) || !bytes.Contains(b, []byte("rested")) {
+			t.Fatalf("answer %q, %v", b, err)
+		}
 	}
 }

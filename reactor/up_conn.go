@@ -194,6 +194,12 @@ func (p *pool) dial(b *upstream.Backend, r *exchange) {
 	if dialer == nil && b.Network == "unix" && p.dialUnixHere(b, uc) {
 		return
 	}
+	if ld, ok := dialer.(upstream.LoopDialer); ok && p.canAttach() {
+		if fd, ok, err := ld.DialFD(b); ok {
+			p.attachHere(fd, err, b, uc)
+			return
+		}
+	}
 	go func() {
 		var c net.Conn
 		var err error
@@ -256,8 +262,7 @@ type unixAttacher interface {
 // handled from a task, as an async dial's is); false when the backend's
 // listen queue is full (EAGAIN), for the dial that waits for room.
 func (p *pool) dialUnixHere(b *upstream.Backend, uc *upConn) bool {
-	ua, ok := p.l.el.(unixAttacher)
-	if !ok {
+	if !p.canAttach() {
 		return false
 	}
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
@@ -269,20 +274,39 @@ func (p *pool) dialUnixHere(b *upstream.Backend, uc *upConn) bool {
 			}
 		}
 	}
-	// The connection joins the loop from a task, as an async dial's does:
-	// upOpen must not run inside whatever called dial (a connection's
-	// close resending its requests, say), which expects it later.
+	if err != nil {
+		err = &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: b.Address, Net: "unix"}, Err: os.NewSyscallError("connect", err)}
+	}
+	p.attachHere(fd, err, b, uc)
+	return true
+}
+
+// canAttach tells whether the loop can attach a socket connected on it
+// (gale's gnet patch).
+func (p *pool) canAttach() bool {
+	_, ok := p.l.el.(unixAttacher)
+	return ok
+}
+
+// attachHere attaches fd, a unix socket connected on the loop (err nil),
+// as uc's connection, or fails uc's dial with err. The connection joins
+// the loop from a task, as an async dial's does: upOpen must not run
+// inside whatever called dial (a connection's close resending its
+// requests, say), which expects it later.
+func (p *pool) attachHere(fd int, err error, b *upstream.Backend, uc *upConn) {
 	_ = p.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		uc.l.stamp()
 		if err == nil {
-			err = ua.AttachUnix(fd, b.Address, uc) // runs upOpen
+			// runs upOpen
+			if err = p.l.el.(unixAttacher).AttachUnix(fd, b.Address, uc); err != nil {
+				err = &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: b.Address, Net: "unix"}, Err: err}
+			}
 		}
 		if err != nil {
-			uc.l.dialFailed(uc, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: b.Address, Net: "unix"}, Err: os.NewSyscallError("connect", err)})
+			uc.l.dialFailed(uc, err)
 		}
 		return nil
 	}))
-	return true
 }
 
 // probeTimeout bounds the wait for a capability probe's answer:

@@ -206,6 +206,17 @@ type Dialer interface {
 	Dial(ctx context.Context, b *Backend) (net.Conn, error)
 }
 
+// LoopDialer is a Dialer that can also make its connection on the event
+// loop, without waiting: DialFD returns a connected unix-domain stream
+// socket, non-blocking and close-on-exec, which the engine attaches to the
+// loop as it does a unix socket it connected itself (no goroutine, no Go
+// poller, no dup). ok false means it cannot without waiting: the engine
+// then calls Dial on a goroutine. An error is the dial's failure.
+type LoopDialer interface {
+	Dialer
+	DialFD(b *Backend) (fd int, ok bool, err error)
+}
+
 // Probed is what a backend said of itself; zero values mean not said.
 type Probed struct {
 	MaxConns, MaxReqs int

@@ -3,6 +3,8 @@ package main
 import (
 	"runtime"
 	"testing"
+
+	"github.com/gale-http/gale/internal/config"
 )
 
 func TestSpareP(t *testing.T) {
@@ -23,5 +25,17 @@ func TestSpareP(t *testing.T) {
 	spareP(2)
 	if got := runtime.GOMAXPROCS(0); got != 1 {
 		t.Errorf("GOMAXPROCS=1 in the environment: overridden to %d", got)
+	}
+}
+
+// TestBusyGoroutines: a CGI location anywhere counts its supervisor.
+func TestBusyGoroutines(t *testing.T) {
+	cfg := &config.Config{VHosts: []*config.VHost{{Locations: []*config.Location{{Prefix: "/"}}}}}
+	if n := busyGoroutines(cfg); n != 0 {
+		t.Errorf("no CGI: %d", n)
+	}
+	cfg.VHosts = append(cfg.VHosts, &config.VHost{Locations: []*config.Location{{Prefix: "/"}, {Prefix: "/cgi-bin/", CGI: &config.CGI{}}}})
+	if n := busyGoroutines(cfg); n != 1 {
+		t.Errorf("a CGI location: %d, want 1", n)
 	}
 }

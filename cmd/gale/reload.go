@@ -45,6 +45,7 @@ func (st *state) reload() {
 	gen.setServer(st.srv)
 	st.srv.SetHandler(gen.handler)
 	st.gen = gen
+	spareP(loopsFor(old.cfg) + busyGoroutines(cfg)) // CGI added: its supervisor's P
 	for _, name := range sortedKeys(gen.upstreams) {
 		if lu := gen.upstreams[name]; lu.wsgi != nil && old.upstreams[name] == lu {
 			// Same settings, maybe new code: a rolling replacement.

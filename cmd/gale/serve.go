@@ -115,7 +115,7 @@ func (st *state) serve(cfg *config.Config) error {
 		return err
 	}
 	defer closeAccess()
-	spareP(rc.Loops)
+	spareP(rc.Loops + busyGoroutines(cfg))
 	srv, err := reactor.New(rc)
 	if err != nil {
 		return err

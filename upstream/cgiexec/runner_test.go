@@ -1,7 +1,6 @@
 package cgiexec
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -42,30 +41,22 @@ func TestParseHead(t *testing.T) {
 	}
 }
 
-// TestReadNetstring: exactly the netstring is read, not the body after it.
-func TestReadNetstring(t *testing.T) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
+// TestSplitNetstring: the head is exactly the netstring, what follows is
+// the body's start, a netstring not yet whole asks for more, and a
+// malformed one is an error.
+func TestSplitNetstring(t *testing.T) {
+	head, rest, err := splitNetstring([]byte("5:hello,BODY"))
+	if err != nil || string(head) != "hello" || string(rest) != "BODY" {
+		t.Fatalf("head %q rest %q err %v", head, rest, err)
 	}
-	defer pr.Close()
-	go func() { pw.WriteString("5:hello,BODY"); pw.Close() }()
-	got, err := readNetstring(pr)
-	if err != nil || string(got) != "hello" {
-		t.Fatalf("%q %v", got, err)
-	}
-	rest := make([]byte, 8)
-	n, _ := pr.Read(rest)
-	if string(rest[:n]) != "BODY" {
-		t.Fatalf("read past the netstring: rest %q", rest[:n])
-	}
-	for _, bad := range []string{"x:", ":", "5:hello;", "123456789:"} {
-		pr, pw, _ := os.Pipe()
-		pw.WriteString(bad)
-		pw.Close()
-		if _, err := readNetstring(pr); err == nil {
-			t.Errorf("%q accepted", bad)
+	for _, short := range []string{"", "5", "5:", "5:hell", "5:hello"} {
+		if _, _, err := splitNetstring([]byte(short)); err != errShort {
+			t.Errorf("%q: %v, want errShort", short, err)
 		}
-		pr.Close()
+	}
+	for _, bad := range []string{"x:", ":", "5:hello;", "123456789:", "9999999:"} {
+		if _, _, err := splitNetstring([]byte(bad)); err == nil || err == errShort {
+			t.Errorf("%q: %v, want an error", bad, err)
+		}
 	}
 }

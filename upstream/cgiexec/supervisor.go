@@ -157,6 +157,16 @@ func (s *supervisor) closeFD(fd int) {
 	unix.Close(fd)
 }
 
+// closeOwn closes fd, a file no other process holds (a pidfd, the read
+// end of a stderr pipe): its close takes it out of the set, no
+// EPOLL_CTL_DEL needed.
+func (s *supervisor) closeOwn(fd int) {
+	s.mu.Lock()
+	delete(s.watched, int32(fd))
+	s.mu.Unlock()
+	unix.Close(fd)
+}
+
 // add watches end, the runner's end of a new socketpair, for r's next
 // request.
 func (s *supervisor) add(r *Runner, end int) error {
@@ -228,13 +238,23 @@ func (s *supervisor) onEnd(sc *script, events uint32) {
 		}
 		sc.start(head, rest)
 	case phRunning:
-		if events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-			unix.Kill(-sc.pid, unix.SIGKILL)
-			sc.killed = true
-			sc.r.log().Info("cgi: script killed: its request ended first (timeout, client gone or shutdown)", "script", sc.req.script, "pid", sc.pid)
-			s.forget(sc.end) // level-triggered: the hang-up would be reported again
+		// Only a hang-up (the engine closed its end) ends the script: not
+		// a half-close, which would leave the response wanted.
+		if events&(unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+			sc.hangupOnly() // bytes after the head of a request without a body
+			return
 		}
+		unix.Kill(-sc.pid, unix.SIGKILL)
+		sc.killed = true
+		sc.r.log().Info("cgi: script killed: its request ended first (timeout, client gone or shutdown)", "script", sc.req.script, "pid", sc.pid)
+		s.forget(sc.end) // level-triggered: the hang-up would be reported again
 	}
+}
+
+// hangupOnly stops watching end for input: its hang-up is still reported.
+func (sc *script) hangupOnly() {
+	ev := unix.EpollEvent{Events: 0, Fd: int32(sc.end), Pad: int32(sc.seq)}
+	unix.EpollCtl(sc.sup.epfd, unix.EPOLL_CTL_MOD, sc.end, &ev)
 }
 
 // abandon ends a script that never started.
@@ -337,10 +357,11 @@ func (sc *script) start(head, rest []byte) {
 		sc.errR = -1
 	}
 	// From now on end is only the script's stdout to the engine: its
-	// hang-up (always reported) is all that is watched.
-	ev := unix.EpollEvent{Events: 0, Fd: int32(sc.end), Pad: int32(sc.seq)}
-	unix.EpollCtl(s.epfd, unix.EPOLL_CTL_MOD, sc.end, &ev)
+	// hang-up is all that is watched. Without a body nothing more arrives
+	// (onEnd stops reading if something does); a body is the feeder's to
+	// read, so only the hang-up (always reported) is asked for.
 	if feedW >= 0 {
+		sc.hangupOnly()
 		sc.holds.Add(1)
 		go sc.feed(feedW, rest, req.length)
 	}
@@ -391,7 +412,7 @@ func (s *supervisor) onExit(sc *script) {
 		}
 	}
 	if sc.pidfd >= 0 {
-		s.closeFD(sc.pidfd)
+		s.closeOwn(sc.pidfd)
 		sc.pidfd = -1
 	}
 	if sc.errR >= 0 {
@@ -402,7 +423,7 @@ func (s *supervisor) onExit(sc *script) {
 		}
 		sc.flushStderr()
 		if sc.errR >= 0 {
-			s.closeFD(sc.errR)
+			s.closeOwn(sc.errR)
 			sc.errR = -1
 		}
 	}
@@ -421,7 +442,7 @@ func (s *supervisor) onStderr(sc *script) {
 	}
 	if n <= 0 {
 		sc.flushStderr()
-		s.closeFD(sc.errR)
+		s.closeOwn(sc.errR)
 		sc.errR = -1
 		return
 	}

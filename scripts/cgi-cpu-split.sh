@@ -37,8 +37,8 @@ server.errorlog = "$dir/lighttpd.err"
 server.max-keep-alive-requests = 65535
 cgi.assign = ( "" => "" )
 CONF
-setsid taskset -c 0 "$gale" -config "$dir/gale.yaml" > "$dir/gale.log" 2>&1 < /dev/null &
-setsid taskset -c 0 lighttpd -D -f "$dir/lighttpd.conf" > "$dir/lighttpd.log" 2>&1 < /dev/null &
+(setsid taskset -c 0 "$gale" -config "$dir/gale.yaml" > "$dir/gale.log" 2>&1 < /dev/null &)
+(setsid taskset -c 0 lighttpd -D -f "$dir/lighttpd.conf" > "$dir/lighttpd.log" 2>&1 < /dev/null &)
 sleep 1
 gpid=$(pgrep -f "$dir/gale.yaml") lpid=$(pgrep -f "$dir/lighttpd.conf")
 measure() { # name pid url

@@ -98,6 +98,25 @@ func (g *cpuGroup) usage() time.Duration {
 	return 0
 }
 
+// sysUsage is the kernel part of usage: cgroup v2's system_usec; 0 on
+// cgroup v1, whose cpuacct.usage does not split it.
+func (g *cpuGroup) sysUsage() time.Duration {
+	if !g.v2 {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(g.dir, "cpu.stat"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == "system_usec" {
+			us, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return time.Duration(us) * time.Microsecond
+		}
+	}
+	return 0
+}
+
 // remove deletes the group once its processes are gone (they were stopped
 // first); a straggler is moved to the parent so the directory can go.
 func (g *cpuGroup) remove() {

@@ -139,6 +139,17 @@ func TreeCPU(root int) time.Duration {
 	return d
 }
 
+// TreeSys is TreeCPU's kernel part (stime+cstime): what the system
+// calls of the tree cost, a floor for a server whose work is mostly
+// system calls (a proxy connecting to its backend per request).
+func TreeSys(root int) time.Duration {
+	var d time.Duration
+	for _, st := range processTree(root) {
+		d += time.Duration(st.STime+st.CSTime) * clockTick
+	}
+	return d
+}
+
 // memStatus holds the resident-set fields of /proc/PID/status, in bytes.
 type memStatus struct {
 	RSS, HWM int64

@@ -81,7 +81,7 @@ func writeMarkdown(w io.Writer, outs []Outcome) {
 		thr = append(thr, o)
 	}
 	if len(thr) > 0 {
-		fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req | server CPU | wrk CPU | backend µs/req | p50 | p99 | vs nginx | plain wrk: rps (vs median), CPU/req | errors |")
+		fmt.Fprintln(w, "| scenario | server | rps median [min–max] | CPU µs/req (kernel) | server CPU | wrk CPU | backend µs/req | p50 | p99 | vs nginx | plain wrk: rps (vs median), CPU/req | errors |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, o := range thr {
 			fmt.Fprintln(w, wrkRow(o, ref[o.Scenario]))
@@ -139,8 +139,12 @@ func wrkRow(o Outcome, refRPS float64) string {
 	if refRPS > 0 {
 		ratio = fmt.Sprintf("%.2f×", s.RPS.Median/refRPS)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %.1f | %.0f%% | %.0f%% | %s | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
-		s.CPUPerReq, 100*s.CPUUtil, 100*s.WrkUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, plainCell(o, s), s.errText())
+	cpu := fmt.Sprintf("%.1f", s.CPUPerReq)
+	if s.SysPerReq > 0 {
+		cpu += fmt.Sprintf(" (%.1f)", s.SysPerReq)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %.0f%% | %.0f%% | %s | %s | %s | %s | %s | %s |", o.Scenario, o.Server, rps,
+		cpu, 100*s.CPUUtil, 100*s.WrkUtil, backend, fmtLatency(s.P50), fmtLatency(s.P99), ratio, plainCell(o, s), s.errText())
 }
 
 // writeStackMem writes the memory of the servers and their applications

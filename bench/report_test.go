@@ -20,10 +20,13 @@ func TestWriteMarkdown(t *testing.T) {
 			Percentiles: map[string]time.Duration{"50": 200 * time.Microsecond, "99": 1500 * time.Microsecond}},
 			ServerCPU: 5 * time.Millisecond}
 	}
+	withSys := run(300, 0)
+	withSys.ServerSys = 3500 * time.Microsecond
 	outs := []Outcome{
 		{Scenario: "static-4k", Server: "gale", Runs: []Run{run(200, 0)}},
 		{Scenario: "static-4k", Server: "nginx", Runs: []Run{run(100, 3)}},
 		{Scenario: "static-4k", Server: "caddy", NA: "caddy not installed | really"},
+		{Scenario: "proxy-go", Server: "gale", Runs: []Run{withSys}},
 		{Scenario: "slow-500", Server: "nginx", Mem: &MemResult{Target: 500, OK: 499, BaseRSS: 1 << 20, PeakRSS: 3 << 20, Errors: 1, FirstErr: "EOF"}},
 		{Scenario: "slow-read-1000", Server: "gale", Runs: []Run{run(200, 0), run(180, 0)},
 			SlowRead: &SlowReadResult{Readers: 1000, WaitCPU: 0.004, AloneRPS: 200, UnderRPS: 180, Ratio: 0.9}},
@@ -36,6 +39,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"| static-4k | gale | 200 [200–200] | 5.0 | 50% | 0% |  | 200µs | 1.50ms | 2.00× |  | 0 |",
 		"| static-4k | nginx | ⚠ 100 [100–100] | 5.0 | 50% | 0% |  | 200µs | 1.50ms | 1.00× |  | ⚠ non-2xx 3, socket 0, failed runs 0 |",
 		"| static-4k | caddy | n/a: caddy not installed \\| really |",
+		"| proxy-go | gale | 300 [300–300] | 5.0 (3.5) | 50% |",
 		"| slow-500 | nginx | ⚠ 499 / 500 |  | 1.0 MiB | 3.0 MiB |",
 		"| ⚠ 1: EOF |",
 		"| slow-read-1000 | gale | 1000 | 0.4% | 200 | 180 | 90% | 0 |",

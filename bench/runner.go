@@ -44,10 +44,13 @@ type StackMem struct {
 
 // Run is one measured wrk run.
 type Run struct {
-	Index      int           `json:"index"`
-	Wrk        WrkResult     `json:"wrk"`
-	Output     string        `json:"wrk_output"`
-	ServerCPU  time.Duration `json:"server_cpu_ns"`
+	Index     int           `json:"index"`
+	Wrk       WrkResult     `json:"wrk"`
+	Output    string        `json:"wrk_output"`
+	ServerCPU time.Duration `json:"server_cpu_ns"`
+	// ServerSys is ServerCPU's kernel part (0 where not measured: a CGI
+	// server's cgroup on cgroup v1).
+	ServerSys  time.Duration `json:"server_sys_ns,omitempty"`
 	BackendCPU time.Duration `json:"backend_cpu_ns,omitempty"`
 	// MachineCPU is the busy time of every CPU over the run (/proc/stat):
 	// what is left after the server, backend and wrk is someone else's.
@@ -57,6 +60,9 @@ type Run struct {
 
 // CPUPerReq is the server's CPU time per request in microseconds.
 func (r Run) CPUPerReq() float64 { return perReq(r.ServerCPU, r.Wrk.Requests) }
+
+// SysPerReq is the kernel part of CPUPerReq.
+func (r Run) SysPerReq() float64 { return perReq(r.ServerSys, r.Wrk.Requests) }
 
 // BackendCPUPerReq is the FastCGI backend's CPU time per request in µs.
 func (r Run) BackendCPUPerReq() float64 { return perReq(r.BackendCPU, r.Wrk.Requests) }
@@ -115,6 +121,18 @@ func (in *instance) cpu() (srv, backend, machine time.Duration) {
 		srv, backend = srv+backend, 0
 	}
 	return srv, backend, machineBusy()
+}
+
+// sys samples the kernel part of what cpu reports as the server's.
+func (in *instance) sys() time.Duration {
+	if in.group != nil {
+		return in.group.sysUsage()
+	}
+	d := TreeSys(in.srv.PID())
+	if in.stack && in.backend != nil {
+		d += TreeSys(in.backend.PID())
+	}
+	return d
 }
 
 // mem samples the resident memory of the server's and the backend's
@@ -321,10 +339,12 @@ func hasApp(sc Scenario) bool { return sc.Backend != "" || sc.WSGI || sc.CGI }
 // measureWrk runs wrk once and attributes CPU time to it.
 func measureWrk(i int, wo WrkOptions, in *instance) Run {
 	r := Run{Index: i}
+	sys0 := in.sys()
 	cpu0, bcpu0, busy0 := in.cpu()
 	res, text, err := runWrk(context.Background(), wo)
 	cpu1, bcpu1, busy1 := in.cpu()
 	r.ServerCPU, r.BackendCPU, r.MachineCPU = cpu1-cpu0, bcpu1-bcpu0, busy1-busy0
+	r.ServerSys = in.sys() - sys0
 	r.Wrk, r.Output = res, text
 	if err != nil {
 		r.Err = err.Error()

@@ -32,6 +32,7 @@ func spreadOf(xs []float64) Spread {
 type Summary struct {
 	RPS       Spread
 	CPUPerReq float64 // median server µs per request
+	SysPerReq float64 // median of its kernel part (0: not measured)
 	// CPUUtil is the median share of one CPU the server used during a run;
 	// well under 1 means something else (wrk, a noisy neighbour) was the limit.
 	CPUUtil float64
@@ -62,7 +63,7 @@ func (s Summary) errText() string {
 // the summary is n/a with the first run's error.
 func summarize(o Outcome) Summary {
 	s := Summary{NA: o.NA}
-	var rps, cpu, util, wutil, bcpu, p50, p99 []float64
+	var rps, cpu, sys, util, wutil, bcpu, p50, p99 []float64
 	for _, r := range o.Runs {
 		if r.Err != "" || r.Wrk.Requests == 0 {
 			s.FailedRuns++
@@ -70,6 +71,7 @@ func summarize(o Outcome) Summary {
 		}
 		rps = append(rps, r.Wrk.RPS)
 		cpu = append(cpu, r.CPUPerReq())
+		sys = append(sys, r.SysPerReq())
 		if r.Wrk.Elapsed > 0 {
 			util = append(util, float64(r.ServerCPU)/float64(r.Wrk.Elapsed))
 			wutil = append(wutil, float64(r.Wrk.ClientCPU)/float64(r.Wrk.Elapsed))
@@ -85,6 +87,7 @@ func summarize(o Outcome) Summary {
 	}
 	s.RPS = spreadOf(rps)
 	s.CPUPerReq = spreadOf(cpu).Median
+	s.SysPerReq = spreadOf(sys).Median
 	s.CPUUtil = spreadOf(util).Median
 	s.WrkUtil = spreadOf(wutil).Median
 	s.BackendCPU = spreadOf(bcpu).Median

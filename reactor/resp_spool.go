@@ -32,6 +32,10 @@ func (cs *conn) sendResponse(r *exchange, ps ...[]byte) {
 		r.l.stats.sentBytes += uint64(len(p))
 	}
 	if !cs.out.busy() && cs.gc.OutboundBuffered() == 0 {
+		if r.l.canCork() {
+			r.l.corkWrite(cs, ps)
+			return
+		}
 		n, err := unix.Writev(int(cs.fd), ps)
 		for err == unix.EINTR {
 			n, err = unix.Writev(int(cs.fd), ps)

@@ -20,6 +20,15 @@ import (
 // idle timer all wait as they do for a stalled write; uncork resumes it as
 // writable.go resumes a stalled one.
 
+// corkMax is the most one write may hold back, and corkRoundMax the most
+// a round may: corking is for the many small responses of a busy loop,
+// and a large one gains nothing from waiting while it costs a copy, so
+// those are written at once as before.
+const (
+	corkMax      = 16 << 10
+	corkRoundMax = 256 << 10
+)
+
 // corkState says whether the loop may cork: only when gnet runs its
 // OnBatchEnd hook (the default epoll poller), found on first use.
 type corkState uint8
@@ -34,9 +43,12 @@ const (
 // (internal/gnet/gale_batch_linux.go).
 type batchEnder interface{ OnBatchEnd(func()) }
 
-// canCork reports whether l may hold writes until the end of the round,
-// registering uncork with gnet the first time.
-func (l *loop) canCork() bool {
+// canCork reports whether l may hold n more bytes until the end of the
+// round, registering uncork with gnet the first time.
+func (l *loop) canCork(n int) bool {
+	if n > corkMax || l.corkedBytes+n > corkRoundMax {
+		return false
+	}
 	if l.cork == corkUnknown {
 		l.cork = corkOff
 		if be, ok := l.el.(batchEnder); ok {
@@ -73,6 +85,7 @@ func (l *loop) corkWrite(cs *conn, ps [][]byte) {
 		q.own.B = append(q.own.B, p...)
 		q.views = append(q.views, q.own.B[start:])
 	}
+	l.corkedBytes += need
 	if !cs.corked {
 		cs.corked = true
 		l.corked = append(l.corked, cs)
@@ -99,4 +112,5 @@ func (l *loop) uncork() {
 		l.resume(cs) // a no-op once cs is gone
 	}
 	l.corked = l.corked[:0]
+	l.corkedBytes = 0
 }

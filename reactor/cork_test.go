@@ -79,3 +79,20 @@ func TestCorkGoneConn(t *testing.T) {
 		t.Fatalf("a gone connection was written: %q", got)
 	}
 }
+
+// TestCorkBounds: a write over corkMax, or one that would take the
+// round's corked bytes over corkRoundMax, is not held back.
+func TestCorkBounds(t *testing.T) {
+	l, _, _ := corkRig(t)
+	if !l.canCork(corkMax) || l.canCork(corkMax+1) {
+		t.Fatalf("canCork(corkMax) %v, canCork(corkMax+1) %v; want true, false", l.canCork(corkMax), l.canCork(corkMax+1))
+	}
+	l.corkedBytes = corkRoundMax - 10
+	if l.canCork(11) || !l.canCork(10) {
+		t.Fatal("the round's bound is not kept")
+	}
+	l.uncork()
+	if l.corkedBytes != 0 {
+		t.Fatalf("corkedBytes %d after uncork, want 0", l.corkedBytes)
+	}
+}

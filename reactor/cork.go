@@ -9,9 +9,10 @@ import (
 // handled every event of the current round (gnet's OnBatchEnd), and then
 // all the responses of the round go out back to back. A client that is
 // waiting in epoll_wait is woken by the first write of the round, not by
-// each one: on a loopback benchmark each wake-up of the client's thread
-// cost the writer ~4 µs (an IPI to the client's idle CPU), on every
-// response. The bytes on the wire and their order are the same; a response
+// each one. Waking a client's thread on another CPU is dear: in the
+// proxy-go benchmark (wrk on the other CPU of a VM) half of the writev to
+// the client went to that wake-up (sock_def_readable), a fifth of gale's
+// CPU; corking took ~5 % off gale's CPU per request. The bytes on the wire and their order are the same; a response
 // leaves at most one round later, which the round's other events delay
 // anyway. h2o writes at the end of its loop's round the same way.
 //

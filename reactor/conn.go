@@ -36,6 +36,7 @@ type conn struct {
 	lingering  bool // write side shut, discarding input until the peer closes
 	gone       bool // OnClose ran: gc must not be touched
 	inStalled  bool
+	corked     bool // on loop.corked: its queue goes out at the end of the round
 	refused    bool // over Config.MaxConns: its input is never read
 
 	// peer is the client's address as the connection gives it: the

@@ -78,6 +78,12 @@ type loop struct {
 
 	conns   connList
 	freeOut []*outQueue
+	// corked are the connections whose responses wait for the end of the
+	// round (cork.go), corkedBytes what they hold; cork says whether the
+	// loop may cork at all.
+	corked      []*conn
+	corkedBytes int
+	cork        corkState
 	// parked holds idle keep-alive connections compactly (park.go);
 	// freeConns recycles the conns they gave back.
 	parked    parkQueue

@@ -15,7 +15,8 @@ const spoolMemory = 1 << 20
 // sendResponse implements downstream: it queues response bytes for the
 // client, copying what it keeps:
 // they are views of an upstream buffer or of scratch. They go straight to
-// the socket while it has room. What it does not take waits in memory up
+// the socket while it has room, small ones at the end of the loop's round
+// (cork.go). What it does not take waits in memory up
 // to spoolMemory per response and the loop's share of
 // Config.UpstreamBufferMemory across responses, and in the connection's
 // spool file beyond, which sendfile then streams.
@@ -28,10 +29,16 @@ func (cs *conn) sendResponse(r *exchange, ps ...[]byte) {
 	if cs.gone {
 		return
 	}
+	n := 0
 	for _, p := range ps {
-		r.l.stats.sentBytes += uint64(len(p))
+		n += len(p)
 	}
+	r.l.stats.sentBytes += uint64(n)
 	if !cs.out.busy() && cs.gc.OutboundBuffered() == 0 {
+		if r.l.canCork(n) {
+			r.l.corkWrite(cs, ps)
+			return
+		}
 		n, err := unix.Writev(int(cs.fd), ps)
 		for err == unix.EINTR {
 			n, err = unix.Writev(int(cs.fd), ps)

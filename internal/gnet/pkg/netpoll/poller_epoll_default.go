@@ -13,7 +13,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 //
-// Modified by the gale authors (ModWrite, ModNone for read pauses): see GALE.md.
+// Modified by the gale authors (ModWrite, ModNone for read pauses; BatchEnd): see GALE.md.
 
 //go:build linux && !poll_opt
 
@@ -42,6 +42,9 @@ type Poller struct {
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
+	// BatchEnd, when set, runs after each round of events and tasks,
+	// before the poller waits again (gale: gale_batch_linux.go).
+	BatchEnd func()
 }
 
 // OpenPoller instantiates a poller.
@@ -177,6 +180,10 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 					break
 				}
 			}
+		}
+
+		if p.BatchEnd != nil {
+			p.BatchEnd()
 		}
 
 		if n == el.size {

@@ -28,6 +28,15 @@ type Caps struct {
 	// InBandCancel: a request can be cancelled on its connection
 	// (Protocol.Cancel) without closing it under the others.
 	InBandCancel bool
+	// OpenPool: the backend takes as many connections as it is given and
+	// serves them concurrently (an HTTP server: an event loop such as
+	// uvicorn's or Go's, or threads with a queue of their own), where
+	// php-fpm serves a fixed pool it reports. Its default budget is
+	// OneShotBudget's, as nginx's `keepalive 64` in front of such an app,
+	// not a few connections per loop: with 4, an async backend whose
+	// requests wait on a database serves 4 at a time, and the loop hands
+	// it a few requests per round instead of a batch.
+	OpenPool bool
 }
 
 // Protocol is one upstream protocol's codec: stateless, shared by every

@@ -309,9 +309,15 @@ func (u *Upstream) Init(loops int) {
 	if u.MaxMux <= 0 {
 		u.MaxMux = 64
 	}
+	// base is the default budget of a backend that keeps connections;
+	// one that closes each gets oneShotLimit(base) (see OneShot).
+	base := 4 * max(loops, 1)
+	if u.Protocol != nil && u.Protocol.Caps().OpenPool {
+		base = max(base, OneShotBudget) // an HTTP app: see Caps.OpenPool
+	}
 	limit := u.MaxConns
 	if limit <= 0 {
-		limit = 4 * max(loops, 1)
+		limit = base
 		if u.Protocol != nil && !u.Protocol.Caps().KeepAlive {
 			limit = int(oneShotLimit(int32(limit))) // uWSGI, SCGI: see OneShotBudget
 		}
@@ -320,7 +326,7 @@ func (u *Upstream) Init(loops int) {
 		b.label = b.String()
 		b.limit.Store(int32(limit))
 		if u.MaxConns <= 0 {
-			b.base.Store(int32(4 * max(loops, 1)))
+			b.base.Store(int32(base))
 		}
 	}
 }
@@ -341,7 +347,12 @@ const OneShotBudget = 64
 
 // oneShotLimit is the default budget of a one-request-per-connection
 // backend whose keep-alive budget would be base.
-func oneShotLimit(base int32) int32 { return max(2*base, OneShotBudget) }
+func oneShotLimit(base int32) int32 {
+	if base >= OneShotBudget {
+		return base // already as deep (an HTTP app's, many loops')
+	}
+	return max(2*base, OneShotBudget)
+}
 
 // OneShot records that a connection to b ended after its one request
 // because b would not keep it (an HTTP backend answering

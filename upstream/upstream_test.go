@@ -241,6 +241,15 @@ func TestOneShotBudget(t *testing.T) {
 	if b.Limit() != 5 {
 		t.Fatalf("a reported FCGI_MAX_CONNS changed: %d, want 5", b.Limit())
 	}
+	h := &Upstream{Protocol: openPool{}, Backends: []*Backend{{Network: "unix", Address: "/h"}}}
+	h.Init(1)
+	hb := h.Backends[0]
+	for _, step := range []func(){func() {}, hb.OneShot, hb.ObserveReuse} {
+		step()
+		if hb.Limit() != OneShotBudget {
+			t.Fatalf("an HTTP app's budget: %d, want %d whether it keeps connections or not", hb.Limit(), OneShotBudget)
+		}
+	}
 	c := &Upstream{MaxConns: 3, Backends: []*Backend{{Network: "unix", Address: "/b"}}}
 	c.Init(2)
 	c.Backends[0].OneShot()
@@ -248,6 +257,12 @@ func TestOneShotBudget(t *testing.T) {
 		t.Fatalf("a configured budget changed: %d, want 3", c.Backends[0].Limit())
 	}
 }
+
+// openPool is a Protocol whose backends serve any number of connections
+// (an HTTP app's): only Caps matters to Init.
+type openPool struct{ Protocol }
+
+func (openPool) Caps() Caps { return Caps{KeepAlive: true, OpenPool: true} }
 
 var nameSink string
 

@@ -75,7 +75,7 @@ func parseFlags(args []string) (o *options, set map[string]bool, err error) {
 	fs.BoolVar(&o.dirListing, "dir-listing", false, "list directories that have no index.html")
 	fs.StringVar(&o.fastcgi, "fastcgi", "", "FastCGI backends (host:port or unix:/path, comma-separated): *.php and unknown paths go there, existing files are served")
 	fs.StringVar(&o.proxy, "proxy", "", "HTTP backends (host:port or unix:/path, comma-separated: gunicorn, uvicorn, any HTTP/1.1 server): everything goes there, files under -root first when it is given")
-	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per backend, FastCGI or HTTP (default: what a FastCGI backend reports, else 4 per loop)")
+	fs.IntVar(&o.fcgiMaxConns, "fastcgi-max-conns", 0, "connections per backend, FastCGI or HTTP (default: what a FastCGI backend reports, else 4 per loop; 64 for HTTP, uwsgi and SCGI)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until exit")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "client connections at most; beyond, new ones get 503 with Retry-After (0: no limit)")
 	fs.IntVar(&o.maxRequests, "max-requests", 10000, "requests per keep-alive connection; the last response says Connection: close")

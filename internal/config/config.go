@@ -152,8 +152,9 @@ type Upstream struct {
 	Backends []string `yaml:"backends"`
 	// MaxConns caps connections per backend across all loops; 0 means the
 	// backend's FCGI_MAX_CONNS when it reports one, else 4 per loop, or 64
-	// for a backend that takes one request per connection (uwsgi, SCGI,
-	// an HTTP app that closes each one). Set it to php-fpm's
+	// for an HTTP app (it serves as many connections as it is given, as
+	// behind nginx's keepalive 64) and for a backend that takes one
+	// request per connection (uwsgi, SCGI). Set it to php-fpm's
 	// pm.max_children.
 	MaxConns int `yaml:"max_conns" default:"0"`
 	// MaxMux caps requests multiplexed on one connection, for backends

@@ -40,7 +40,7 @@ func (Codec) Name() string { return "http" }
 
 // Caps implements upstream.Protocol.
 func (Codec) Caps() upstream.Caps {
-	return upstream.Caps{KeepAlive: true, NeedsLength: true}
+	return upstream.Caps{KeepAlive: true, NeedsLength: true, OpenPool: true}
 }
 
 // NewConn implements upstream.Protocol.

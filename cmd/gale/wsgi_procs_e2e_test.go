@@ -57,8 +57,12 @@ func TestWSGIMaxRequests(t *testing.T) {
 		t.Errorf("%d of %d requests failed while workers were recycled, e.g. %q", n, total, first)
 	}
 	// A worker serves on while its replacement starts, so it may serve
-	// more than its budget; still, thousands of requests need many.
-	if len(pids) < 20 {
+	// more than its budget: how many more depends on how long a Python
+	// process takes to start, which a loaded machine stretches (18
+	// workers, not the usual 100 or so, beside a benchmark). Without
+	// recycling the 2 first workers would serve all 5,000; 8 is three
+	// replacements each.
+	if len(pids) < 8 {
 		t.Errorf("only %d workers served %d requests with max_requests 10", len(pids), total)
 	}
 	if !strings.Contains(p.out.String(), "why=max_requests") {

@@ -85,17 +85,7 @@ func (g *cpuGroup) usage() time.Duration {
 		ns, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 		return time.Duration(ns)
 	}
-	b, err := os.ReadFile(filepath.Join(g.dir, "cpu.stat"))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok && k == "usage_usec" {
-			us, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return time.Duration(us) * time.Microsecond
-		}
-	}
-	return 0
+	return g.stat("usage_usec")
 }
 
 // sysUsage is the kernel part of usage: cgroup v2's system_usec; 0 on
@@ -104,12 +94,17 @@ func (g *cpuGroup) sysUsage() time.Duration {
 	if !g.v2 {
 		return 0
 	}
+	return g.stat("system_usec")
+}
+
+// stat reads one microsecond field of a cgroup v2 cpu.stat; 0 if absent.
+func (g *cpuGroup) stat(key string) time.Duration {
 	b, err := os.ReadFile(filepath.Join(g.dir, "cpu.stat"))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok && k == "system_usec" {
+		if k, v, ok := strings.Cut(line, " "); ok && k == key {
 			us, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			return time.Duration(us) * time.Microsecond
 		}

@@ -25,8 +25,10 @@ import (
 // locations configured it counts as one loop more, or sysmon takes a
 // waiting loop's P whenever the supervisor spawns and keeps itself at its
 // shortest tick. Measured on cgi-hello (gale and its scripts on CPU 0, wrk
-// -t1 -c64 on CPU 1, three runs each): 112-116 µs of gale's own CPU per
-// request with GOMAXPROCS 3 against 136-145 µs with 2.
+// -t1 -c64 on CPU 1, three runs each, by hand): 112-116 µs of gale's own
+// CPU per request with GOMAXPROCS 3 against 136-145 µs with 2; to repeat
+// it, compare `GOMAXPROCS=2 scripts/cgi-cpu-split.sh BIN 3` with
+// `GOMAXPROCS=3 ...` (lighttpd ignores the variable).
 func spareP(loops int) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
